@@ -1,0 +1,40 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+VENV    ?= .venv
+PYTHON  := $(VENV)/bin/python
+FLASK   := $(VENV)/bin/flask --app callback
+STAMP   := $(VENV)/.install-stamp
+PO      := $(wildcard callback/translations/*/LC_MESSAGES/messages.po)
+MO      := $(PO:.po=.mo)
+
+.PHONY: install run test test-sqlite test-postgres bench lint translations
+
+install: $(STAMP) $(MO)
+
+$(STAMP): pyproject.toml
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+%.mo: %.po $(STAMP)
+	$(VENV)/bin/pybabel compile --use-fuzzy -i $< -o $@ --statistics
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# SQLite always; PostgreSQL too when CALLBACK_TEST_DATABASE_URL names one (CI sets it).
+test: install
+	env -u CALLBACK_TEST_DATABASE_URL $(PYTHON) -m pytest
+	@if [ -n "$$CALLBACK_TEST_DATABASE_URL" ]; then \
+		echo "== the same suite on $$CALLBACK_TEST_DATABASE_URL"; \
+		$(PYTHON) -m pytest; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "CI=true but CALLBACK_TEST_DATABASE_URL is not set: the PostgreSQL run is required"; exit 1; \
+	fi
+
+bench: install
+	@for script in bench/bench_*.py; do echo "== $$script"; $(PYTHON) $$script || exit 1; done
+
+lint: install
+	$(VENV)/bin/ruff check callback tests bench

@@ -1,0 +1,100 @@
+"""callback: customer callbacks that expose off-line circulation of grid-connection work orders."""
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request, session
+
+from callback.extensions import babel, csrf, db, login_manager, migrate
+from callback.settings import ConfigError, load_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure the application."""
+    instance_path = os.environ.get("CALLBACK_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+    app = Flask(
+        __name__,
+        instance_path=os.path.abspath(instance_path),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    register_config(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def register_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Load defaults < instance/config.py < CALLBACK_* environment < test_config, then check them."""
+    app.config.from_object("callback.config")
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("CALLBACK")
+    if test_config:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path) / "secret_key")
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
+    try:
+        app.extensions["callback.settings"] = load_settings(app.config)
+    except ConfigError as error:
+        raise SystemExit(f"callback: {error}") from None
+
+
+def _instance_secret_key(path: Path) -> str:
+    """Read the instance's secret key, generating it on first run."""
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def select_locale() -> str:
+    """Chinese unless the user chose English (web) or the API client asks for it."""
+    chosen = session.get("locale")
+    if chosen in ("zh_CN", "en"):
+        return chosen
+    if request.path.startswith("/api/") and request.accept_languages.best_match(["zh", "en"]) == "en":
+        return "en"
+    return "zh_CN"
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extensions to the app."""
+    from callback import models  # noqa: F401  (register the tables with the metadata)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the web pages and the API."""
+    from callback.web import api, auth, errors, orders
+
+    errors.init_app(app)
+    auth.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(orders.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)
+
+
+def register_cli(app: Flask) -> None:
+    """Add the product's commands to `flask --app callback`."""
+    from callback.cli import register_commands
+
+    register_commands(app)

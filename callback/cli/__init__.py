@@ -1,0 +1,36 @@
+"""The product's commands under `flask --app callback`."""
+
+from datetime import UTC, datetime
+
+import click
+from flask import Flask
+
+
+def parse_now(value: str | None) -> datetime:
+    """Read a --now option: ISO 8601, naive meaning TIMEZONE; the real clock when absent."""
+    from callback.intake.validation import parse_datetime
+    from callback.settings import current_settings
+
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 date and time", param_hint="--now") from None
+    moment = parse_datetime(parsed, current_settings().tz)
+    assert moment is not None  # noqa: S101  (parsed is a datetime)
+    return moment.astimezone(UTC)
+
+
+def register_commands(app: Flask) -> None:
+    """Add every command to the app's CLI."""
+    from callback.cli import demo, import_orders, tick, users
+
+    for command in (
+        users.create_user,
+        users.create_token,
+        import_orders.import_orders_command,
+        tick.tick_command,
+        demo.seed_demo,
+    ):
+        app.cli.add_command(command)

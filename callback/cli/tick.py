@@ -1,0 +1,22 @@
+"""tick: the periodic pass."""
+
+import click
+from flask.cli import with_appcontext
+
+from callback.audit import Actor
+from callback.cli import parse_now
+from callback.extensions import db
+from callback.settings import current_settings
+from callback.tick import run_tick
+
+
+@click.command("tick")
+@click.option("--now", "now_text", help="Act as if it were this moment (ISO 8601; naive = TIMEZONE).")
+@with_appcontext
+def tick_command(now_text: str | None) -> None:
+    """Create callback tasks that have come due and release expired leases."""
+    now = parse_now(now_text)
+    report = run_tick(db.session, now=now, settings=current_settings(), actor=Actor(source="tick"))
+    db.session.commit()
+    click.echo(f"due_date tasks created: {report.due_date_tasks_created}")
+    click.echo(f"expired leases released: {report.leases_released}")

@@ -1,0 +1,46 @@
+"""create-user and create-token."""
+
+import sys
+from datetime import UTC, datetime
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from callback.users import UserError, create_api_token, create_user as create_user_service
+from callback.extensions import db
+from callback.models import Role, User
+
+
+@click.command("create-user")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
+@click.option("--password-stdin", is_flag=True, help="Read the password from one line of standard input.")
+@with_appcontext
+def create_user(name: str, role: str, password_stdin: bool) -> None:
+    """Create a user with a role; without --password-stdin the password is asked for."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif role == Role.INTEGRATION:
+        password = None  # an integration account signs in with tokens only
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user_service(db.session, name, role, password, now=datetime.now(UTC))
+    except UserError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"created user {user.username} ({user.role})")
+
+
+@click.command("create-token")
+@click.option("--user", "username", required=True, help="The user the token acts as.")
+@with_appcontext
+def create_token(username: str) -> None:
+    """Print a new API token for the user, once; only its hash is stored."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user named {username!r}")
+    token = create_api_token(db.session, user, now=datetime.now(UTC))
+    db.session.commit()
+    click.echo(token)

@@ -1,0 +1,165 @@
+"""Write work orders: the only module that creates or changes them (contract 4.1)."""
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from callback.audit import Actor, AuditEntry, jsonable, record
+from callback.intake.validation import FieldError, ValidOrder
+from callback.models import ORDER_FIELDS, POWERED_STATUSES, CallbackTask, OrderStatus, WorkOrder
+from callback.rules import TaskPlan, plans_on_arrival
+from callback.settings import Settings
+from callback.worklist import cancel_tasks_of_orders, create_tasks
+
+CREATED, UPDATED, UNCHANGED, STALE, REJECTED = "created", "updated", "unchanged", "stale", "rejected"
+RESULTS = (CREATED, UPDATED, UNCHANGED, STALE, REJECTED)
+
+
+@dataclass
+class ItemResult:
+    order_no: str | None
+    result: str
+    errors: list[FieldError] = field(default_factory=list)
+    tasks_created: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Render the result as the API's JSON."""
+        return {
+            "order_no": self.order_no,
+            "result": self.result,
+            "errors": [error.as_dict() for error in self.errors],
+            "tasks_created": self.tasks_created,
+        }
+
+
+def rejected(order_no: Any, errors: list[FieldError]) -> ItemResult:
+    """Make the result of an item that failed validation."""
+    return ItemResult(order_no if isinstance(order_no, str) else None, REJECTED, errors)
+
+
+def upsert_orders(
+    session: Session, items: Sequence[ValidOrder], *, now: datetime, settings: Settings, actor: Actor
+) -> list[ItemResult]:
+    """Create or update each order and plan its tasks; results come back in the items' order.
+
+    An order number that repeats within `items` is applied in turn, so the last version wins
+    unless it is older than the one before it.
+    """
+    results: list[ItemResult] = []
+    for batch in _batches_without_repeats(items):
+        results.extend(_upsert_batch(session, batch, now=now, settings=settings, actor=actor))
+    return results
+
+
+def _batches_without_repeats(items: Sequence[ValidOrder]) -> Iterator[list[ValidOrder]]:
+    batch: list[ValidOrder] = []
+    seen: set[str] = set()
+    for item in items:
+        if item.order_no in seen:
+            yield batch
+            batch, seen = [], set()
+        batch.append(item)
+        seen.add(item.order_no)
+    if batch:
+        yield batch
+
+
+def _upsert_batch(
+    session: Session, batch: list[ValidOrder], *, now: datetime, settings: Settings, actor: Actor
+) -> list[ItemResult]:
+    stored = _load_stored(session, [item.order_no for item in batch])
+    results: dict[str, ItemResult] = {}
+    inserts: list[ValidOrder] = []
+    updates: list[dict[str, Any]] = []
+    audits: list[AuditEntry] = []
+    plans: list[tuple[int, TaskPlan]] = []
+    newly_cancelled: list[int] = []
+
+    for item in batch:
+        current = stored.get(item.order_no)
+        if current is None:
+            inserts.append(item)
+            continue
+        if item.updated_at < current["source_updated_at"]:
+            results[item.order_no] = ItemResult(item.order_no, STALE)
+            continue
+        changes = {
+            name: (current[name], item.values[name])
+            for name in ORDER_FIELDS
+            if current[name] != item.values[name]
+        }
+        if not changes:
+            results[item.order_no] = ItemResult(item.order_no, UNCHANGED)
+            continue
+        order_id = current["id"]
+        updates.append({"id": order_id, **item.values, "source_updated_at": item.updated_at, "updated_at": now})
+        audits.append(
+            AuditEntry(
+                "order.updated",
+                "work_order",
+                order_id,
+                {"changes": {name: [jsonable(old), jsonable(new)] for name, (old, new) in changes.items()}},
+            )
+        )
+        if item.values["status"] == OrderStatus.CANCELLED and current["status"] != OrderStatus.CANCELLED:
+            newly_cancelled.append(order_id)
+        if item.values["status"] in POWERED_STATUSES and current["status"] not in POWERED_STATUSES:
+            plans.extend(
+                (order_id, plan)
+                for plan in plans_on_arrival(
+                    item.values, first_seen=False, existing_kinds=current["task_kinds"], now=now, settings=settings
+                )
+            )
+        results[item.order_no] = ItemResult(item.order_no, UPDATED)
+
+    if inserts:
+        new_ids = session.scalars(
+            insert(WorkOrder).returning(WorkOrder.id, sort_by_parameter_order=True),
+            [
+                {**item.values, "source_updated_at": item.updated_at, "created_at": now, "updated_at": now}
+                for item in inserts
+            ],
+        ).all()
+        for item, order_id in zip(inserts, new_ids, strict=True):
+            results[item.order_no] = ItemResult(item.order_no, CREATED)
+            audits.append(AuditEntry("order.created", "work_order", order_id, {"order_no": item.order_no}))
+            plans.extend(
+                (order_id, plan)
+                for plan in plans_on_arrival(
+                    item.values, first_seen=True, existing_kinds=set(), now=now, settings=settings
+                )
+            )
+    if updates:
+        session.execute(update(WorkOrder), updates)
+    record(session, actor, now, audits)
+    cancel_tasks_of_orders(session, newly_cancelled, now=now, actor=actor)
+
+    order_nos = {order_id: no for no, order_id in _ids(stored, inserts, new_ids if inserts else [])}
+    for order_id, task_id, kind in create_tasks(session, plans, now=now, actor=actor):
+        results[order_nos[order_id]].tasks_created.append({"id": task_id, "kind": kind})
+    return [results[item.order_no] for item in batch]
+
+
+def _ids(
+    stored: dict[str, dict[str, Any]], inserts: list[ValidOrder], new_ids: Sequence[int]
+) -> Iterable[tuple[str, int]]:
+    yield from ((no, row["id"]) for no, row in stored.items())
+    yield from ((item.order_no, order_id) for item, order_id in zip(inserts, new_ids, strict=True))
+
+
+def _load_stored(session: Session, order_nos: list[str]) -> dict[str, dict[str, Any]]:
+    """Load the stored orders with these numbers, and the kinds of task each already has."""
+    columns = [WorkOrder.id, WorkOrder.source_updated_at, *(getattr(WorkOrder, name) for name in ORDER_FIELDS)]
+    rows = session.execute(select(*columns).where(WorkOrder.order_no.in_(order_nos))).mappings().all()
+    stored = {row["order_no"]: {**row, "task_kinds": set()} for row in rows}
+    if stored:
+        by_id = {row["id"]: row for row in stored.values()}
+        for order_id, kind in session.execute(
+            select(CallbackTask.order_id, CallbackTask.kind).where(CallbackTask.order_id.in_(list(by_id)))
+        ):
+            by_id[order_id]["task_kinds"].add(kind)
+    return stored

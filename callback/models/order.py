@@ -1,0 +1,116 @@
+"""Work orders (业扩工单) as the marketing system recorded them."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from callback.extensions import db
+from callback.models.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from callback.models.task import CallbackTask
+
+
+class OrderStatus(StrEnum):
+    ACCEPTED = "accepted"
+    SURVEYED = "surveyed"
+    CONSTRUCTION = "construction"
+    CONNECTED = "connected"
+    ARCHIVED = "archived"
+    CANCELLED = "cancelled"
+
+
+# The stages an order passes through, in order; `cancelled` can end any of them.
+STAGE_SEQUENCE: tuple[OrderStatus, ...] = (
+    OrderStatus.ACCEPTED,
+    OrderStatus.SURVEYED,
+    OrderStatus.CONSTRUCTION,
+    OrderStatus.CONNECTED,
+    OrderStatus.ARCHIVED,
+)
+STAGE_TIME_FIELDS: dict[str, str] = {status.value: f"{status.value}_at" for status in OrderStatus}
+POWERED_STATUSES = frozenset({OrderStatus.CONNECTED, OrderStatus.ARCHIVED})
+
+
+class CustomerType(StrEnum):
+    SMALL_MICRO = "small_micro"
+    RESIDENTIAL = "residential"
+    OTHER = "other"
+
+
+class Ledger(StrEnum):
+    CONNECT_FIRST = "connect_first"
+    IN_TRANSIT = "in_transit"
+    PRE_ADVANCED = "pre_advanced"
+
+
+# The fields the marketing system owns; intake writes exactly these.
+ORDER_FIELDS: tuple[str, ...] = (
+    "order_no",
+    "customer_name",
+    "customer_phone",
+    "address",
+    "customer_type",
+    "service_center",
+    "account_manager",
+    "has_engineering",
+    "ledger",
+    "status",
+    "accepted_at",
+    "due_at",
+    "surveyed_at",
+    "construction_at",
+    "connected_at",
+    "archived_at",
+    "cancelled_at",
+)
+
+
+class WorkOrder(db.Model):
+    __tablename__ = "work_orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(32), unique=True)
+    customer_name: Mapped[str] = mapped_column(String(100))
+    customer_phone: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str | None] = mapped_column(String(200))
+    customer_type: Mapped[str] = mapped_column(String(16), default=CustomerType.SMALL_MICRO.value)
+    service_center: Mapped[str] = mapped_column(String(50), index=True)
+    account_manager: Mapped[str | None] = mapped_column(String(50))
+    has_engineering: Mapped[bool]
+    ledger: Mapped[str | None] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    surveyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    construction_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The marketing system's version of this record: older updates are stale.
+    source_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When this product first saw and last changed the order.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    tasks: Mapped[list["CallbackTask"]] = relationship(
+        back_populates="order", order_by="CallbackTask.id", lazy="selectin"
+    )
+
+    __table_args__ = (Index("ix_work_orders_accepted_at", "accepted_at"),)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Return the order as the system records it now, one value per intake field."""
+        return {field: getattr(self, field) for field in ORDER_FIELDS}
+
+    def timeline(self) -> list[tuple[str, datetime]]:
+        """Return the stages that happened, with their times, in stage order."""
+        stages = [*STAGE_SEQUENCE, OrderStatus.CANCELLED]
+        return [
+            (stage.value, getattr(self, STAGE_TIME_FIELDS[stage]))
+            for stage in stages
+            if getattr(self, STAGE_TIME_FIELDS[stage]) is not None
+        ]

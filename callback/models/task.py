@@ -1,0 +1,66 @@
+"""Callback tasks (回访任务): one call-back to make about one order."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from callback.extensions import db
+from callback.models.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from callback.models.order import WorkOrder
+
+
+class TaskKind(StrEnum):
+    INTAKE = "intake"
+    DUE_DATE = "due_date"
+    COMPLETION = "completion"
+
+
+class TaskState(StrEnum):
+    OPEN = "open"
+    CLAIMED = "claimed"
+    DIALING = "dialing"
+    DONE = "done"
+    UNREACHABLE = "unreachable"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_TASK_STATES = frozenset({TaskState.OPEN, TaskState.CLAIMED, TaskState.DIALING})
+
+
+class TaskChannel(StrEnum):
+    OPERATOR = "operator"
+    AUTO = "auto"
+
+
+class CallbackTask(db.Model):
+    __tablename__ = "callback_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default=TaskState.OPEN.value)
+    # Who works it first: the dialer for AUTO_KINDS, operators otherwise.
+    channel: Mapped[str] = mapped_column(String(16), default=TaskChannel.OPERATOR.value)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_by: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempt_count: Mapped[int] = mapped_column(default=0)
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    lease_owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    order: Mapped["WorkOrder"] = relationship(back_populates="tasks")
+
+    __table_args__ = (
+        # One task per order and kind, ever.
+        UniqueConstraint("order_id", "kind"),
+        # The worklist's claim scans workable tasks by urgency.
+        Index("ix_callback_tasks_queue", "state", "due_by", "id"),
+        Index("ix_callback_tasks_lease", "state", "lease_expires_at"),
+    )

@@ -1,0 +1,125 @@
+"""The configuration the domain needs, checked once at start-up and passed to services."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app
+
+from callback.models.task import TaskKind
+from callback.workdays import CallingHours, WorkCalendar, parse_dates
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run the product; the message lists every problem."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    tz: ZoneInfo
+    calling_hours: CallingHours
+    calendar: WorkCalendar
+    offline_tolerance_days: int
+    repeat_trips_min: int
+    max_attempts: int
+    lease_minutes: int
+    task_max_age_days: int
+    auto_kinds: frozenset[str]
+    auto_max_attempts: int
+    dialer_calls_per_second: float
+    intake_window_workdays: int
+    completion_window_workdays: int
+    api_max_batch: int
+    telephony: str
+
+
+def _int(config: Mapping[str, Any], key: str, problems: list[str], minimum: int = 0) -> int:
+    value = config.get(key)
+    try:
+        number = int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        problems.append(f"{key} must be a whole number, got {value!r}")
+        return minimum
+    if isinstance(value, float) and value != number or number < minimum:
+        problems.append(f"{key} must be a whole number of at least {minimum}, got {value!r}")
+    return number
+
+
+def _kinds(value: Any, problems: list[str]) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    items = value if isinstance(value, list | tuple) else str(value).split(",")
+    kinds = frozenset(str(item).strip() for item in items if str(item).strip())
+    unknown = kinds - {kind.value for kind in TaskKind}
+    if unknown:
+        problems.append(f"AUTO_KINDS has unknown task kinds {sorted(unknown)}; use intake, due_date, completion")
+    return kinds
+
+
+def load_settings(config: Mapping[str, Any]) -> Settings:
+    """Check the configuration and return the settings, or raise ConfigError naming every problem."""
+    problems: list[str] = []
+    try:
+        tz = ZoneInfo(str(config.get("TIMEZONE")))
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"TIMEZONE {config.get('TIMEZONE')!r} is not an IANA time zone such as Asia/Shanghai")
+        tz = ZoneInfo("Asia/Shanghai")
+    try:
+        calling_hours = CallingHours.parse(str(config.get("CALLING_HOURS")))
+    except ValueError as error:
+        problems.append(f"CALLING_HOURS: {error}")
+        calling_hours = CallingHours.parse("00:00-24:00")
+    try:
+        calendar = WorkCalendar(
+            extra_holidays=parse_dates(config.get("EXTRA_HOLIDAYS") or []),
+            extra_workdays=parse_dates(config.get("EXTRA_WORKDAYS") or []),
+        )
+    except ValueError as error:
+        problems.append(f"EXTRA_HOLIDAYS / EXTRA_WORKDAYS: {error}")
+        calendar = WorkCalendar()
+    try:
+        calls_per_second = float(config.get("DIALER_CALLS_PER_SECOND"))  # type: ignore[arg-type]
+        if not calls_per_second > 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        problems.append("DIALER_CALLS_PER_SECOND must be a number above 0")
+        calls_per_second = 1.0
+
+    telephony = str(config.get("TELEPHONY"))
+    if telephony not in ("simulated", "twilio"):
+        problems.append(f"TELEPHONY must be simulated or twilio, got {telephony!r}")
+    if telephony == "twilio":
+        missing = [
+            key
+            for key in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "PUBLIC_BASE_URL")
+            if not config.get(key)
+        ]
+        if missing:
+            problems.append("TELEPHONY=twilio needs " + ", ".join(missing))
+
+    settings = Settings(
+        tz=tz,
+        calling_hours=calling_hours,
+        calendar=calendar,
+        offline_tolerance_days=_int(config, "OFFLINE_TOLERANCE_DAYS", problems),
+        repeat_trips_min=_int(config, "REPEAT_TRIPS_MIN", problems, minimum=1),
+        max_attempts=_int(config, "MAX_ATTEMPTS", problems, minimum=1),
+        lease_minutes=_int(config, "LEASE_MINUTES", problems, minimum=1),
+        task_max_age_days=_int(config, "TASK_MAX_AGE_DAYS", problems),
+        auto_kinds=_kinds(config.get("AUTO_KINDS"), problems),
+        auto_max_attempts=_int(config, "AUTO_MAX_ATTEMPTS", problems),
+        dialer_calls_per_second=calls_per_second,
+        intake_window_workdays=_int(config, "INTAKE_WINDOW_WORKDAYS", problems, minimum=1),
+        completion_window_workdays=_int(config, "COMPLETION_WINDOW_WORKDAYS", problems, minimum=1),
+        api_max_batch=_int(config, "API_MAX_BATCH", problems, minimum=1),
+        telephony=telephony,
+    )
+    if problems:
+        raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
+    return settings
+
+
+def current_settings() -> Settings:
+    """Return the settings of the running app."""
+    return current_app.extensions["callback.settings"]

@@ -1,0 +1,1 @@
+"""The web layer: pages, the REST API and (later) telephony webhooks."""

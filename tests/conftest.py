@@ -1,0 +1,115 @@
+"""Fixtures: an app on a fresh database per test (SQLite, or PostgreSQL when told), client, runner, users."""
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import text
+
+from callback import create_app
+from callback.extensions import db
+from callback.models import User
+from callback.settings import Settings, current_settings
+from callback.users import create_api_token, create_user
+
+# Set CALLBACK_TEST_DATABASE_URL=postgresql+psycopg://… to run the whole suite on PostgreSQL.
+POSTGRES_URL = os.environ.get("CALLBACK_TEST_DATABASE_URL")
+PASSWORD = "correct horse battery"
+_postgres_schema_ready = False
+
+
+def make_app(tmp_path, monkeypatch, **config) -> Flask:  # noqa: ANN001
+    """Create an app whose instance folder and database belong to this test alone."""
+    monkeypatch.setenv("CALLBACK_INSTANCE_PATH", str(tmp_path / "instance"))
+    test_config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": POSTGRES_URL or f"sqlite:///{tmp_path / 'test.sqlite'}",
+        "WTF_CSRF_ENABLED": False,
+        "CALLING_HOURS": "00:00-24:00",
+    }
+    test_config.update(config)
+    return create_app(test_config)
+
+
+def _fresh_schema(app: Flask) -> None:
+    global _postgres_schema_ready
+    if POSTGRES_URL is None:
+        db.create_all()
+        return
+    if not _postgres_schema_ready:
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.create_all()
+        _postgres_schema_ready = True
+    tables = ", ".join(table.name for table in db.metadata.sorted_tables)
+    with db.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch) -> Iterator[Flask]:  # noqa: ANN001
+    app = make_app(tmp_path, monkeypatch)
+    with app.app_context():
+        _fresh_schema(app)
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def settings(app: Flask) -> Settings:
+    return current_settings()
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    def make(username: str = "alice", role: str = "operator", password: str = PASSWORD) -> User:
+        user = create_user(db.session, username, role, password, now=datetime.now(UTC))
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def api_headers(app: Flask, make_user: Callable[..., User]) -> Callable[[str], dict[str, str]]:
+    """Return a function giving the Authorization header of a new user of a role."""
+    made: dict[str, dict[str, str]] = {}
+
+    def headers(role: str = "integration") -> dict[str, str]:
+        if role not in made:
+            user = make_user(f"api-{role}", role)
+            token = create_api_token(db.session, user, now=datetime.now(UTC))
+            db.session.commit()
+            made[role] = {"Authorization": f"Bearer {token}"}
+        return made[role]
+
+    return headers
+
+
+@pytest.fixture
+def login(client: FlaskClient, make_user: Callable[..., User]) -> Callable[..., User]:
+    """Sign a new user of a role in through the login form."""
+
+    def sign_in(role: str = "operator", username: str | None = None) -> User:
+        user = make_user(username or f"web-{role}", role)
+        response = client.post("/login", data={"username": user.username, "password": PASSWORD})
+        assert response.status_code == 302, response.text
+        return user
+
+    return sign_in
