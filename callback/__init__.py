@@ -24,6 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     register_config(app, test_config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  (Chinese text as is, contract 4)
     register_extensions(app)
     register_blueprints(app)
     register_cli(app)

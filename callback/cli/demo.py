@@ -1,12 +1,26 @@
 """seed-demo: realistic demo data."""
 
+from datetime import UTC, datetime
+
 import click
 from flask.cli import with_appcontext
+
+from callback.demo import DEMO_PASSWORD, DEMO_USERS, has_orders, seed_demo as seed
+from callback.extensions import db
+from callback.settings import current_settings
 
 
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds orders.")
 @with_appcontext
 def seed_demo(if_empty: bool) -> None:
-    """Fill the database with realistic demo data: orders in every stage, tasks, users."""
-    raise click.ClickException("not built yet")
+    """Fill the database with realistic demo data: users, orders in every stage and their tasks."""
+    if if_empty and has_orders(db.session):
+        click.echo("the database already holds orders: no demo data added")
+    else:
+        report = seed(db.session, now=datetime.now(UTC), settings=current_settings())
+        db.session.commit()
+        click.echo(f"demo data: {report.orders} work orders")
+    click.echo("demo logins (password for all: %s):" % DEMO_PASSWORD)
+    for username, role in DEMO_USERS:
+        click.echo(f"  {username:<12} {role}")

@@ -1,0 +1,117 @@
+"""Realistic demo data, made through the same services the marketing system's orders go through."""
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from callback.audit import Actor
+from callback.intake.service import upsert_orders
+from callback.intake.validation import ValidOrder, validate_order
+from callback.models import User, WorkOrder
+from callback.settings import Settings
+from callback.tick import run_tick
+from callback.users import create_user
+
+DEMO_PASSWORD = "callback-demo"
+DEMO_USERS = (
+    ("operator", "operator"),
+    ("operator2", "operator"),
+    ("supervisor", "supervisor"),
+    ("discipline", "discipline"),
+    ("admin", "admin"),
+)
+SERVICE_CENTERS = ("城关供电服务中心", "开发区供电服务中心", "东城供电服务中心")
+ACCOUNT_MANAGERS = ("王磊", "李娜", "张伟", "刘洋", "陈静", "赵强")
+SHOP_KINDS = ("五金店", "餐馆", "超市", "理发店", "面馆", "汽修厂", "茶叶店", "快递站", "印刷厂", "服装店")
+SHOP_NAMES = ("宏达", "顺发", "鑫源", "福满", "佳佳", "老街", "金穗", "同心", "阳光", "惠民", "德润", "万家")
+MOBILE_PREFIXES = ("138", "139", "135", "150", "151", "158", "186", "187", "189")
+STREETS = ("人民路", "建设路", "解放大街", "新华路", "工业园一路", "滨河路")
+STAGE_MIX = (
+    ("accepted", 14),
+    ("surveyed", 10),
+    ("construction", 8),
+    ("connected", 16),
+    ("archived", 8),
+    ("cancelled", 4),
+)
+
+
+@dataclass
+class DemoReport:
+    users_created: list[str]
+    orders: int
+
+
+def demo_orders(
+    now: datetime, settings: Settings, count: int = 120, seed: int = 20261127
+) -> list[dict[str, Any]]:
+    """Make orders in every stage, with and without engineering, on each ledger, over the last weeks."""
+    rng = random.Random(seed)  # noqa: S311  (demo data, not security)
+    stages = [stage for stage, weight in STAGE_MIX for _ in range(weight)]
+    orders = []
+    for number in range(1, count + 1):
+        status = rng.choice(stages)
+        # A cancelled order stopped after acceptance or survey.
+        reached = rng.choice(["accepted", "surveyed"]) if status == "cancelled" else status
+        has_engineering = rng.random() < 0.45
+        accepted = now - timedelta(days=rng.uniform(0.2, 24), hours=rng.uniform(0, 8))
+        accepted = accepted.replace(second=0, microsecond=0)
+        limit_days = 15 if has_engineering else 5
+        due = settings.calendar.add_workdays(accepted, limit_days, settings.tz)
+        times = {"accepted_at": accepted}
+        moment = accepted
+        for stage in _stages_reached(reached, has_engineering):
+            moment = min(moment + timedelta(hours=rng.uniform(4, 60 if has_engineering else 30)), now)
+            times[f"{stage}_at"] = moment
+        if status == "cancelled":
+            times["cancelled_at"] = min(moment + timedelta(hours=rng.uniform(2, 48)), now)
+        ledger = rng.choices([None, "connect_first", "in_transit", "pre_advanced"], [70, 10, 10, 10])[0]
+        orders.append(
+            {
+                "order_no": f"DEMO-{now:%Y}-{number:04d}",
+                "customer_name": rng.choice(SHOP_NAMES) + rng.choice(SHOP_KINDS),
+                "customer_phone": rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}",
+                "address": f"{rng.choice(STREETS)} {rng.randrange(1, 300)} 号",
+                "customer_type": rng.choices(["small_micro", "residential", "other"], [80, 15, 5])[0],
+                "service_center": rng.choice(SERVICE_CENTERS),
+                "account_manager": rng.choice(ACCOUNT_MANAGERS),
+                "has_engineering": has_engineering,
+                "ledger": ledger,
+                "status": status,
+                "due_at": max(due, times["accepted_at"]),
+                **times,
+            }
+        )
+    return orders
+
+
+def _stages_reached(status: str, has_engineering: bool) -> list[str]:
+    """List the stages after acceptance an order has passed through to reach `status`."""
+    stages = ["surveyed", "construction", "connected", "archived"]
+    if not has_engineering and status != "construction":
+        stages.remove("construction")  # no external works: straight from survey to the meter
+    return [] if status == "accepted" else stages[: stages.index(status) + 1]
+
+
+def seed_demo(session: Session, *, now: datetime, settings: Settings) -> DemoReport:
+    """Create the demo users and orders; existing users are kept."""
+    created_users = []
+    for username, role in DEMO_USERS:
+        if session.scalar(select(User.id).where(User.username == username)) is None:
+            create_user(session, username, role, DEMO_PASSWORD, now=now, actor=Actor(source="seed-demo"))
+            created_users.append(username)
+    actor = Actor(source="seed-demo")
+    valid = [validate_order(raw, settings.tz, now) for raw in demo_orders(now, settings)]
+    orders = [item for item in valid if isinstance(item, ValidOrder)]
+    upsert_orders(session, orders, now=now, settings=settings, actor=actor)
+    run_tick(session, now=now, settings=settings, actor=actor)
+    return DemoReport(users_created=created_users, orders=len(orders))
+
+
+def has_orders(session: Session) -> bool:
+    """Tell whether the database holds any order."""
+    return (session.scalar(select(func.count()).select_from(WorkOrder)) or 0) > 0

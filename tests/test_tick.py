@@ -1,0 +1,70 @@
+"""tick: due-date tasks and expired leases, idempotent (contract 3 and 4.2)."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+
+from callback.audit import Actor
+from callback.extensions import db
+from callback.intake.service import upsert_orders
+from callback.intake.validation import validate_order
+from callback.models import CallbackTask
+from callback.tick import run_tick
+from tests.factories import order_payload
+
+ARRIVAL = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+def store(settings, *orders):  # noqa: ANN001, ANN202
+    valid = [validate_order(o, settings.tz, ARRIVAL) for o in orders]
+    upsert_orders(db.session, valid, now=ARRIVAL, settings=settings, actor=Actor(source="test"))
+    db.session.commit()
+
+
+def kinds_of(order_no):  # noqa: ANN001, ANN202
+    return sorted(
+        t.kind for t in db.session.scalars(select(CallbackTask)) if t.order.order_no == order_no
+    )
+
+
+def test_tick_creates_due_date_tasks_from_the_local_start_of_the_due_day_once(runner, settings):
+    store(
+        settings,
+        order_payload("DUE-FRI", due_at="2026-11-27T17:00:00"),
+        order_payload("DUE-SAT", due_at="2026-11-28T09:00:00"),
+        order_payload("GONE", due_at="2026-11-27T09:00:00", status="cancelled", cancelled_at="2026-11-24T09:00:00"),
+    )
+    before = runner.invoke(args=["tick", "--now", "2026-11-26T23:59:00"])
+    assert "due_date tasks created: 0" in before.output
+    first = runner.invoke(args=["tick", "--now", "2026-11-27T00:00:00"])
+    assert first.exit_code == 0, first.output
+    assert "due_date tasks created: 1" in first.output
+    again = runner.invoke(args=["tick", "--now", "2026-11-27T08:00:00"])
+    assert "due_date tasks created: 0" in again.output
+    assert kinds_of("DUE-FRI") == ["due_date", "intake"]
+    assert kinds_of("DUE-SAT") == ["intake"]
+    assert kinds_of("GONE") == []
+
+
+def test_tick_returns_tasks_whose_lease_ran_out(app, settings, make_user):
+    store(settings, order_payload("L-1"))
+    operator = make_user("op", "operator")
+    db.session.execute(
+        update(CallbackTask).values(
+            state="claimed", lease_owner_id=operator.id, lease_expires_at=ARRIVAL + timedelta(minutes=15)
+        )
+    )
+    db.session.commit()
+    report = run_tick(db.session, now=ARRIVAL + timedelta(minutes=14), settings=settings, actor=Actor(source="t"))
+    assert report.leases_released == 0
+    report = run_tick(db.session, now=ARRIVAL + timedelta(minutes=16), settings=settings, actor=Actor(source="t"))
+    db.session.commit()
+    assert report.leases_released == 1
+    task = db.session.scalars(select(CallbackTask)).one()
+    assert (task.state, task.lease_owner_id) == ("open", None)
+
+
+def test_tick_rejects_a_bad_now(runner):
+    result = runner.invoke(args=["tick", "--now", "tomorrow"])
+    assert result.exit_code == 2
+    assert "ISO 8601" in result.output
