@@ -41,7 +41,7 @@ def _int(config: Mapping[str, Any], key: str, problems: list[str], minimum: int 
     except (TypeError, ValueError):
         problems.append(f"{key} must be a whole number, got {value!r}")
         return minimum
-    if isinstance(value, float) and value != number or number < minimum:
+    if (isinstance(value, float) and value != number) or number < minimum:
         problems.append(f"{key} must be a whole number of at least {minimum}, got {value!r}")
     return number
 
@@ -53,7 +53,9 @@ def _kinds(value: Any, problems: list[str]) -> frozenset[str]:
     kinds = frozenset(str(item).strip() for item in items if str(item).strip())
     unknown = kinds - {kind.value for kind in TaskKind}
     if unknown:
-        problems.append(f"AUTO_KINDS has unknown task kinds {sorted(unknown)}; use intake, due_date, completion")
+        problems.append(
+            f"AUTO_KINDS has unknown task kinds {sorted(unknown)}; use intake, due_date, completion"
+        )
     return kinds
 
 

@@ -18,7 +18,13 @@ class UserError(ValueError):
 
 
 def create_user(
-    session: Session, username: str, role: str, password: str | None, *, now: datetime, actor: Actor | None = None
+    session: Session,
+    username: str,
+    role: str,
+    password: str | None,
+    *,
+    now: datetime,
+    actor: Actor | None = None,
 ) -> User:
     """Create a user; a password is required for every role but integration."""
     if not USERNAME_PATTERN.fullmatch(username):
@@ -36,7 +42,12 @@ def create_user(
         user.set_password(password)
     session.add(user)
     session.flush()
-    record(session, actor or Actor(source="cli"), now, [AuditEntry("user.created", "user", user.id, {"role": role})])
+    record(
+        session,
+        actor or Actor(source="cli"),
+        now,
+        [AuditEntry("user.created", "user", user.id, {"role": role})],
+    )
     return user
 
 
@@ -46,5 +57,10 @@ def create_api_token(session: Session, user: User, *, now: datetime, actor: Acto
     token = ApiToken(user_id=user.id, token_hash=hash_token(secret), created_at=now)
     session.add(token)
     session.flush()
-    record(session, actor or Actor(source="cli"), now, [AuditEntry("token.created", "api_token", token.id, {"user_id": user.id})])
+    record(
+        session,
+        actor or Actor(source="cli"),
+        now,
+        [AuditEntry("token.created", "api_token", token.id, {"user_id": user.id})],
+    )
     return secret

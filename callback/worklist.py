@@ -35,7 +35,9 @@ def create_tasks(
     task_ids = session.scalars(
         insert(CallbackTask).returning(CallbackTask.id, sort_by_parameter_order=True), rows
     ).all()
-    created = [(order_id, task_id, plan.kind) for (order_id, plan), task_id in zip(plans, task_ids, strict=True)]
+    created = [
+        (order_id, task_id, plan.kind) for (order_id, plan), task_id in zip(plans, task_ids, strict=True)
+    ]
     record(
         session,
         actor,
@@ -95,6 +97,9 @@ def _move(
         session,
         actor,
         now,
-        (AuditEntry("task.state", "callback_task", task_id, {"to": to.value, "reason": reason}) for task_id in moved),
+        (
+            AuditEntry("task.state", "callback_task", task_id, {"to": to.value, "reason": reason})
+            for task_id in moved
+        ),
     )
     return len(moved)

@@ -21,7 +21,7 @@ PASSWORD = "correct horse battery"
 _postgres_schema_ready = False
 
 
-def make_app(tmp_path, monkeypatch, **config) -> Flask:  # noqa: ANN001
+def make_app(tmp_path, monkeypatch, **config) -> Flask:
     """Create an app whose instance folder and database belong to this test alone."""
     monkeypatch.setenv("CALLBACK_INSTANCE_PATH", str(tmp_path / "instance"))
     test_config = {
@@ -52,7 +52,7 @@ def _fresh_schema(app: Flask) -> None:
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch) -> Iterator[Flask]:  # noqa: ANN001
+def app(tmp_path, monkeypatch) -> Iterator[Flask]:
     app = make_app(tmp_path, monkeypatch)
     with app.app_context():
         _fresh_schema(app)

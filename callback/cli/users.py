@@ -7,9 +7,10 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from callback.users import UserError, create_api_token, create_user as create_user_service
 from callback.extensions import db
 from callback.models import Role, User
+from callback.users import UserError, create_api_token
+from callback.users import create_user as create_user_service
 
 
 @click.command("create-user")

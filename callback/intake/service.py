@@ -96,7 +96,9 @@ def _upsert_batch(
             results[item.order_no] = ItemResult(item.order_no, UNCHANGED)
             continue
         order_id = current["id"]
-        updates.append({"id": order_id, **item.values, "source_updated_at": item.updated_at, "updated_at": now})
+        updates.append(
+            {"id": order_id, **item.values, "source_updated_at": item.updated_at, "updated_at": now}
+        )
         audits.append(
             AuditEntry(
                 "order.updated",
@@ -111,7 +113,11 @@ def _upsert_batch(
             plans.extend(
                 (order_id, plan)
                 for plan in plans_on_arrival(
-                    item.values, first_seen=False, existing_kinds=current["task_kinds"], now=now, settings=settings
+                    item.values,
+                    first_seen=False,
+                    existing_kinds=current["task_kinds"],
+                    now=now,
+                    settings=settings,
                 )
             )
         results[item.order_no] = ItemResult(item.order_no, UPDATED)
@@ -153,7 +159,11 @@ def _ids(
 
 def _load_stored(session: Session, order_nos: list[str]) -> dict[str, dict[str, Any]]:
     """Load the stored orders with these numbers, and the kinds of task each already has."""
-    columns = [WorkOrder.id, WorkOrder.source_updated_at, *(getattr(WorkOrder, name) for name in ORDER_FIELDS)]
+    columns = [
+        WorkOrder.id,
+        WorkOrder.source_updated_at,
+        *(getattr(WorkOrder, name) for name in ORDER_FIELDS),
+    ]
     rows = session.execute(select(*columns).where(WorkOrder.order_no.in_(order_nos))).mappings().all()
     stored = {row["order_no"]: {**row, "task_kinds": set()} for row in rows}
     if stored:

@@ -8,7 +8,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import phonenumbers
-from flask_babel import LazyString, lazy_gettext as _l
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 
 from callback.models import STAGE_SEQUENCE, STAGE_TIME_FIELDS, CustomerType, Ledger, OrderStatus
 
@@ -16,7 +17,13 @@ ORDER_NO_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
 TEXT_LIMITS = {"customer_name": 100, "address": 200, "service_center": 50, "account_manager": 50}
 DATETIME_FIELDS = ("accepted_at", "due_at", *(f"{s.value}_at" for s in STAGE_SEQUENCE[1:]), "cancelled_at")
 # Text forms seen in the utility's exports besides ISO 8601 (contract 5).
-TEXT_DATETIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
+TEXT_DATETIME_FORMATS = (
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+)
 PHONE_TYPES = frozenset(
     {
         phonenumbers.PhoneNumberType.MOBILE,
@@ -101,7 +108,9 @@ def normalise_phone(value: Any) -> str | None:
         or not phonenumbers.is_valid_number(number)
         or phonenumbers.number_type(number) not in PHONE_TYPES
     ):
-        raise _Invalid(_l("must be a mainland mobile number (11 digits starting with 1) or a landline with area code"))
+        raise _Invalid(
+            _l("must be a mainland mobile number (11 digits starting with 1) or a landline with area code")
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -132,13 +141,15 @@ def _parse_datetime_text(text: str) -> datetime:
         pass
     for form in TEXT_DATETIME_FORMATS:
         try:
-            return datetime.strptime(text, form)  # noqa: DTZ007 (naive on purpose: local time)
+            return datetime.strptime(text, form)
         except ValueError:
             continue
     raise _Invalid(_l("must be a date and time such as 2026-03-01T09:30:00+08:00"))
 
 
-def validate_order(raw: Mapping[str, Any], tz: ZoneInfo, received_at: datetime) -> ValidOrder | list[FieldError]:
+def validate_order(
+    raw: Mapping[str, Any], tz: ZoneInfo, received_at: datetime
+) -> ValidOrder | list[FieldError]:
     """Check one order; return it normalised, or every problem with the field it concerns."""
     if not isinstance(raw, Mapping):
         return [FieldError("", _l("each order must be a JSON object"))]
@@ -185,7 +196,9 @@ def _check_timeline(values: dict[str, Any]) -> list[FieldError]:
     status = OrderStatus(values["status"])
     current_field = STAGE_TIME_FIELDS[status]
     if values[current_field] is None:
-        errors.append(FieldError(current_field, _l("is required when status is %(status)s", status=status.value)))
+        errors.append(
+            FieldError(current_field, _l("is required when status is %(status)s", status=status.value))
+        )
     if status is not OrderStatus.CANCELLED:
         reached = STAGE_SEQUENCE.index(status)
         for later in (*STAGE_SEQUENCE[reached + 1 :], OrderStatus.CANCELLED):

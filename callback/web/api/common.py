@@ -25,7 +25,9 @@ def authenticated_user() -> User:
     header = request.headers.get("Authorization", "")
     scheme, _sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "unauthorized", _("Authentication is required: send Authorization: Bearer <token>."))
+        raise ApiError(
+            401, "unauthorized", _("Authentication is required: send Authorization: Bearer <token>.")
+        )
     row = db.session.execute(
         select(ApiToken, User)
         .join(User, ApiToken.user_id == User.id)
@@ -61,7 +63,9 @@ def json_body() -> Any:
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
-        raise ApiError(400, "malformed_json", _("The request body is not valid JSON: %(error)s", error=str(error))) from None
+        raise ApiError(
+            400, "malformed_json", _("The request body is not valid JSON: %(error)s", error=str(error))
+        ) from None
 
 
 def int_arg(name: str, default: int, minimum: int, maximum: int | None = None) -> int:
