@@ -25,6 +25,9 @@ AUTO_KINDS = "completion"
 AUTO_MAX_ATTEMPTS = 2
 DIALER_CALLS_PER_SECOND = 1
 
+# How long a failed contact waits before the task is workable again, per disposition (minutes).
+RETRY_DELAY_MINUTES = {"busy": 30, "no_answer": 120, "voicemail": 180}
+
 # Task windows in working days (contract 4.2).
 INTAKE_WINDOW_WORKDAYS = 1
 COMPLETION_WINDOW_WORKDAYS = 2

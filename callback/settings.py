@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,6 +33,7 @@ class Settings:
     completion_window_workdays: int
     api_max_batch: int
     telephony: str
+    retry_delays: dict[str, timedelta]
 
 
 def _int(config: Mapping[str, Any], key: str, problems: list[str], minimum: int = 0) -> int:
@@ -57,6 +59,21 @@ def _kinds(value: Any, problems: list[str]) -> frozenset[str]:
             f"AUTO_KINDS has unknown task kinds {sorted(unknown)}; use intake, due_date, completion"
         )
     return kinds
+
+
+def _retry_delays(value: Any, problems: list[str]) -> dict[str, timedelta]:
+    failed = ("busy", "no_answer", "voicemail")
+    if not isinstance(value, Mapping) or set(value) != set(failed):
+        problems.append(f"RETRY_DELAY_MINUTES must give minutes for each of {', '.join(failed)}")
+        return {name: timedelta(hours=1) for name in failed}
+    delays = {}
+    for name in failed:
+        minutes = value[name]
+        if isinstance(minutes, bool) or not isinstance(minutes, int | float) or minutes < 0:
+            problems.append(f"RETRY_DELAY_MINUTES[{name!r}] must be a number of minutes ≥ 0")
+            minutes = 60
+        delays[name] = timedelta(minutes=minutes)
+    return delays
 
 
 def load_settings(config: Mapping[str, Any]) -> Settings:
@@ -116,6 +133,7 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         completion_window_workdays=_int(config, "COMPLETION_WINDOW_WORKDAYS", problems, minimum=1),
         api_max_batch=_int(config, "API_MAX_BATCH", problems, minimum=1),
         telephony=telephony,
+        retry_delays=_retry_delays(config.get("RETRY_DELAY_MINUTES"), problems),
     )
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))

@@ -18,6 +18,8 @@ from callback.users import create_api_token, create_user
 # Set CALLBACK_TEST_DATABASE_URL=postgresql+psycopg://… to run the whole suite on PostgreSQL.
 POSTGRES_URL = os.environ.get("CALLBACK_TEST_DATABASE_URL")
 PASSWORD = "correct horse battery"
+# Requests and commands read this fixed clock: Friday 2026-11-27 10:00 in Beijing.
+TEST_NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 _postgres_schema_ready = False
 
 
@@ -30,6 +32,7 @@ def make_app(tmp_path, monkeypatch, **config) -> Flask:
         "SQLALCHEMY_DATABASE_URI": POSTGRES_URL or f"sqlite:///{tmp_path / 'test.sqlite'}",
         "WTF_CSRF_ENABLED": False,
         "CALLING_HOURS": "00:00-24:00",
+        "CLOCK": lambda: TEST_NOW,
     }
     test_config.update(config)
     return create_app(test_config)

@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 import click
 from flask import Flask
 
+from callback.clock import utcnow
+
 
 def parse_now(value: str | None) -> datetime:
     """Read a --now option: ISO 8601, naive meaning TIMEZONE; the real clock when absent."""
@@ -12,7 +14,7 @@ def parse_now(value: str | None) -> datetime:
     from callback.settings import current_settings
 
     if value is None:
-        return datetime.now(UTC)
+        return utcnow()
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:

@@ -1,11 +1,11 @@
 """seed-demo: realistic demo data."""
 
-from datetime import UTC, datetime
-
 import click
 from flask.cli import with_appcontext
 
-from callback.demo import DEMO_PASSWORD, DEMO_USERS, has_orders, seed_demo as seed
+from callback.clock import utcnow
+from callback.demo import DEMO_PASSWORD, DEMO_USERS, has_orders
+from callback.demo import seed_demo as seed
 from callback.extensions import db
 from callback.settings import current_settings
 
@@ -18,9 +18,9 @@ def seed_demo(if_empty: bool) -> None:
     if if_empty and has_orders(db.session):
         click.echo("the database already holds orders: no demo data added")
     else:
-        report = seed(db.session, now=datetime.now(UTC), settings=current_settings())
+        report = seed(db.session, now=utcnow(), settings=current_settings())
         db.session.commit()
         click.echo(f"demo data: {report.orders} work orders")
-    click.echo("demo logins (password for all: %s):" % DEMO_PASSWORD)
+    click.echo(f"demo logins (password for all: {DEMO_PASSWORD}):")
     for username, role in DEMO_USERS:
         click.echo(f"  {username:<12} {role}")

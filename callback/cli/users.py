@@ -1,12 +1,12 @@
 """create-user and create-token."""
 
 import sys
-from datetime import UTC, datetime
 
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from callback.clock import utcnow
 from callback.extensions import db
 from callback.models import Role, User
 from callback.users import UserError, create_api_token
@@ -27,7 +27,7 @@ def create_user(name: str, role: str, password_stdin: bool) -> None:
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = create_user_service(db.session, name, role, password, now=datetime.now(UTC))
+        user = create_user_service(db.session, name, role, password, now=utcnow())
     except UserError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
@@ -42,6 +42,6 @@ def create_token(username: str) -> None:
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         raise click.ClickException(f"no user named {username!r}")
-    token = create_api_token(db.session, user, now=datetime.now(UTC))
+    token = create_api_token(db.session, user, now=utcnow())
     db.session.commit()
     click.echo(token)

@@ -55,7 +55,7 @@ class ValidOrder:
         return self.values["order_no"]
 
 
-class _Invalid(Exception):
+class _Invalid(ValueError):
     def __init__(self, message: str | LazyString) -> None:
         self.message = message
 

@@ -11,6 +11,7 @@ from callback.extensions import db
 from callback.models.types import UTCDateTime
 
 if TYPE_CHECKING:
+    from callback.models.attempt import CallAttempt
     from callback.models.order import WorkOrder
 
 
@@ -56,6 +57,7 @@ class CallbackTask(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     order: Mapped["WorkOrder"] = relationship(back_populates="tasks")
+    attempts: Mapped[list["CallAttempt"]] = relationship(back_populates="task", order_by="CallAttempt.id")
 
     __table_args__ = (
         # One task per order and kind, ever.

@@ -1,6 +1,5 @@
 """Work orders in (contract 4.1): upsert one, upsert a batch, read one."""
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app, g
@@ -9,14 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from callback.audit import Actor
+from callback.clock import utcnow
 from callback.extensions import db
 from callback.intake.service import ItemResult, rejected, upsert_orders
 from callback.intake.validation import ValidOrder, validate_order
-from callback.models import Role, WorkOrder
+from callback.models import Role, SupervisionCase, WorkOrder
 from callback.settings import current_settings
 from callback.web.api import bp
 from callback.web.api.common import json_body, roles_required
-from callback.web.api.representations import order_json, task_json, timeline_json
+from callback.web.api.representations import attempt_json, case_json, order_json, task_json, timeline_json
 from callback.web.errors import ApiError
 
 WRITERS = (Role.INTEGRATION, Role.ADMIN)
@@ -52,7 +52,7 @@ def post_work_orders() -> dict[str, Any]:
 def _upsert(items: list[Any]) -> list[dict[str, Any]]:
     """Validate every item, write the valid ones and answer one result per item, in order."""
     settings = current_settings()
-    now = datetime.now(UTC)
+    now = utcnow()
     checked = [validate_order(item, settings.tz, now) for item in items]
     valid = [item for item in checked if isinstance(item, ValidOrder)]
     actor = Actor(user_id=g.api_user.id, source="api")
@@ -84,6 +84,12 @@ def get_work_order(order_no: str) -> dict[str, Any]:
         raise ApiError(404, "not_found", _("No work order %(order_no)s.", order_no=order_no))
     body = order_json(order)
     body["timeline"] = timeline_json(order)
-    body["tasks"] = [{**task_json(task, with_order=False), "attempts": []} for task in order.tasks]
-    body["cases"] = []
+    body["tasks"] = [
+        {**task_json(task, with_order=False), "attempts": [attempt_json(a) for a in task.attempts]}
+        for task in order.tasks
+    ]
+    cases = db.session.scalars(
+        select(SupervisionCase).where(SupervisionCase.order_id == order.id).order_by(SupervisionCase.id)
+    )
+    body["cases"] = [case_json(case) for case in cases]
     return body

@@ -3,7 +3,7 @@
 from typing import Any
 
 from callback.formatting import mask_phone
-from callback.models import ORDER_FIELDS, CallbackTask, WorkOrder
+from callback.models import ORDER_FIELDS, CallAttempt, CallbackTask, Finding, SupervisionCase, WorkOrder
 from callback.web.api.common import local_iso
 
 _ORDER_TIME_FIELDS = frozenset(name for name in ORDER_FIELDS if name.endswith("_at"))
@@ -43,4 +43,75 @@ def task_json(task: CallbackTask, *, full_phone: bool = False, with_order: bool 
     }
     if with_order:
         body["order"] = order_json(task.order, full_phone=full_phone)
+    return body
+
+
+def finding_json(finding: Finding) -> dict[str, Any]:
+    """Represent one finding."""
+    return {
+        "id": finding.id,
+        "category": finding.category,
+        "reason": finding.reason,
+        "detail": finding.detail,
+        "case_id": finding.case_id,
+    }
+
+
+def attempt_json(attempt: CallAttempt) -> dict[str, Any]:
+    """Represent one call attempt with its answers and findings."""
+    return {
+        "id": attempt.id,
+        "task_id": attempt.task_id,
+        "channel": attempt.channel,
+        "disposition": attempt.disposition,
+        "aapor_code": attempt.aapor_code,
+        "started_at": local_iso(attempt.started_at),
+        "ended_at": local_iso(attempt.ended_at),
+        "callback_at": local_iso(attempt.callback_at),
+        "note": attempt.note,
+        "answers": attempt.answer_map(),
+        "findings": [finding_json(finding) for finding in attempt.findings],
+    }
+
+
+def case_json(case: SupervisionCase, *, full: bool = False) -> dict[str, Any]:
+    """Represent a case; `full` adds the evidence and history."""
+    body: dict[str, Any] = {
+        "id": case.id,
+        "order_no": case.order.order_no,
+        "category": case.category,
+        "state": case.state,
+        "opened_at": local_iso(case.opened_at),
+        "referred_to_discipline": case.referred_to_discipline,
+        "referred_at": local_iso(case.referred_at),
+        "description": case.description,
+        "service_center": case.order.service_center,
+        "evidence": [],
+        "penalties": [],
+        "history": [],
+    }
+    if full:
+        body["evidence"] = [
+            {
+                "id": item.id,
+                "attempt_id": item.attempt_id,
+                "finding_id": item.finding_id,
+                "answers": item.answers,
+                "order_snapshot": item.order_snapshot,
+                "detail": item.detail,
+                "added_at": local_iso(item.added_at),
+            }
+            for item in case.evidence
+        ]
+        body["history"] = [
+            {
+                "at": local_iso(event.at),
+                "actor_id": event.actor_id,
+                "action": event.action,
+                "from": event.from_state,
+                "to": event.to_state,
+                "note": event.note,
+            }
+            for event in case.history
+        ]
     return body

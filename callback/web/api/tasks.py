@@ -1,14 +1,21 @@
-"""Callback tasks (contract 4.2): the list; claiming and attempts come with the worklist."""
+"""Callback tasks (contract 4.2): list, claim, release, record attempts."""
 
-from typing import Any
+from datetime import datetime
+from typing import Any, NoReturn
 
-from flask import request
+from flask import Response, g, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from callback.clock import utcnow
+from callback.extensions import db
 from callback.models import CallbackTask, Role, TaskKind, TaskState, WorkOrder
+from callback.settings import current_settings
 from callback.web.api import bp
-from callback.web.api.common import choice_arg, paginated, roles_required
-from callback.web.api.representations import task_json
+from callback.web.api.common import choice_arg, json_body, paginated, roles_required
+from callback.web.api.representations import attempt_json, finding_json, task_json
+from callback.web.errors import ApiError
+from callback.worklist import WorklistError, claim_next, record_attempt, release
 
 TASK_READERS = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
 
@@ -28,3 +35,75 @@ def list_tasks() -> dict[str, Any]:
     if order_no:
         query = query.join(WorkOrder).where(WorkOrder.order_no == order_no)
     return paginated(query, task_json)
+
+
+def _now() -> datetime:
+    return utcnow()
+
+
+def _raise(error: WorklistError) -> NoReturn:
+    raise ApiError(error.status, error.code, error.message, error.details)
+
+
+@bp.post("/tasks/claim")
+@roles_required(*TASK_READERS)
+def claim() -> Response | dict[str, Any]:
+    """Lease the most urgent workable task to the caller: 200 with it, 204 when none is workable."""
+    kind = None
+    if request.get_data(cache=True).strip():
+        body = json_body()
+        if not isinstance(body, dict):
+            raise ApiError(400, "malformed_json", _("The body must be a JSON object."))
+        kind = body.get("kind")
+        if kind is not None and kind not in {k.value for k in TaskKind}:
+            message = _("must be one of %(choices)s", choices=", ".join(k.value for k in TaskKind))
+            raise ApiError(422, "invalid", message, [{"field": "kind", "message": message}])
+    task = claim_next(db.session, g.api_user.id, now=_now(), settings=current_settings(), kind=kind)
+    db.session.commit()
+    if task is None:
+        return Response(status=204)
+    return task_json(task, full_phone=True)
+
+
+@bp.post("/tasks/<int:task_id>/release")
+@roles_required(*TASK_READERS)
+def release_task(task_id: int) -> dict[str, Any]:
+    """Hand a claimed task back to the queue."""
+    try:
+        task = release(db.session, task_id, g.api_user.id, now=_now())
+    except WorklistError as error:
+        db.session.rollback()
+        _raise(error)
+    db.session.commit()
+    return task_json(task)
+
+
+@bp.post("/tasks/<int:task_id>/attempts")
+@roles_required(*TASK_READERS)
+def record_task_attempt(task_id: int) -> tuple[dict[str, Any], int]:
+    """Record one call by the claim's holder, with its answers; answer the findings and new cases."""
+    body = json_body()
+    if not isinstance(body, dict):
+        raise ApiError(400, "malformed_json", _("The body must be a JSON object."))
+    try:
+        outcome = record_attempt(
+            db.session,
+            task_id,
+            g.api_user.id,
+            disposition=body.get("disposition"),
+            answers=body.get("answers"),
+            callback_at=body.get("callback_at"),
+            note=body.get("note"),
+            now=_now(),
+            settings=current_settings(),
+        )
+    except WorklistError as error:
+        db.session.rollback()
+        _raise(error)
+    db.session.commit()
+    return {
+        "attempt": attempt_json(outcome.attempt),
+        "task": task_json(outcome.task),
+        "findings": [finding_json(finding) for finding in outcome.findings],
+        "cases_opened": [{"id": case.id, "category": case.category} for case in outcome.cases_opened],
+    }, 201

@@ -21,8 +21,17 @@ def test_tasks_are_listed_with_their_order_and_a_masked_phone(client, api_header
     assert body["total"] == 4
     assert (body["page"], body["per_page"]) == (1, 50)
     task = body["items"][0]
-    assert set(task) >= {"id", "kind", "state", "channel", "not_before", "due_by", "attempt_count",
-                         "lease_expires_at", "order"}
+    assert set(task) >= {
+        "id",
+        "kind",
+        "state",
+        "channel",
+        "not_before",
+        "due_by",
+        "attempt_count",
+        "lease_expires_at",
+        "order",
+    }
     assert task["order"]["customer_phone"] == "+86138****8000"
     assert task["state"] == "open"
 

@@ -1,0 +1,88 @@
+"""Call attempts (呼叫尝试) and the answers given in them."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from callback.extensions import db
+from callback.models.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from callback.models.case import Finding
+    from callback.models.task import CallbackTask
+
+
+class Disposition(StrEnum):
+    COMPLETED = "completed"
+    PARTIAL = "partial"
+    REFUSED = "refused"
+    CALLBACK_REQUESTED = "callback_requested"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    VOICEMAIL = "voicemail"
+    WRONG_NUMBER = "wrong_number"
+    INVALID_NUMBER = "invalid_number"
+
+
+# AAPOR Standard Definitions final disposition codes (contract 4.2).
+AAPOR_CODES: dict[Disposition, str] = {
+    Disposition.COMPLETED: "1.1",
+    Disposition.PARTIAL: "1.2",
+    Disposition.REFUSED: "2.11",
+    Disposition.CALLBACK_REQUESTED: "2.12",
+    Disposition.NO_ANSWER: "3.13",
+    Disposition.BUSY: "3.12",
+    Disposition.VOICEMAIL: "3.14",
+    Disposition.WRONG_NUMBER: "4.7",  # no eligible respondent: the person reached is not the customer
+    Disposition.INVALID_NUMBER: "4.3",
+}
+INTERVIEW_DISPOSITIONS = frozenset({Disposition.COMPLETED, Disposition.PARTIAL})
+FAILED_CONTACT_DISPOSITIONS = frozenset({Disposition.NO_ANSWER, Disposition.BUSY, Disposition.VOICEMAIL})
+DEAD_NUMBER_DISPOSITIONS = frozenset({Disposition.WRONG_NUMBER, Disposition.INVALID_NUMBER})
+
+
+class CallAttempt(db.Model):
+    __tablename__ = "call_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("callback_tasks.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Empty while an automated call is under way; set once, then final.
+    disposition: Mapped[str | None] = mapped_column(String(24))
+    aapor_code: Mapped[str | None] = mapped_column(String(8))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    note: Mapped[str | None] = mapped_column(Text)
+    # The order as the system recorded it when the call was made: what findings compare against.
+    order_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    task: Mapped["CallbackTask"] = relationship(back_populates="attempts")
+    answers: Mapped[list["Answer"]] = relationship(
+        back_populates="attempt", order_by="Answer.id", lazy="selectin"
+    )
+    findings: Mapped[list["Finding"]] = relationship(back_populates="attempt", order_by="Finding.id")
+
+    def answer_map(self) -> dict[str, Any]:
+        """Return the answers as {question code: value}."""
+        return {answer.question: answer.value for answer in self.answers}
+
+
+class Answer(db.Model):
+    __tablename__ = "answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("call_attempts.id"))
+    question: Mapped[str] = mapped_column(String(32))
+    # JSON keeps each answer's type (true, 3, "2026-03-01", "connected") on every database.
+    value: Mapped[Any] = mapped_column(JSON)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    attempt: Mapped[CallAttempt] = relationship(back_populates="answers")
+
+    # Keyed by (attempt, question), so a repeated IVR webhook is harmless.
+    __table_args__ = (UniqueConstraint("attempt_id", "question"),)

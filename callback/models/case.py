@@ -1,0 +1,124 @@
+"""Findings (问题发现) and supervision cases (监督案件) with their evidence and history."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from callback.extensions import db
+from callback.models.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from callback.models.attempt import CallAttempt
+    from callback.models.order import WorkOrder
+
+
+class CaseCategory(StrEnum):
+    OFFLINE_CIRCULATION = "offline_circulation"
+    FALSE_COMPLETION = "false_completion"
+    OVERDUE_RISK = "overdue_risk"
+    METER_NOT_NOTIFIED = "meter_not_notified"
+    REPEAT_TRIPS = "repeat_trips"
+    ONE_CERTIFICATE = "one_certificate"
+    IRREGULAR_FEE = "irregular_fee"
+    INTEGRITY = "integrity"
+    DISSATISFIED = "dissatisfied"
+    NONSTANDARD_ACCEPTANCE = "nonstandard_acceptance"
+    CABINET_DOOR_OPEN = "cabinet_door_open"
+    OTHER = "other"
+
+
+class CaseState(StrEnum):
+    OPEN = "open"
+    INVESTIGATING = "investigating"
+    LETTER_ISSUED = "letter_issued"
+    RECTIFIED = "rectified"
+    CLOSED = "closed"
+    DISMISSED = "dismissed"
+
+
+ENDED_CASE_STATES = frozenset({CaseState.CLOSED, CaseState.DISMISSED})
+
+
+class Finding(db.Model):
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("call_attempts.id"), index=True)
+    category: Mapped[str] = mapped_column(String(32))
+    # Which part of the rule fired, and the values it compared.
+    reason: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_cases.id"), index=True)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    attempt: Mapped["CallAttempt"] = relationship(back_populates="findings")
+
+
+class SupervisionCase(db.Model):
+    __tablename__ = "supervision_cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    category: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), default=CaseState.OPEN.value)
+    description: Mapped[str | None] = mapped_column(Text)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    referred_to_discipline: Mapped[bool] = mapped_column(default=False)
+    referred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    order: Mapped["WorkOrder"] = relationship()
+    evidence: Mapped[list["CaseEvidence"]] = relationship(
+        back_populates="case", order_by="CaseEvidence.id", lazy="selectin"
+    )
+    history: Mapped[list["CaseEvent"]] = relationship(
+        back_populates="case", order_by="CaseEvent.id", lazy="selectin"
+    )
+
+    __table_args__ = (
+        # One open case per order and category: a later finding adds evidence instead.
+        Index(
+            "uq_supervision_cases_open_order_category",
+            "order_id",
+            "category",
+            unique=True,
+            sqlite_where=text("state NOT IN ('closed', 'dismissed')"),
+            postgresql_where=text("state NOT IN ('closed', 'dismissed')"),
+        ),
+        Index("ix_supervision_cases_state_category", "state", "category"),
+    )
+
+
+class CaseEvidence(db.Model):
+    __tablename__ = "case_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("supervision_cases.id"), index=True)
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("call_attempts.id"))
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("findings.id"))
+    # What the customer said beside what the system recorded at that moment.
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    order_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    case: Mapped[SupervisionCase] = relationship(back_populates="evidence")
+
+
+class CaseEvent(db.Model):
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("supervision_cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    case: Mapped[SupervisionCase] = relationship(back_populates="history")

@@ -1,0 +1,157 @@
+"""The worklist: claims, leases, releases and the retry policy (contract 4.2)."""
+
+import threading
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from callback.audit import Actor
+from callback.extensions import db
+from callback.intake.service import upsert_orders
+from callback.intake.validation import validate_order
+from callback.models import CallbackTask
+from callback.worklist import WorklistError, claim_next, record_attempt, release
+from tests.factories import order_payload
+
+NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # Monday 11:00 in Beijing
+
+
+def store_orders(settings, count, now=NOW):  # noqa: ANN001, ANN201
+    items = [validate_order(order_payload(f"W-{i:04d}"), settings.tz, now) for i in range(count)]
+    upsert_orders(db.session, items, now=now, settings=settings, actor=Actor(source="test"))
+    db.session.commit()
+
+
+def call(task, user, settings, disposition, now, **kwargs):  # noqa: ANN001, ANN201
+    outcome = record_attempt(
+        db.session,
+        task.id,
+        user.id,
+        disposition=disposition,
+        answers=kwargs.get("answers"),
+        callback_at=kwargs.get("callback_at"),
+        note=None,
+        now=now,
+        settings=settings,
+    )
+    db.session.commit()
+    return outcome
+
+
+def test_claim_gives_the_earliest_due_task_first_then_the_oldest(app, settings, make_user):
+    store_orders(settings, 2)
+    early = validate_order(order_payload("EARLY"), settings.tz, NOW - timedelta(days=3))
+    upsert_orders(
+        db.session, [early], now=NOW - timedelta(days=3), settings=settings, actor=Actor(source="t")
+    )
+    db.session.commit()
+    user = make_user()
+    first = claim_next(db.session, user.id, now=NOW, settings=settings)
+    second = claim_next(db.session, user.id, now=NOW, settings=settings)
+    assert first.order.order_no == "EARLY"
+    assert second.order.order_no == "W-0000"
+    assert first.lease_expires_at == NOW + timedelta(minutes=settings.lease_minutes)
+
+
+def test_nothing_is_claimed_outside_calling_hours(app, settings, make_user):
+    store_orders(settings, 1)
+    office_hours = replace(settings, calling_hours=type(settings.calling_hours).parse("08:00-20:00"))
+    evening = datetime(2026, 11, 23, 12, 30, tzinfo=UTC)  # 20:30 in Beijing
+    assert claim_next(db.session, make_user().id, now=evening, settings=office_hours) is None
+    assert claim_next(db.session, make_user("b").id, now=NOW, settings=office_hours) is not None
+
+
+def test_release_hands_the_task_back_and_only_the_holder_may(app, settings, make_user):
+    store_orders(settings, 1)
+    holder, other = make_user("holder"), make_user("other")
+    task = claim_next(db.session, holder.id, now=NOW, settings=settings)
+    with pytest.raises(WorklistError) as refused:
+        release(db.session, task.id, other.id, now=NOW)
+    assert refused.value.status == 409
+    release(db.session, task.id, holder.id, now=NOW)
+    db.session.commit()
+    assert claim_next(db.session, other.id, now=NOW, settings=settings).id == task.id
+
+
+def test_an_expired_lease_cannot_record_an_attempt(app, settings, make_user):
+    store_orders(settings, 1)
+    user = make_user()
+    task = claim_next(db.session, user.id, now=NOW, settings=settings)
+    late = NOW + timedelta(minutes=settings.lease_minutes + 1)
+    with pytest.raises(WorklistError) as refused:
+        call(task, user, settings, "no_answer", late)
+    assert (refused.value.status, refused.value.code) == (409, "lease_expired")
+
+
+def test_failed_contacts_retry_after_their_delay_then_become_unreachable(app, settings, make_user):
+    store_orders(settings, 1)
+    user = make_user()
+    now = NOW
+    for number, disposition in enumerate(["busy", "no_answer", "voicemail"], start=1):
+        task = claim_next(db.session, user.id, now=now, settings=settings)
+        assert task is not None, f"attempt {number} found nothing to claim"
+        outcome = call(task, user, settings, disposition, now)
+        if number < settings.max_attempts:
+            assert outcome.task.state == "open"
+            assert outcome.task.not_before == now + settings.retry_delays[disposition]
+            assert claim_next(db.session, user.id, now=now, settings=settings) is None
+            now = outcome.task.not_before
+    assert outcome.task.state == "unreachable"
+    assert outcome.task.attempt_count == 3
+    assert outcome.attempt.aapor_code == "3.14"
+
+
+def test_callback_requested_reopens_at_the_appointment_without_counting_as_failed(app, settings, make_user):
+    store_orders(settings, 1)
+    user = make_user()
+    task = claim_next(db.session, user.id, now=NOW, settings=settings)
+    outcome = call(task, user, settings, "callback_requested", NOW, callback_at="2026-11-24T15:00:00")
+    assert outcome.task.state == "open"
+    assert outcome.task.failed_attempts == 0
+    assert outcome.task.not_before.astimezone(settings.tz).isoformat() == "2026-11-24T15:00:00+08:00"
+
+
+@pytest.mark.parametrize(
+    ("disposition", "state"),
+    [("refused", "done"), ("wrong_number", "unreachable"), ("invalid_number", "unreachable")],
+)
+def test_final_dispositions(app, settings, make_user, disposition, state):
+    store_orders(settings, 1)
+    user = make_user()
+    task = claim_next(db.session, user.id, now=NOW, settings=settings)
+    assert call(task, user, settings, disposition, NOW).task.state == state
+
+
+def test_concurrent_claimers_never_share_a_task_and_lose_none(app, settings, make_user):
+    store_orders(settings, 60)
+    users = [make_user(f"op{i}") for i in range(8)]
+    claimed: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def work(user_id: int) -> None:
+        try:
+            with app.app_context():
+                while True:
+                    task = claim_next(db.session, user_id, now=NOW, settings=settings)
+                    db.session.commit()
+                    if task is None:
+                        return
+                    with lock:
+                        claimed.append(task.id)
+        except BaseException as error:  # noqa: BLE001  (reported below)
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(user.id,)) for user in users]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    all_tasks = db.session.scalars(select(CallbackTask.id)).all()
+    assert len(claimed) == len(set(claimed)), "a task was handed out twice"
+    assert sorted(claimed) == sorted(all_tasks), "a workable task was never handed out"
+    owners = db.session.scalars(select(CallbackTask.lease_owner_id)).all()
+    assert None not in owners
