@@ -5,7 +5,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 
 from callback.extensions import babel, csrf, db, login_manager, migrate
 from callback.settings import ConfigError, load_settings
@@ -57,8 +57,10 @@ def _instance_secret_key(path: Path) -> str:
     return path.read_text().strip()
 
 
-def select_locale() -> str:
+def select_locale() -> str | None:
     """Chinese unless the user chose English (web) or the API client asks for it."""
+    if not has_request_context():
+        return None  # CLI commands and workers: BABEL_DEFAULT_LOCALE
     chosen = session.get("locale")
     if chosen in ("zh_CN", "en"):
         return chosen
@@ -84,10 +86,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the web pages and the API."""
-    from callback.web import api, auth, errors, orders
+    from callback.web import api, auth, errors, filters, orders
 
     errors.init_app(app)
     auth.init_app(app)
+    filters.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(orders.bp)
     app.register_blueprint(api.bp)

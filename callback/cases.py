@@ -1,10 +1,11 @@
 """Supervision cases: the only module that opens cases or moves them (contract 4.3)."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,9 +19,14 @@ from callback.models import (
     CaseEvidence,
     CaseState,
     Finding,
+    LetterSequence,
+    Penalty,
+    Role,
     SupervisionCase,
+    User,
     WorkOrder,
 )
+from callback.settings import Settings
 
 # Integrity problems go to discipline inspection (纪检) the moment they are found.
 REFERRED_AT_ONCE = frozenset({CaseCategory.INTEGRITY.value})
@@ -46,6 +52,7 @@ def act_on_findings(
     answers: dict[str, Any],
     now: datetime,
     actor: Actor,
+    settings: Settings,
 ) -> tuple[list[Finding], list[SupervisionCase]]:
     """Store each finding and file it: a new case, or evidence on the open case of its category."""
     stored: list[Finding] = []
@@ -60,7 +67,9 @@ def act_on_findings(
         )
         session.add(finding)
         session.flush()
-        case, is_new = _case_for_finding(session, order, verdict.category, now=now, actor=actor)
+        case, is_new = _case_for_finding(
+            session, order, verdict.category, now=now, actor=actor, settings=settings
+        )
         finding.case_id = case.id
         session.add(
             CaseEvidence(
@@ -82,7 +91,7 @@ def act_on_findings(
 
 
 def _case_for_finding(
-    session: Session, order: WorkOrder, category: str, *, now: datetime, actor: Actor
+    session: Session, order: WorkOrder, category: str, *, now: datetime, actor: Actor, settings: Settings
 ) -> tuple[SupervisionCase, bool]:
     """Return the open case of this order and category, opening one if there is none."""
     existing = open_case_for(session, order.id, category)
@@ -90,7 +99,9 @@ def _case_for_finding(
         return existing, False
     try:
         with session.begin_nested():
-            case = _new_case(session, order.id, category, description=None, now=now, actor=actor)
+            case = _new_case(
+                session, order.id, category, description=None, now=now, actor=actor, settings=settings
+            )
     except IntegrityError:
         # A concurrent finding opened it first (the partial unique index said so): add to that one.
         existing = open_case_for(session, order.id, category)
@@ -101,7 +112,14 @@ def _case_for_finding(
 
 
 def _new_case(
-    session: Session, order_id: int, category: str, *, description: str | None, now: datetime, actor: Actor
+    session: Session,
+    order_id: int,
+    category: str,
+    *,
+    description: str | None,
+    now: datetime,
+    actor: Actor,
+    settings: Settings,
 ) -> SupervisionCase:
     case = SupervisionCase(
         order_id=order_id,
@@ -109,6 +127,7 @@ def _new_case(
         state=CaseState.OPEN.value,
         description=description,
         opened_at=now,
+        due_at=settings.calendar.add_workdays(now, settings.case_sla_workdays, settings.tz),
         opened_by_id=actor.user_id,
         updated_at=now,
     )
@@ -156,3 +175,264 @@ def _log(
 def snapshot_json(order: WorkOrder) -> dict[str, Any]:
     """Return the order's current record in a JSON-safe form."""
     return {name: jsonable(value) for name, value in order.snapshot().items()}
+
+
+class CaseError(Exception):
+    """A case cannot move as asked; `status` is the HTTP status that says why (404, 409, 422)."""
+
+    def __init__(
+        self, status: int, code: str, message: str, details: list[dict[str, str]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or []
+
+
+# The only moves a case can make (contract 4.3); anything else is a 409.
+TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
+    CaseState.OPEN: frozenset({CaseState.INVESTIGATING, CaseState.DISMISSED}),
+    CaseState.INVESTIGATING: frozenset({CaseState.LETTER_ISSUED, CaseState.DISMISSED}),
+    CaseState.LETTER_ISSUED: frozenset({CaseState.RECTIFIED}),
+    CaseState.RECTIFIED: frozenset({CaseState.CLOSED}),
+    CaseState.CLOSED: frozenset(),
+    CaseState.DISMISSED: frozenset(),
+}
+NOTE_REQUIRED = frozenset({CaseState.CLOSED, CaseState.DISMISSED})
+HAND_OPENED_DESCRIPTION_MAX = 2000
+NOTE_MAX = 2000
+PERSON_MAX = 50
+MAX_PENALTY_YUAN = Decimal("1000000")
+
+
+def _text(value: Any, field: str, limit: int, *, required: bool) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise CaseError(
+                422, "invalid", f"{field} is required", [{"field": field, "message": "is required"}]
+            )
+        return None
+    if not isinstance(value, str) or len(value.strip()) > limit:
+        message = f"must be text of at most {limit} characters"
+        raise CaseError(422, "invalid", f"{field} {message}", [{"field": field, "message": message}])
+    return value.strip()
+
+
+def allowed_moves(case: SupervisionCase) -> list[str]:
+    """List the states the case may move to now, in workflow order."""
+    return [state.value for state in CaseState if state in TRANSITIONS[CaseState(case.state)]]
+
+
+def is_overdue(case: SupervisionCase, now: datetime) -> bool:
+    """Tell whether a case still being worked has passed its SLA."""
+    return case.state not in {s.value for s in ENDED_CASE_STATES} and now > case.due_at
+
+
+def get_case(session: Session, case_id: int, *, for_update: bool = False) -> SupervisionCase:
+    """Return the case or raise 404."""
+    case = session.get(
+        SupervisionCase, case_id, with_for_update=for_update or None, populate_existing=for_update
+    )
+    if case is None:
+        raise CaseError(404, "not_found", f"No case {case_id}.")
+    return case
+
+
+def open_case_by_hand(
+    session: Session,
+    *,
+    order_no: Any,
+    category: Any,
+    description: Any,
+    now: datetime,
+    settings: Settings,
+    actor: Actor,
+) -> SupervisionCase:
+    """Open a case a supervisor found (site inspection, a complaint); one open case per order and category."""
+    details = []
+    if category not in {c.value for c in CaseCategory}:
+        details.append(
+            {"field": "category", "message": "must be one of " + ", ".join(c.value for c in CaseCategory)}
+        )
+    order = (
+        session.scalar(select(WorkOrder).where(WorkOrder.order_no == order_no))
+        if isinstance(order_no, str)
+        else None
+    )
+    if order is None:
+        details.append({"field": "order_no", "message": "no such work order"})
+    if details:
+        raise CaseError(422, "invalid", "The case cannot be opened.", details)
+    text = _text(description, "description", HAND_OPENED_DESCRIPTION_MAX, required=True)
+    existing = open_case_for(session, order.id, category)
+    if existing is not None:
+        raise CaseError(
+            409, "case_already_open", f"Case {existing.id} of this order and category is still open."
+        )
+    try:
+        with session.begin_nested():
+            case = _new_case(
+                session, order.id, category, description=text, now=now, actor=actor, settings=settings
+            )
+    except IntegrityError:
+        raise CaseError(
+            409, "case_already_open", "A case of this order and category is already open."
+        ) from None
+    return case
+
+
+def transition(
+    session: Session,
+    case_id: int,
+    *,
+    to: Any,
+    note: Any,
+    now: datetime,
+    settings: Settings,
+    actor: Actor,
+    requirements: Any = None,
+    deadline: Any = None,
+) -> SupervisionCase:
+    """Move a case along its workflow; issuing the letter numbers it."""
+    case = get_case(session, case_id, for_update=True)
+    if to not in {s.value for s in CaseState}:
+        raise CaseError(
+            422,
+            "invalid",
+            "Unknown state.",
+            [{"field": "to", "message": "must be one of " + ", ".join(CaseState)}],
+        )
+    target = CaseState(to)
+    if target not in TRANSITIONS[CaseState(case.state)]:
+        raise CaseError(409, "invalid_transition", f"A case cannot move from {case.state} to {target.value}.")
+    clean_note = _text(note, "note", NOTE_MAX, required=target in NOTE_REQUIRED)
+    from_state = case.state
+    if target is CaseState.LETTER_ISSUED:
+        case.letter_requirements = _text(requirements, "requirements", NOTE_MAX, required=False)
+        case.letter_deadline = _deadline(deadline, now, settings)
+        case.letter_no = next_letter_number(session, now.astimezone(settings.tz).year, settings.letter_prefix)
+        case.letter_issued_at = now
+    if target in NOTE_REQUIRED:
+        case.closed_at = now
+    case.state = target.value
+    case.updated_at = now
+    _log(session, case, "moved", actor, now, from_state=from_state, to_state=target.value, note=clean_note)
+    return case
+
+
+def _deadline(value: Any, now: datetime, settings: Settings) -> date:
+    """Read the rectification deadline (default: 10 working days from issue)."""
+    if value in (None, ""):
+        return settings.calendar.add_workdays(now, 10, settings.tz).astimezone(settings.tz).date()
+    try:
+        deadline = date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        deadline = None
+    if deadline is None or deadline < now.astimezone(settings.tz).date():
+        message = "must be a date (YYYY-MM-DD) not in the past"
+        raise CaseError(422, "invalid", f"deadline {message}", [{"field": "deadline", "message": message}])
+    return deadline
+
+
+def next_letter_number(session: Session, year: int, prefix: str) -> str:
+    """Take the next letter number of the year, safely under concurrency (e.g. JD-2026-0001)."""
+    bumped = session.scalar(
+        update(LetterSequence)
+        .where(LetterSequence.year == year)
+        .values(last_number=LetterSequence.last_number + 1)
+        .returning(LetterSequence.last_number)
+        .execution_options(synchronize_session=False)
+    )
+    if bumped is None:
+        try:
+            with session.begin_nested():
+                session.add(LetterSequence(year=year, last_number=1))
+            bumped = 1
+        except IntegrityError:  # another issuer created the year's row first
+            return next_letter_number(session, year, prefix)
+    return f"{prefix}-{year}-{bumped:04d}"
+
+
+def add_penalty(
+    session: Session, case_id: int, *, person: Any, amount_yuan: Any, reason: Any, now: datetime, actor: Actor
+) -> Penalty:
+    """Record a 考核 on a case whose letter has been issued."""
+    case = get_case(session, case_id, for_update=True)
+    if case.letter_issued_at is None or case.state == CaseState.DISMISSED:
+        raise CaseError(
+            409, "letter_not_issued", "Penalties are recorded once the supervision letter is issued."
+        )
+    name = _text(person, "person", PERSON_MAX, required=True)
+    why = _text(reason, "reason", NOTE_MAX, required=True)
+    amount = _amount(amount_yuan)
+    penalty = Penalty(
+        case_id=case.id,
+        person=name,
+        amount_yuan=amount,
+        reason=why,
+        recorded_at=now,
+        recorded_by_id=actor.user_id,
+    )
+    session.add(penalty)
+    session.flush()
+    case.updated_at = now
+    _log(session, case, "penalty", actor, now, note=f"{name}: {amount} 元 — {why}")
+    return penalty
+
+
+def _amount(value: Any) -> Decimal:
+    message = f"must be an amount in yuan above 0 and at most {MAX_PENALTY_YUAN}, with at most 2 decimals"
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise CaseError(
+            422, "invalid", f"amount_yuan {message}", [{"field": "amount_yuan", "message": message}]
+        )
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        amount = Decimal(-1)
+    if (
+        not amount.is_finite()
+        or amount <= 0
+        or amount > MAX_PENALTY_YUAN
+        or amount != amount.quantize(Decimal("0.01"))
+    ):
+        raise CaseError(
+            422, "invalid", f"amount_yuan {message}", [{"field": "amount_yuan", "message": message}]
+        )
+    return amount.quantize(Decimal("0.01"))
+
+
+def refer_to_discipline(
+    session: Session, case_id: int, *, note: Any, now: datetime, actor: Actor
+) -> SupervisionCase:
+    """Refer a case to discipline inspection (纪检)."""
+    case = get_case(session, case_id, for_update=True)
+    if case.referred_to_discipline:
+        raise CaseError(
+            409, "already_referred", "This case has already been referred to discipline inspection."
+        )
+    clean_note = _text(note, "note", NOTE_MAX, required=False)
+    case.referred_to_discipline = True
+    case.referred_at = now
+    case.updated_at = now
+    _log(session, case, "referred", actor, now, note=clean_note)
+    return case
+
+
+def assign(
+    session: Session, case_id: int, *, assignee_id: int | None, now: datetime, actor: Actor
+) -> SupervisionCase:
+    """Give a case to a supervisor (or take it back with None)."""
+    case = get_case(session, case_id, for_update=True)
+    if assignee_id is not None:
+        assignee = session.get(User, assignee_id)
+        if assignee is None or not assignee.has_role(Role.SUPERVISOR, Role.ADMIN):
+            message = "must be a supervisor or an administrator"
+            raise CaseError(
+                422, "invalid", f"assignee {message}", [{"field": "assignee_id", "message": message}]
+            )
+    case.assignee_id = assignee_id
+    case.updated_at = now
+    _log(session, case, "assigned", actor, now, note=str(assignee_id) if assignee_id else None)
+    return case

@@ -32,6 +32,12 @@ RETRY_DELAY_MINUTES = {"busy": 30, "no_answer": 120, "voicemail": 180}
 INTAKE_WINDOW_WORKDAYS = 1
 COMPLETION_WINDOW_WORKDAYS = 2
 
+# A supervision case should be closed within this many working days of opening.
+CASE_SLA_WORKDAYS = 10
+# The issuing unit printed on 业务监督意见书, and the prefix of their numbers.
+LETTER_ISSUER = "国网某某供电公司营销服务监督室"
+LETTER_PREFIX = "JD"
+
 API_MAX_BATCH = 1000
 MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 

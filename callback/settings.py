@@ -34,6 +34,9 @@ class Settings:
     api_max_batch: int
     telephony: str
     retry_delays: dict[str, timedelta]
+    case_sla_workdays: int
+    letter_issuer: str
+    letter_prefix: str
 
 
 def _int(config: Mapping[str, Any], key: str, problems: list[str], minimum: int = 0) -> int:
@@ -134,6 +137,9 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         api_max_batch=_int(config, "API_MAX_BATCH", problems, minimum=1),
         telephony=telephony,
         retry_delays=_retry_delays(config.get("RETRY_DELAY_MINUTES"), problems),
+        case_sla_workdays=_int(config, "CASE_SLA_WORKDAYS", problems, minimum=1),
+        letter_issuer=str(config.get("LETTER_ISSUER") or ""),
+        letter_prefix=str(config.get("LETTER_PREFIX") or "JD"),
     )
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))

@@ -270,7 +270,7 @@ def record_attempt(
     now: datetime,
     settings: Settings,
 ) -> AttemptOutcome:
-    """Record one call by the claim's holder: the attempt, its answers, the task's next state, findings, cases."""
+    """Record one call by the claim's holder: attempt, answers, the task's next state, findings, cases."""
     task = held_task(session, task_id, user_id, now=now)
     checked = check_attempt_input(disposition, answers, callback_at, note, now=now, settings=settings)
     attempt = CallAttempt(
@@ -379,7 +379,14 @@ def finish_attempt(
     if checked.disposition in INTERVIEW_DISPOSITIONS:
         verdicts = find(checked.answers, order_snapshot, task.kind, settings)
         findings, cases_opened = act_on_findings(
-            session, task.order, attempt, verdicts, answers=checked.answers, now=now, actor=actor
+            session,
+            task.order,
+            attempt,
+            verdicts,
+            answers=checked.answers,
+            now=now,
+            actor=actor,
+            settings=settings,
         )
     session.flush()
     return AttemptOutcome(attempt, task, findings, cases_opened)

@@ -17,6 +17,8 @@ from callback.models.case import (
     CaseEvidence,
     CaseState,
     Finding,
+    LetterSequence,
+    Penalty,
     SupervisionCase,
 )
 from callback.models.order import (
@@ -56,7 +58,9 @@ __all__ = [
     "Disposition",
     "Finding",
     "Ledger",
+    "LetterSequence",
     "OrderStatus",
+    "Penalty",
     "Role",
     "SupervisionCase",
     "TaskChannel",

@@ -1,10 +1,11 @@
 """Findings (问题发现) and supervision cases (监督案件) with their evidence and history."""
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from callback.extensions import db
@@ -13,6 +14,7 @@ from callback.models.types import UTCDateTime
 if TYPE_CHECKING:
     from callback.models.attempt import CallAttempt
     from callback.models.order import WorkOrder
+    from callback.models.user import User
 
 
 class CaseCategory(StrEnum):
@@ -69,9 +71,22 @@ class SupervisionCase(db.Model):
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     referred_to_discipline: Mapped[bool] = mapped_column(default=False)
     referred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The SLA: when the case should be closed, in working days from opening.
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # 业务监督意见书: its number (JD-2026-0001), when it was issued, what must be rectified, by when.
+    letter_no: Mapped[str | None] = mapped_column(String(20), unique=True)
+    letter_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    letter_requirements: Mapped[str | None] = mapped_column(Text)
+    letter_deadline: Mapped[date | None] = mapped_column(Date)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     order: Mapped["WorkOrder"] = relationship()
+    assignee: Mapped["User | None"] = relationship(foreign_keys=[assignee_id])
+    penalties: Mapped[list["Penalty"]] = relationship(
+        back_populates="case", order_by="Penalty.id", lazy="selectin"
+    )
     evidence: Mapped[list["CaseEvidence"]] = relationship(
         back_populates="case", order_by="CaseEvidence.id", lazy="selectin"
     )
@@ -122,3 +137,28 @@ class CaseEvent(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
 
     case: Mapped[SupervisionCase] = relationship(back_populates="history")
+
+
+class Penalty(db.Model):
+    """考核: a person penalised for a case, in yuan."""
+
+    __tablename__ = "penalties"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("supervision_cases.id"), index=True)
+    person: Mapped[str] = mapped_column(String(50))
+    amount_yuan: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    case: Mapped[SupervisionCase] = relationship(back_populates="penalties")
+
+
+class LetterSequence(db.Model):
+    """The last letter number issued in a year: one sequence per year."""
+
+    __tablename__ = "letter_sequences"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(default=0)

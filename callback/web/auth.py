@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -99,6 +100,7 @@ def set_language(code: str) -> Response:
     if not LanguageForm().validate_on_submit() or code not in ("zh_CN", "en"):
         abort(400)
     session["locale"] = code
+    refresh()  # forget the locale cached for this app context, so the change shows at once
     return redirect(_safe_next(request.form.get("next")) or url_for("orders.index"))
 
 

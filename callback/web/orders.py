@@ -35,7 +35,9 @@ def index() -> str:
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)
     ).all()
-    centers = db.session.scalars(select(WorkOrder.service_center).distinct().order_by(WorkOrder.service_center)).all()
+    centers = db.session.scalars(
+        select(WorkOrder.service_center).distinct().order_by(WorkOrder.service_center)
+    ).all()
     return render_template(
         "orders/index.html",
         orders=orders,
