@@ -86,15 +86,29 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the web pages and the API."""
-    from callback.web import api, auth, errors, filters, orders
+    from callback.web import (
+        api,
+        auth,
+        cases,
+        errors,
+        filters,
+        ledgers,
+        operator,
+        orders,
+        reports,
+        telephony_hooks,
+    )
 
     errors.init_app(app)
     auth.init_app(app)
     filters.init_app(app)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(orders.bp)
+    for blueprint in (auth.bp, orders.bp, operator.bp, cases.bp, ledgers.bp, reports.bp):
+        app.register_blueprint(blueprint)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
+    # Twilio cannot send a CSRF token; its webhooks check X-Twilio-Signature instead.
+    app.register_blueprint(telephony_hooks.bp)
+    csrf.exempt(telephony_hooks.bp)
 
 
 def register_cli(app: Flask) -> None:
