@@ -1,21 +1,26 @@
-"""Supervision cases (contract 4.3): list and read; the workflow comes with the case module."""
+"""Supervision cases (contract 4.3): list, read, open by hand, move, penalise, refer."""
 
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import g, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from callback import cases
+from callback.audit import Actor
+from callback.cases import CaseError
+from callback.clock import utcnow
 from callback.extensions import db
-from callback.models import CaseCategory, CaseState, Role, SupervisionCase, WorkOrder
+from callback.models import ENDED_CASE_STATES, CaseCategory, CaseState, Role, SupervisionCase, WorkOrder
 from callback.settings import current_settings
 from callback.web.api import bp
-from callback.web.api.common import choice_arg, paginated, roles_required
-from callback.web.api.representations import case_json
+from callback.web.api.common import choice_arg, json_body, paginated, roles_required
+from callback.web.api.representations import case_json, penalty_json
 from callback.web.errors import ApiError
 
 CASE_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.DISCIPLINE)
+CASE_WORKERS = (Role.SUPERVISOR, Role.ADMIN)
 
 
 def _date_arg(name: str) -> date | None:
@@ -55,6 +60,15 @@ def list_cases() -> dict[str, Any]:
         query = query.where(WorkOrder.service_center == center)
     tz = current_settings().tz
     start, end = _date_arg("from"), _date_arg("to")
+    if start and end and start > end:
+        message = _("must not be after 'to'")
+        raise ApiError(400, "bad_parameter", f"from: {message}", [{"field": "from", "message": message}])
+    overdue = request.args.get("overdue")
+    if overdue in ("true", "1"):
+        query = query.where(
+            SupervisionCase.due_at < utcnow(),
+            SupervisionCase.state.not_in([s.value for s in ENDED_CASE_STATES]),
+        )
     if start:
         query = query.where(SupervisionCase.opened_at >= datetime.combine(start, time(), tzinfo=tz))
     if end:
@@ -71,4 +85,100 @@ def get_case(case_id: int) -> dict[str, Any]:
     case = db.session.scalar(_visible_cases().where(SupervisionCase.id == case_id))
     if case is None:
         raise ApiError(404, "not_found", _("No case %(id)d.", id=case_id))
+    return case_json(case, full=True)
+
+
+def _object_body() -> dict[str, Any]:
+    body = json_body()
+    if not isinstance(body, dict):
+        raise ApiError(400, "malformed_json", _("The body must be a JSON object."))
+    return body
+
+
+def _fail(error: CaseError) -> NoReturn:
+    db.session.rollback()
+    raise ApiError(error.status, error.code, error.message, error.details)
+
+
+def _actor() -> Actor:
+    return Actor(user_id=g.api_user.id, source="api")
+
+
+@bp.post("/cases")
+@roles_required(*CASE_WORKERS)
+def open_case() -> tuple[dict[str, Any], int]:
+    """Open a case by hand (site inspection, complaint)."""
+    body = _object_body()
+    try:
+        case = cases.open_case_by_hand(
+            db.session,
+            order_no=body.get("order_no"),
+            category=body.get("category"),
+            description=body.get("description"),
+            now=utcnow(),
+            settings=current_settings(),
+            actor=_actor(),
+        )
+    except CaseError as error:
+        _fail(error)
+    db.session.commit()
+    return case_json(case, full=True), 201
+
+
+@bp.post("/cases/<int:case_id>/transitions")
+@roles_required(*CASE_WORKERS)
+def move_case(case_id: int) -> dict[str, Any]:
+    """Move a case along its workflow; issuing the letter numbers it."""
+    body = _object_body()
+    try:
+        case = cases.transition(
+            db.session,
+            case_id,
+            to=body.get("to"),
+            note=body.get("note"),
+            requirements=body.get("requirements"),
+            deadline=body.get("deadline"),
+            now=utcnow(),
+            settings=current_settings(),
+            actor=_actor(),
+        )
+    except CaseError as error:
+        _fail(error)
+    db.session.commit()
+    return case_json(case, full=True)
+
+
+@bp.post("/cases/<int:case_id>/penalties")
+@roles_required(*CASE_WORKERS)
+def add_penalty(case_id: int) -> tuple[dict[str, Any], int]:
+    """Record a penalty (考核) once the letter is issued."""
+    body = _object_body()
+    try:
+        penalty = cases.add_penalty(
+            db.session,
+            case_id,
+            person=body.get("person"),
+            amount_yuan=body.get("amount_yuan"),
+            reason=body.get("reason"),
+            now=utcnow(),
+            actor=_actor(),
+        )
+    except CaseError as error:
+        _fail(error)
+    db.session.commit()
+    return penalty_json(penalty), 201
+
+
+@bp.post("/cases/<int:case_id>/referral")
+@roles_required(*CASE_WORKERS)
+def refer_case(case_id: int) -> dict[str, Any]:
+    """Refer a case to discipline inspection (纪检)."""
+    body = _object_body() if request.get_data(cache=True).strip() else {}
+    try:
+        case = cases.refer_to_discipline(
+            db.session, case_id, note=body.get("note"), now=utcnow(), actor=_actor()
+        )
+    except CaseError as error:
+        _fail(error)
+    db.session.commit()
     return case_json(case, full=True)

@@ -2,8 +2,18 @@
 
 from typing import Any
 
+from callback.cases import allowed_moves, is_overdue
+from callback.clock import utcnow
 from callback.formatting import mask_phone
-from callback.models import ORDER_FIELDS, CallAttempt, CallbackTask, Finding, SupervisionCase, WorkOrder
+from callback.models import (
+    ORDER_FIELDS,
+    CallAttempt,
+    CallbackTask,
+    Finding,
+    Penalty,
+    SupervisionCase,
+    WorkOrder,
+)
 from callback.web.api.common import local_iso
 
 _ORDER_TIME_FIELDS = frozenset(name for name in ORDER_FIELDS if name.endswith("_at"))
@@ -74,6 +84,18 @@ def attempt_json(attempt: CallAttempt) -> dict[str, Any]:
     }
 
 
+def penalty_json(penalty: Penalty) -> dict[str, Any]:
+    """Represent one penalty (考核)."""
+    return {
+        "id": penalty.id,
+        "person": penalty.person,
+        "amount_yuan": float(penalty.amount_yuan),
+        "reason": penalty.reason,
+        "recorded_at": local_iso(penalty.recorded_at),
+        "recorded_by_id": penalty.recorded_by_id,
+    }
+
+
 def case_json(case: SupervisionCase, *, full: bool = False) -> dict[str, Any]:
     """Represent a case; `full` adds the evidence and history."""
     body: dict[str, Any] = {
@@ -82,12 +104,22 @@ def case_json(case: SupervisionCase, *, full: bool = False) -> dict[str, Any]:
         "category": case.category,
         "state": case.state,
         "opened_at": local_iso(case.opened_at),
+        "due_at": local_iso(case.due_at),
+        "overdue": is_overdue(case, utcnow()),
+        "allowed_moves": allowed_moves(case),
         "referred_to_discipline": case.referred_to_discipline,
         "referred_at": local_iso(case.referred_at),
         "description": case.description,
         "service_center": case.order.service_center,
+        "account_manager": case.order.account_manager,
+        "assignee_id": case.assignee_id,
+        "letter_no": case.letter_no,
+        "letter_issued_at": local_iso(case.letter_issued_at),
+        "letter_requirements": case.letter_requirements,
+        "letter_deadline": case.letter_deadline.isoformat() if case.letter_deadline else None,
+        "closed_at": local_iso(case.closed_at),
         "evidence": [],
-        "penalties": [],
+        "penalties": [penalty_json(penalty) for penalty in case.penalties],
         "history": [],
     }
     if full:
