@@ -2,7 +2,7 @@
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,7 +16,7 @@ from callback.settings import Settings
 from callback.tick import run_tick
 from callback.users import create_user
 
-DEMO_PASSWORD = "callback-demo"
+DEMO_PASSWORD = "callback-demo"  # noqa: S105  (the published demo login, printed by make run)
 DEMO_USERS = (
     ("operator", "operator"),
     ("operator2", "operator"),
@@ -58,8 +58,9 @@ def demo_orders(
         # A cancelled order stopped after acceptance or survey.
         reached = rng.choice(["accepted", "surveyed"]) if status == "cancelled" else status
         has_engineering = rng.random() < 0.45
-        accepted = now - timedelta(days=rng.uniform(0.2, 24), hours=rng.uniform(0, 8))
-        accepted = accepted.replace(second=0, microsecond=0)
+        accepted = min(
+            _office_hours(now - timedelta(days=rng.uniform(0.5, 24)), rng, settings), now - timedelta(hours=1)
+        )
         limit_days = 15 if has_engineering else 5
         due = settings.calendar.add_workdays(accepted, limit_days, settings.tz)
         times = {"accepted_at": accepted}
@@ -87,6 +88,13 @@ def demo_orders(
             }
         )
     return orders
+
+
+def _office_hours(moment: datetime, rng: random.Random, settings: Settings) -> datetime:
+    """Move a moment to a random time between 08:30 and 17:30 local on its day: service centres' hours."""
+    local = moment.astimezone(settings.tz)
+    minutes = rng.randrange(8 * 60 + 30, 17 * 60 + 30)
+    return local.replace(hour=minutes // 60, minute=minutes % 60, second=0, microsecond=0).astimezone(UTC)
 
 
 def _stages_reached(status: str, has_engineering: bool) -> list[str]:
