@@ -63,6 +63,6 @@ class CallbackTask(db.Model):
         # One task per order and kind, ever.
         UniqueConstraint("order_id", "kind"),
         # The worklist's claim scans workable tasks by urgency.
-        Index("ix_callback_tasks_queue", "state", "due_by", "id"),
+        Index("ix_callback_tasks_queue", "state", "channel", "due_by", "id"),
         Index("ix_callback_tasks_lease", "state", "lease_expires_at"),
     )

@@ -113,7 +113,7 @@ def upgrade():
     )
     with op.batch_alter_table('callback_tasks', schema=None) as batch_op:
         batch_op.create_index('ix_callback_tasks_lease', ['state', 'lease_expires_at'], unique=False)
-        batch_op.create_index('ix_callback_tasks_queue', ['state', 'due_by', 'id'], unique=False)
+        batch_op.create_index('ix_callback_tasks_queue', ['state', 'channel', 'due_by', 'id'], unique=False)
 
     # ### end Alembic commands ###
 
