@@ -3,7 +3,18 @@
 from flask_babel import LazyString
 from flask_babel import lazy_pgettext as _lp
 
-from callback.models import CustomerType, Ledger, OrderStatus, Role, TaskChannel, TaskKind, TaskState
+from callback.models import (
+    CaseCategory,
+    CaseState,
+    CustomerType,
+    Disposition,
+    Ledger,
+    OrderStatus,
+    Role,
+    TaskChannel,
+    TaskKind,
+    TaskState,
+)
 
 # Each enum has its own message context, so "Cancelled" (an order, 撤销) and "Cancelled" (a task, 已取消)
 # translate independently.
@@ -56,6 +67,68 @@ ROLE: dict[str, LazyString] = {
     Role.INTEGRATION: _lp("role", "Integration account"),
 }
 
+# How a call ended (contract 4.2), in the order the operator's buttons show them.
+DISPOSITION: dict[str, LazyString] = {
+    Disposition.COMPLETED: _lp("disposition", "Completed"),
+    Disposition.PARTIAL: _lp("disposition", "Partly completed"),
+    Disposition.REFUSED: _lp("disposition", "Refused"),
+    Disposition.CALLBACK_REQUESTED: _lp("disposition", "Call back later"),
+    Disposition.NO_ANSWER: _lp("disposition", "No answer"),
+    Disposition.BUSY: _lp("disposition", "Busy"),
+    Disposition.VOICEMAIL: _lp("disposition", "Voicemail"),
+    Disposition.WRONG_NUMBER: _lp("disposition", "Wrong number"),
+    Disposition.INVALID_NUMBER: _lp("disposition", "Number does not exist"),
+}
+
+CASE_CATEGORY: dict[str, LazyString] = {
+    CaseCategory.OFFLINE_CIRCULATION: _lp("case category", "Off-line circulation"),
+    CaseCategory.FALSE_COMPLETION: _lp("case category", "Connected in the system, not on site"),
+    CaseCategory.OVERDUE_RISK: _lp("case category", "Not connected by the due date"),
+    CaseCategory.METER_NOT_NOTIFIED: _lp("case category", "Meter installed without notice"),
+    CaseCategory.REPEAT_TRIPS: _lp("case category", "Repeated trips by the customer"),
+    CaseCategory.ONE_CERTIFICATE: _lp("case category", "One-certificate acceptance not applied"),
+    CaseCategory.IRREGULAR_FEE: _lp("case category", "Irregular fees or appointed contractor"),
+    CaseCategory.INTEGRITY: _lp("case category", "Requests for favours"),
+    CaseCategory.DISSATISFIED: _lp("case category", "Customer dissatisfied"),
+    CaseCategory.NONSTANDARD_ACCEPTANCE: _lp("case category", "Non-standard acceptance"),
+    CaseCategory.CABINET_DOOR_OPEN: _lp("case category", "Distribution cabinet door left open"),
+    CaseCategory.OTHER: _lp("case category", "Other"),
+}
+
+# Supervision cases (contract 4.3): their states, the lines of their history, and why a finding fired.
+CASE_STATE: dict[str, LazyString] = {
+    CaseState.OPEN: _lp("case state", "Open"),
+    CaseState.INVESTIGATING: _lp("case state", "Investigating"),
+    CaseState.LETTER_ISSUED: _lp("case state", "Letter issued"),
+    CaseState.RECTIFIED: _lp("case state", "Rectified"),
+    CaseState.CLOSED: _lp("case state", "Closed"),
+    CaseState.DISMISSED: _lp("case state", "Dismissed"),
+}
+
+CASE_ACTION: dict[str, LazyString] = {
+    "opened": _lp("case action", "Opened"),
+    "moved": _lp("case action", "Moved"),
+    "evidence_added": _lp("case action", "Evidence added"),
+    "penalty": _lp("case action", "Penalty recorded"),
+    "referred": _lp("case action", "Referred to discipline inspection"),
+    "assigned": _lp("case action", "Assigned"),
+}
+
+FINDING_REASON: dict[str, LazyString] = {
+    "applied_before_accepted": _lp("finding reason", "Applied long before the system accepted it"),
+    "powered_before_system": _lp("finding reason", "Power on before the system says so"),
+    "connected_before_accepted": _lp("finding reason", "Connected before the system accepted it"),
+    "system_connected_customer_not": _lp("finding reason", "Connected in the system, customer has no power"),
+    "not_connected_by_due_date": _lp("finding reason", "Not connected by the system's due date"),
+    "meter_not_notified": _lp("finding reason", "Meter installed without notice"),
+    "repeat_trips": _lp("finding reason", "Customer made repeated trips"),
+    "extra_documents_requested": _lp("finding reason", "Documents beyond one certificate requested"),
+    "fee_or_contractor_requested": _lp("finding reason", "Fee, materials or contractor imposed"),
+    "benefits_requested": _lp("finding reason", "Gifts or favours requested"),
+    "low_satisfaction": _lp("finding reason", "Low satisfaction"),
+    "not_the_applicant": _lp("finding reason", "The person called is not the applicant"),
+}
+
 LABELS: dict[str, dict[str, LazyString]] = {
     "status": ORDER_STATUS,
     "customer_type": CUSTOMER_TYPE,
@@ -64,6 +137,11 @@ LABELS: dict[str, dict[str, LazyString]] = {
     "task_state": TASK_STATE,
     "channel": TASK_CHANNEL,
     "role": ROLE,
+    "disposition": DISPOSITION,
+    "case_category": CASE_CATEGORY,
+    "case_state": CASE_STATE,
+    "case_action": CASE_ACTION,
+    "finding_reason": FINDING_REASON,
 }
 
 

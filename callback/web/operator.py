@@ -1,5 +1,484 @@
-"""Operator workspace: the callback queue, the call screen and the questionnaire (issue 3)."""
+"""Operator workspace: the callback queue, the call screen and the questionnaire (issue 3).
 
-from flask import Blueprint
+The views are thin: the worklist claims, releases and records; the views read the form, commit at the
+boundary and show the outcome. The call screen and its actions belong to the claim's holder alone.
+"""
+
+import math
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import LazyString, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import case, func, select
+from werkzeug.wrappers import Response
+
+from callback.audit import Actor, AuditEntry, record
+from callback.clock import utcnow
+from callback.extensions import db
+from callback.findings import DISSATISFIED_MAX
+from callback.models import (
+    INTERVIEW_DISPOSITIONS,
+    CallAttempt,
+    CallbackTask,
+    Disposition,
+    Role,
+    SupervisionCase,
+    TaskChannel,
+    TaskKind,
+    TaskState,
+    User,
+)
+from callback.settings import Settings, current_settings
+from callback.survey import QUESTIONNAIRE, AnswerIs, Question
+from callback.web.auth import roles_required
+from callback.web.filters import has_endpoint, localtime
+from callback.web.labels import label
+from callback.web.operator_forms import (
+    ANSWER_PREFIX,
+    DISPOSITION_EFFECTS,
+    DISPOSITION_KEYS,
+    CallForm,
+    field_errors,
+    field_name,
+    read_call_form,
+)
+from callback.workdays import CallingHours
+from callback.worklist import WorklistError, claim_next, current_claim, held_task, record_attempt, release
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
+OPERATORS = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+# Supervisors and admins may read any operator's call result; an operator only their own.
+RESULT_READERS = (Role.SUPERVISOR, Role.ADMIN)
+UPCOMING_LIMIT = 8
+
+# The opening line of the script, by task kind: who is calling and why.
+OPENINGS: dict[str, LazyString] = {
+    TaskKind.INTAKE: _l(
+        "Hello, I am a callback agent of the State Grid power supply company's customer service centre. "
+        "I would like to ask how your application for electricity is going. It takes about two minutes; "
+        "is now a good time?"
+    ),
+    TaskKind.DUE_DATE: _l(
+        "Hello, I am a callback agent of the State Grid power supply company's customer service centre. "
+        "Your application for electricity is due to be connected about now, and I would like to ask how the "
+        "work on site is going. It takes about two minutes; is now a good time?"
+    ),
+    TaskKind.COMPLETION: _l(
+        "Hello, I am a callback agent of the State Grid power supply company's customer service centre. "
+        "Our records show your electricity has been connected, and I would like to ask how it went. "
+        "It takes about two minutes; is now a good time?"
+    ),
+}
+
+# Each finding's reason in plain words; the placeholders are the finding's detail values.
+REASONS: dict[str, LazyString] = {
+    "applied_before_accepted": _l(
+        "The customer applied on %(applied_on)s, %(days_before)s days before the system accepted the order "
+        "on %(accepted_on)s (tolerance %(tolerance_days)s days)."
+    ),
+    "powered_before_system": _l(
+        "The customer already has power, while the system still shows the order as %(status)s."
+    ),
+    "connected_before_accepted": _l(
+        "The customer was connected on %(connected_on)s, before the system accepted the order on "
+        "%(accepted_on)s."
+    ),
+    "system_connected_customer_not": _l(
+        "The system shows the order as %(status)s, but the customer says: %(progress)s."
+    ),
+    "not_connected_by_due_date": _l(
+        "At the due-date callback the customer says: %(progress)s; the system shows %(status)s."
+    ),
+    "meter_not_notified": _l("Nobody told the customer before the meter was installed and connected."),
+    "repeat_trips": _l(
+        "The customer made %(trips)s trips to get connected (a case from %(repeat_trips_min)s)."
+    ),
+    "extra_documents_requested": _l(
+        "The customer was asked for documents beyond an ID card or business licence."
+    ),
+    "fee_or_contractor_requested": _l(
+        "The customer was charged, asked to buy materials, or told which contractor to use."
+    ),
+    "benefits_requested": _l(
+        "The customer says staff asked for gifts, meals or favours; the case goes to discipline inspection."
+    ),
+    "low_satisfaction": _l(
+        "The customer rated the service %(satisfaction)s of 5 (%(dissatisfied_max)s or less is dissatisfied)."
+    ),
+    "not_the_applicant": _l("The person answering is not the applicant of the order."),
+}
+
+
+def _now() -> datetime:
+    return utcnow()
+
+
+def _is_chinese() -> bool:
+    locale = get_locale()
+    return locale is None or locale.language == "zh"
+
+
+def question_text(question: Question) -> str:
+    """Return a question's wording in the page's language."""
+    return question.zh if _is_chinese() else question.en
+
+
+def choice_text(question: Question, value: Any) -> str:
+    """Return the label of one of a question's choices (or yes/no) in the page's language."""
+    if question.type == "boolean" and isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    choice = question.choice_for(value)
+    if choice is None:
+        return str(value)
+    return choice.zh if _is_chinese() else choice.en
+
+
+def answer_options(question: Question) -> list[tuple[str, str, str]]:
+    """Return (form value, label, key) for each option of a question answered by picking one."""
+    if question.type == "boolean":
+        return [("true", _("Yes"), "1"), ("false", _("No"), "2")]
+    return [(str(c.value), c.zh if _is_chinese() else c.en, c.key) for c in question.choices]
+
+
+def answer_text(code: str, value: Any) -> str:
+    """Return a recorded answer as the operator would say it."""
+    question = next((q for q in QUESTIONNAIRE if q.code == code), None)
+    if question is None:
+        return str(value)
+    if question.type == "boolean" or question.choices:
+        return choice_text(question, value)
+    return str(value)
+
+
+def finding_reasons(finding: Any) -> list[str]:
+    """Explain a finding in plain words: each part of its rule that fired, with the values compared."""
+    detail: dict[str, Any] = dict(finding.detail or {})
+    values = dict(detail)
+    if "status" in values:
+        values["status"] = label("status", values["status"])
+    if "progress" in values:
+        values["progress"] = answer_text("progress", values["progress"])
+    values.setdefault("dissatisfied_max", DISSATISFIED_MAX)
+    reasons = detail.get("reasons") or [finding.reason]
+    sentences = []
+    for reason in reasons:
+        template = REASONS.get(reason)
+        if template is None:
+            sentences.append(str(reason))
+            continue
+        try:
+            sentences.append(str(template) % values)
+        except (KeyError, TypeError, ValueError):
+            # A detail without the values this wording needs (an older rule): name the reason at least.
+            sentences.append(str(reason))
+    return sentences
+
+
+def client_condition(question: Question) -> tuple[str, str] | None:
+    """Return (form field, form value) that makes a question apply, for the page's script to follow."""
+    condition = question.asked_when
+    if not isinstance(condition, AnswerIs):
+        return None
+    value = condition.value
+    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return ANSWER_PREFIX + condition.code, text
+
+
+@bp.context_processor
+def operator_helpers() -> dict[str, Any]:
+    """Give the operator's templates the questionnaire and its wording helpers."""
+    return {
+        "questionnaire": QUESTIONNAIRE,
+        "question_text": question_text,
+        "answer_options": answer_options,
+        "answer_text": answer_text,
+        "field_name": field_name,
+        "dispositions": [d.value for d in Disposition],
+        "interview_dispositions": {d.value for d in INTERVIEW_DISPOSITIONS},
+        "disposition_keys": DISPOSITION_KEYS,
+        "disposition_effects": DISPOSITION_EFFECTS,
+        "condition_of": client_condition,
+        "case_url": case_url,
+    }
+
+
+def case_url(case_id: int) -> str | None:
+    """Return the supervisor's page of a case once that page exists, whatever its URL argument is named."""
+    rules = list(current_app.url_map.iter_rules("cases.detail")) if has_endpoint("cases.detail") else []
+    if not rules or len(rules[0].arguments) != 1:
+        return None
+    return url_for("cases.detail", **{next(iter(rules[0].arguments)): case_id})
+
+
+def _hours_text(hours: CallingHours) -> str:
+    """Return calling hours as "08:00–20:00"."""
+    return f"{hours.start // 60:02d}:{hours.start % 60:02d}–{hours.end // 60:02d}:{hours.end % 60:02d}"
+
+
+def _minutes_left(until: datetime | None, now: datetime) -> int:
+    """Return whole minutes (rounded up) until a moment, never below zero."""
+    if until is None:
+        return 0
+    return max(math.ceil((until - now).total_seconds() / 60), 0)
+
+
+def _queue_figures(now: datetime, settings: Settings) -> dict[str, Any]:
+    """Count the operators' tasks: workable by kind, waiting (appointments, retries, later), in progress."""
+    mine = (CallbackTask.channel == TaskChannel.OPERATOR.value, CallbackTask.state == TaskState.OPEN.value)
+    workable_rows = db.session.execute(
+        select(CallbackTask.kind, func.count())
+        .where(*mine, CallbackTask.not_before <= now)
+        .group_by(CallbackTask.kind)
+    ).all()
+    workable = {kind.value: 0 for kind in TaskKind}
+    workable.update({kind: count for kind, count in workable_rows})
+
+    last_attempt = (
+        select(CallAttempt.task_id, func.max(CallAttempt.id).label("attempt_id"))
+        .group_by(CallAttempt.task_id)
+        .subquery()
+    )
+    waiting_kind = case(
+        (CallAttempt.disposition == Disposition.CALLBACK_REQUESTED.value, "appointment"),
+        (CallbackTask.attempt_count > 0, "retry"),
+        else_="later",
+    ).label("waiting_kind")
+    waiting_query = (
+        select(CallbackTask, waiting_kind)
+        .outerjoin(last_attempt, last_attempt.c.task_id == CallbackTask.id)
+        .outerjoin(CallAttempt, CallAttempt.id == last_attempt.c.attempt_id)
+        .where(*mine, CallbackTask.not_before > now)
+    )
+    waiting = {"appointment": 0, "retry": 0, "later": 0}
+    counts = db.session.execute(
+        select(waiting_query.subquery().c.waiting_kind, func.count()).group_by("waiting_kind")
+    ).all()
+    waiting.update({name: count for name, count in counts})
+    upcoming = db.session.execute(
+        waiting_query.order_by(CallbackTask.not_before, CallbackTask.id).limit(UPCOMING_LIMIT)
+    ).all()
+    in_progress = (
+        db.session.scalar(
+            select(func.count()).where(
+                CallbackTask.state == TaskState.CLAIMED.value,
+                CallbackTask.lease_expires_at > now,
+                CallbackTask.lease_owner_id != current_user.id,
+            )
+        )
+        or 0
+    )
+    return {
+        "workable": workable,
+        "workable_total": sum(workable.values()),
+        "waiting": waiting,
+        "waiting_total": sum(waiting.values()),
+        "upcoming": upcoming,
+        "in_progress": in_progress,
+    }
+
+
+@bp.get("/")
+@roles_required(*OPERATORS)
+def queue() -> str:
+    """Show the queue: what can be called now, what waits, the operator's own claim, and the next button."""
+    now = _now()
+    settings = current_settings()
+    claim = current_claim(db.session, current_user.id, now=now)
+    in_hours = settings.calling_hours.contains(now, settings.tz)
+    return render_template(
+        "operator/queue.html",
+        figures=_queue_figures(now, settings),
+        claim=claim,
+        claim_minutes_left=_minutes_left(claim.lease_expires_at if claim else None, now),
+        in_hours=in_hours,
+        calling_hours=_hours_text(settings.calling_hours),
+        lease_minutes=settings.lease_minutes,
+        next_open=None if in_hours else settings.calling_hours.next_open(now, settings.tz),
+    )
+
+
+@bp.post("/next")
+@roles_required(*OPERATORS)
+def next_callback() -> Response:
+    """Claim the most urgent workable task and open its call screen; go back to a live claim first."""
+    now = _now()
+    settings = current_settings()
+    claim = current_claim(db.session, current_user.id, now=now)
+    if claim is not None:
+        flash(_("You are still on this callback; finish or release it first."), "info")
+        return redirect(url_for("operator.call", task_id=claim.id))
+    if not settings.calling_hours.contains(now, settings.tz):
+        flash(
+            _(
+                "It is outside calling hours (%(hours)s): customers may not be called now. "
+                "Calls resume at %(next)s.",
+                hours=_hours_text(settings.calling_hours),
+                next=localtime(settings.calling_hours.next_open(now, settings.tz)),
+            ),
+            "warning",
+        )
+        return redirect(url_for("operator.queue"))
+    task = claim_next(db.session, current_user.id, now=now, settings=settings)
+    db.session.commit()
+    if task is None:
+        flash(_("No callback can be made right now: the queue is empty or waiting for later."), "info")
+        return redirect(url_for("operator.queue"))
+    return redirect(url_for("operator.call", task_id=task.id))
+
+
+def _refused(error: WorklistError) -> tuple[str, int]:
+    """Answer a request about a task the user does not hold, without showing the customer."""
+    db.session.rollback()
+    if error.status == 404:
+        message = _("There is no such callback task.")
+    elif error.code == "lease_expired":
+        message = _("Your claim on this callback has expired; take the next callback again.")
+    else:
+        message = _("This callback is not yours: only the operator who took it may open it.")
+    if request.headers.get("HX-Request"):
+        return render_template("operator/_refused_inline.html", message=message), error.status
+    return render_template("operator/refused.html", status=error.status, message=message), error.status
+
+
+def _render_call(
+    task: CallbackTask,
+    *,
+    form: CallForm | None = None,
+    errors: dict[str, str] | None = None,
+    revealed: bool = False,
+    status: int = 200,
+) -> tuple[str, int]:
+    """Render the call screen for the claim's holder."""
+    now = _now()
+    settings = current_settings()
+    attempts = db.session.scalars(
+        select(CallAttempt).where(CallAttempt.task_id == task.id).order_by(CallAttempt.id)
+    ).all()
+    operator_names = dict(
+        db.session.execute(
+            select(User.id, User.username).where(
+                User.id.in_({a.operator_id for a in attempts if a.operator_id})
+            )
+        ).all()
+    )
+    errors = errors or {}
+    return render_template(
+        "operator/call.html",
+        task=task,
+        order=task.order,
+        attempts=attempts,
+        operator_names=operator_names,
+        opening=OPENINGS.get(task.kind, OPENINGS[TaskKind.INTAKE]),
+        values=form.raw if form else {},
+        errors=errors,
+        first_error=next(iter(errors), None),
+        revealed=revealed,
+        minutes_left=_minutes_left(task.lease_expires_at, now),
+        appointment_min=now.astimezone(settings.tz).strftime("%Y-%m-%dT%H:%M"),
+    ), status
+
+
+@bp.get("/tasks/<int:task_id>")
+@roles_required(*OPERATORS)
+def call(task_id: int) -> tuple[str, int]:
+    """Show the call screen: customer, timeline, earlier attempts, script and questionnaire."""
+    try:
+        task = held_task(db.session, task_id, current_user.id, now=_now())
+    except WorklistError as error:
+        return _refused(error)
+    return _render_call(task)
+
+
+@bp.post("/tasks/<int:task_id>/reveal")
+@roles_required(*OPERATORS)
+def reveal(task_id: int) -> tuple[str, int]:
+    """Show the customer's full number to the claim's holder, and write that down in the audit trail."""
+    now = _now()
+    try:
+        task = held_task(db.session, task_id, current_user.id, now=now)
+    except WorklistError as error:
+        return _refused(error)
+    record(
+        db.session,
+        Actor(user_id=current_user.id),
+        now,
+        [AuditEntry("task.phone_revealed", "callback_task", task.id, {"order_id": task.order_id})],
+    )
+    db.session.commit()
+    if request.headers.get("HX-Request"):
+        return render_template("operator/_phone.html", order=task.order, revealed=True), 200
+    return _render_call(task, revealed=True)
+
+
+@bp.post("/tasks/<int:task_id>/attempts")
+@roles_required(*OPERATORS)
+def record_call(task_id: int) -> Response | tuple[str, int]:
+    """Record the call; show the result, or the form again with each problem beside its field."""
+    form = read_call_form(request.form)
+    try:
+        outcome = record_attempt(
+            db.session,
+            task_id,
+            current_user.id,
+            disposition=form.disposition,
+            answers=form.answers,
+            callback_at=form.callback_at,
+            note=form.note,
+            now=_now(),
+            settings=current_settings(),
+        )
+    except WorklistError as error:
+        if error.status != 422:
+            return _refused(error)
+        db.session.rollback()
+        try:
+            task = held_task(db.session, task_id, current_user.id, now=_now())
+        except WorklistError as lost:  # the claim ran out meanwhile
+            return _refused(lost)
+        return _render_call(task, form=form, errors=field_errors(error.details), status=422)
+    db.session.commit()
+    return redirect(url_for("operator.result", attempt_id=outcome.attempt.id))
+
+
+@bp.post("/tasks/<int:task_id>/release")
+@roles_required(*OPERATORS)
+def release_task(task_id: int) -> Response | tuple[str, int]:
+    """Hand the task back to the queue."""
+    try:
+        release(db.session, task_id, current_user.id, now=_now())
+    except WorklistError as error:
+        return _refused(error)
+    db.session.commit()
+    flash(_("The callback is back in the queue."), "info")
+    return redirect(url_for("operator.queue"))
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@roles_required(*OPERATORS)
+def result(attempt_id: int) -> str:
+    """Show a recorded call: the task's new state, the findings its answers produced, the cases opened."""
+    attempt = db.session.get(CallAttempt, attempt_id)
+    if attempt is None:
+        abort(404)
+    if attempt.operator_id != current_user.id and not current_user.has_role(*RESULT_READERS):
+        abort(403)
+    findings = []
+    for finding in attempt.findings:
+        case_ = db.session.get(SupervisionCase, finding.case_id) if finding.case_id else None
+        is_new = bool(case_ and case_.evidence and case_.evidence[0].attempt_id == attempt.id)
+        findings.append(
+            {"finding": finding, "case": case_, "is_new": is_new, "reasons": finding_reasons(finding)}
+        )
+    return render_template(
+        "operator/result.html",
+        attempt=attempt,
+        task=attempt.task,
+        order=attempt.task.order,
+        answers=attempt.answer_map(),
+        findings=findings,
+        cases_opened=[f["case"] for f in findings if f["is_new"]],
+    )
