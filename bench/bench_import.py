@@ -205,8 +205,10 @@ def main() -> None:
                 "--chunk-rows",
                 str(args.chunk_rows),
             ]
-            output = subprocess.run(command, check=True, capture_output=True, text=True).stdout  # noqa: S603
-            results[phase] = json.loads(output.strip().splitlines()[-1])
+            child = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+            if child.returncode != 0:
+                sys.exit(f"phase {phase} failed:\n{child.stderr}")
+            results[phase] = json.loads(child.stdout.strip().splitlines()[-1])
             seconds, rss = results[phase]["seconds"], results[phase]["peak_rss_mb"]
             print(f"  {phase}: {seconds:.1f} s, peak RSS {rss:.0f} MB")
         report(results, args.rows)

@@ -1,7 +1,6 @@
 """import-orders: work orders from a CSV or XLSX export (contract 3 and 5)."""
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -11,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from tqdm import tqdm
 
 from callback.audit import Actor
+from callback.clock import utcnow
 from callback.extensions import db
 from callback.intake.files import ImportFileError
 from callback.intake.importer import ImportReport, import_orders_file
@@ -61,7 +61,7 @@ def import_orders_command(ctx: click.Context, file: str, dry_run: bool, errors_p
         report = import_orders_file(
             db.session,
             file,
-            now=datetime.now(UTC),
+            now=utcnow(),
             settings=current_settings(),
             actor=actor,
             dry_run=dry_run,

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -51,7 +52,11 @@ class ImportReport:
     def reasons(self, errors: Iterable[FieldError]) -> str:
         """Render field errors as one line, each field named by its column in the file."""
         return "; ".join(
-            f"{self.column_labels.get(error.field, error.field)}: {error.message}"
+            _(
+                "%(column)s: %(message)s",
+                column=self.column_labels.get(error.field, error.field),
+                message=error.message,
+            )
             if error.field
             else str(error.message)
             for error in errors
@@ -80,6 +85,8 @@ def import_orders_file(
             dry_run=dry_run, column_labels={name: order_file.label_of(name) for name in order_file.columns}
         )
         rejected_out = RejectedRowsCsv(errors_csv, order_file.labels) if errors_csv is not None else None
+        if on_progress is not None:
+            on_progress(0, _rows_in(order_file))
         try:
             for chunk in order_file.chunks():
                 _import_chunk(session, chunk, report, rejected_out, now=now, settings=settings, actor=actor)
@@ -91,11 +98,16 @@ def import_orders_file(
     return report
 
 
+def _rows_in(order_file: OrderFile) -> int | None:
+    """Return how many rows follow the header, when the file tells beforehand."""
+    return None if order_file.last_row is None else order_file.last_row - order_file.header_row
+
+
 def _progress(order_file: OrderFile, chunk: list[SourceRow]) -> tuple[int, int | None]:
     """Return the rows read so far and the rows the file holds (when known), header excluded."""
     read = chunk[-1].number - order_file.header_row
-    total = None if order_file.last_row is None else max(order_file.last_row - order_file.header_row, read)
-    return read, total
+    total = _rows_in(order_file)
+    return read, None if total is None else max(total, read)
 
 
 def _import_chunk(
