@@ -122,14 +122,9 @@ def _upsert_batch(
             )
         results[item.order_no] = ItemResult(item.order_no, UPDATED)
 
+    new_ids: list[int] = []
     if inserts:
-        new_ids = session.scalars(
-            insert(WorkOrder).returning(WorkOrder.id, sort_by_parameter_order=True),
-            [
-                {**item.values, "source_updated_at": item.updated_at, "created_at": now, "updated_at": now}
-                for item in inserts
-            ],
-        ).all()
+        new_ids = _insert_orders(session, inserts, now)
         for item, order_id in zip(inserts, new_ids, strict=True):
             results[item.order_no] = ItemResult(item.order_no, CREATED)
             audits.append(AuditEntry("order.created", "work_order", order_id, {"order_no": item.order_no}))
@@ -144,10 +139,26 @@ def _upsert_batch(
     record(session, actor, now, audits)
     cancel_tasks_of_orders(session, newly_cancelled, now=now, actor=actor)
 
-    order_nos = {order_id: no for no, order_id in _ids(stored, inserts, new_ids if inserts else [])}
+    order_nos = {order_id: no for no, order_id in _ids(stored, inserts, new_ids)}
     for order_id, task_id, kind in create_tasks(session, plans, now=now, actor=actor):
         results[order_nos[order_id]].tasks_created.append({"id": task_id, "kind": kind})
     return [results[item.order_no] for item in batch]
+
+
+def _insert_orders(session: Session, inserts: list[ValidOrder], now: datetime) -> list[int]:
+    """Insert new orders in one multi-row statement; return their ids in the items' order.
+
+    Core insert with every column rendered (empty ones as NULL) keeps the rows in one batch; the ids
+    are matched back by order number, unique within a batch, because SQLite cannot return rows in
+    parameter order from a batched insert.
+    """
+    rows = [
+        {**item.values, "source_updated_at": item.updated_at, "created_at": now, "updated_at": now}
+        for item in inserts
+    ]
+    returned = session.execute(insert(WorkOrder.__table__).returning(WorkOrder.id, WorkOrder.order_no), rows)
+    ids = {order_no: order_id for order_id, order_no in returned}
+    return [ids[item.order_no] for item in inserts]
 
 
 def _ids(
