@@ -1,5 +1,287 @@
-"""Reports, the dashboard and exports (issue 6)."""
+"""Reports, the dashboard and exports (issue 6): pages for supervisors, chart data as JSON, CSV and XLSX."""
 
-from flask import Blueprint
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    jsonify,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from sqlalchemy import func, select
+
+from callback.clock import utcnow
+from callback.extensions import db
+from callback.models import CustomerType, Role, WorkOrder
+from callback.reports.charts import chart_data, months
+from callback.reports.exports import (
+    DATASETS,
+    XLSX_MIMETYPE,
+    Sheet,
+    csv_stream,
+    parse_export_filter,
+    row_chunks,
+    write_workbook,
+)
+from callback.reports.filters import ALL_CUSTOMER_TYPES, FilterError, ReportFilter, parse_filter
+from callback.reports.frames import connected_orders
+from callback.reports.monthly import figure_rows, letter_breakdown, report_sentence, report_workbook
+from callback.reports.summary import build_report
+from callback.settings import current_settings
+from callback.web.auth import roles_required
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+REPORT_READERS = (Role.SUPERVISOR, Role.ADMIN)
+ROWS_SHOWN = 200
+CONNECTIONS_PER_PAGE = 100
+
+
+def _today() -> date:
+    return utcnow().astimezone(current_settings().tz).date()
+
+
+def _filters() -> tuple[ReportFilter, str | None]:
+    """Read the page's filters; on bad input say why and fall back to the month so far."""
+    try:
+        return parse_filter(request.args, today=_today()), None
+    except FilterError as error:
+        return parse_filter({}, today=_today()), f"{error.field}: {error.message}"
+
+
+def _filter_choices() -> dict[str, Any]:
+    """Return what the filter form offers: the service centres and account managers on record."""
+    centers = db.session.scalars(
+        select(WorkOrder.service_center).distinct().order_by(WorkOrder.service_center)
+    )
+    managers = db.session.scalars(
+        select(WorkOrder.account_manager)
+        .where(WorkOrder.account_manager.is_not(None))
+        .distinct()
+        .order_by(WorkOrder.account_manager)
+    )
+    return {
+        "centers": list(centers),
+        "managers": list(managers),
+        "customer_types": [*(kind.value for kind in CustomerType), ALL_CUSTOMER_TYPES],
+    }
+
+
+@bp.get("/")
+@roles_required(*REPORT_READERS)
+def index() -> str:
+    """Show the dashboard: the period's key figures and the charts, each opening the list behind it."""
+    filters, problem = _filters()
+    report = build_report(db.session, filters, current_settings(), utcnow())
+    return render_template(
+        "reports/index.html",
+        filters=filters,
+        args=filters.query_args(),
+        problem=problem,
+        figures=report.figures,
+        sentence=report_sentence(report.figures, filters),
+        **_filter_choices(),
+    )
+
+
+def _cases_link(**params: Any) -> str:
+    """Link to the cases behind a chart element.
+
+    The case rows of the reports, not the cases page: only they take the period and customer type, so the
+    list shows exactly what the chart counted.
+    """
+    return url_for(
+        "reports.rows", dataset="cases", **{k: v for k, v in params.items() if v not in (None, "")}
+    )
+
+
+def _with_links(data: dict[str, Any], filters: ReportFilter) -> dict[str, Any]:
+    """Add to each chart element the address of the list behind it."""
+    args = filters.query_args()
+    center_args = {k: v for k, v in args.items() if k != "service_center"}
+    connections = data["connections"]
+    connections["links"] = {
+        works: [
+            url_for(
+                "reports.connections", **{**args, "from": p["from"], "to": p["to"], "has_engineering": flag}
+            )
+            for p in connections["periods"]
+        ]
+        for works, flag in (("with", "1"), ("without", "0"), ("all", ""))
+    }
+    for row in data["gap"]:
+        row["link"] = url_for(
+            "reports.connections", **{**center_args, "service_center": row["service_center"]}
+        )
+    data["funnel"]["links"] = {
+        "tasks": url_for("reports.rows", dataset="tasks", **args),
+        "attempts": url_for("reports.rows", dataset="attempts", **args),
+    }
+    month_periods = {month: (first, last) for month, first, last in months(filters)}
+    for series in data["findings"]["series"]:
+        series["links"] = [
+            _cases_link(
+                **{**args, "from": month_periods[m][0].isoformat(), "to": month_periods[m][1].isoformat()},
+                category=series["category"],
+            )
+            for m in data["findings"]["months"]
+        ]
+    for state in data["cases"]["states"]:
+        state["link"] = _cases_link(**args, state=state["state"])
+    data["cases"]["overdue_link"] = _cases_link(**args, overdue="1")
+    for row in data["penalties"]:
+        row["link"] = _cases_link(**{**center_args, "service_center": row["service_center"]}, basis="penalty")
+    return data
+
+
+@bp.get("/charts.json")
+@roles_required(*REPORT_READERS)
+def charts() -> Response | tuple[Response, int]:
+    """Return the dashboard's chart data for the filters, with the address behind each element."""
+    try:
+        filters = parse_filter(request.args, today=_today())
+    except FilterError as error:
+        body = {
+            "error": {
+                "code": "bad_parameter",
+                "message": error.message,
+                "details": [{"field": error.field, "message": error.message}],
+            }
+        }
+        return jsonify(body), error.status
+    data = chart_data(db.session, filters, current_settings(), utcnow())
+    return jsonify(_with_links(data, filters))
+
+
+@bp.get("/monthly")
+@roles_required(*REPORT_READERS)
+def monthly() -> str:
+    """Show the monthly summary (月度总结), laid out like the utility's report and ready to print."""
+    filters, problem = _filters()
+    report = build_report(db.session, filters, current_settings(), utcnow())
+    return render_template(
+        "reports/monthly.html",
+        filters=filters,
+        args=filters.query_args(),
+        problem=problem,
+        figures=report.figures,
+        sentence=report_sentence(report.figures, filters),
+        rows=figure_rows(report.figures),
+        letters=letter_breakdown(report.figures),
+        **_filter_choices(),
+    )
+
+
+def _download_name(stem: str, filters: ReportFilter | None, fmt: str) -> str:
+    period = f"-{filters.start.isoformat()}-{filters.end.isoformat()}" if filters else ""
+    return f"{stem}{period}.{fmt}"
+
+
+@bp.get("/monthly.xlsx")
+@roles_required(*REPORT_READERS)
+def monthly_xlsx() -> Response:
+    """Download the monthly summary with the orders, cases and penalties behind it."""
+    filters, _problem = _filters()
+    settings = current_settings()
+    report = build_report(db.session, filters, settings, utcnow())
+    return send_file(
+        report_workbook(report, filters, settings),
+        mimetype=XLSX_MIMETYPE,
+        as_attachment=True,
+        download_name=_download_name("monthly-report", filters, "xlsx"),
+    )
+
+
+@bp.get("/connections")
+@roles_required(*REPORT_READERS)
+def connections() -> str:
+    """List the orders connected in the period, the widest gap between system and customer first."""
+    filters, problem = _filters()
+    settings = current_settings()
+    orders = connected_orders(db.session, filters, settings)
+    works = request.args.get("has_engineering", "")
+    if works in ("1", "0"):
+        orders = orders[orders["has_engineering"] == (works == "1")]
+    orders = orders.assign(gap=orders["customer_days"] - orders["days"]).sort_values(
+        ["gap", "connected_at"], ascending=[False, True]
+    )
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    total = len(orders)
+    shown = orders.iloc[(page - 1) * CONNECTIONS_PER_PAGE : page * CONNECTIONS_PER_PAGE]
+    return render_template(
+        "reports/connections.html",
+        filters=filters,
+        args=filters.query_args(),
+        problem=problem,
+        has_engineering=works if works in ("1", "0") else "",
+        orders=shown.to_dict("records"),
+        total=total,
+        page=page,
+        pages=max((total + CONNECTIONS_PER_PAGE - 1) // CONNECTIONS_PER_PAGE, 1),
+        **_filter_choices(),
+    )
+
+
+def _export_filters(dataset: str) -> Any:
+    settings = current_settings()
+    now = utcnow()
+    return parse_export_filter(request.args, dataset, today=now.astimezone(settings.tz).date(), now=now)
+
+
+@bp.get("/rows/<any(orders,tasks,attempts,cases,ledger):dataset>")
+@roles_required(*REPORT_READERS)
+def rows(dataset: str) -> str | tuple[str, int]:
+    """Show the first rows of an export on a page, with links to download all of them."""
+    settings = current_settings()
+    try:
+        filters = _export_filters(dataset)
+    except FilterError as error:
+        return render_template("error.html", status=400, message=f"{error.field}: {error.message}"), 400
+    query = DATASETS[dataset].query(filters, settings)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    shown = [
+        row
+        for chunk in row_chunks(db.session, DATASETS[dataset], filters, settings, limit=ROWS_SHOWN)
+        for row in chunk
+    ]
+    return render_template(
+        "reports/rows.html",
+        dataset=DATASETS[dataset],
+        header=DATASETS[dataset].headers(),
+        rows=shown,
+        total=total,
+        limit=ROWS_SHOWN,
+        args=request.args.to_dict(),
+    )
+
+
+@bp.get("/exports/<any(orders,tasks,attempts,cases,ledger):dataset>.<any(csv,xlsx):fmt>")
+@roles_required(*REPORT_READERS)
+def export(dataset: str, fmt: str) -> Response | tuple[str, int]:
+    """Download a dataset with the filters as CSV (streamed) or XLSX (written to a temporary file)."""
+    settings = current_settings()
+    try:
+        filters = _export_filters(dataset)
+    except FilterError as error:
+        return render_template("error.html", status=400, message=f"{error.field}: {error.message}"), 400
+    source = DATASETS[dataset]
+    stem = source.name if not filters.ledger else f"ledger-{filters.ledger}"
+    period = (
+        f"-{filters.start.isoformat()}-{filters.end.isoformat()}" if filters.start and filters.end else ""
+    )
+    name = f"{stem}{period}.{fmt}"
+    if fmt == "csv":
+        chunks = row_chunks(db.session, source, filters, settings)
+        response = Response(
+            stream_with_context(csv_stream(source.headers(), chunks)), mimetype="text/csv; charset=utf-8"
+        )
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    workbook = write_workbook(
+        [Sheet(str(source.title), source.headers(), row_chunks(db.session, source, filters, settings))]
+    )
+    return send_file(workbook, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name)

@@ -1,0 +1,1 @@
+"""Reports: KPI queries into DataFrames, the summary of contract 4.4, the monthly report, charts, exports."""

@@ -1,0 +1,603 @@
+"""Exports of orders, tasks, attempts, cases and ledgers as CSV and XLSX, streamed in chunks.
+
+Every text cell passes through `neutralise`, so a value such as `=1+1` opens in Excel as text, never as a
+formula (OWASP, "CSV Injection"). CSV is UTF-8 with a BOM so that Excel shows Chinese correctly.
+"""
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from sqlalchemy import ColumnElement, Select, and_, func, select, true
+from sqlalchemy.orm import Session
+
+from callback.models import (
+    AAPOR_CODES,
+    ENDED_CASE_STATES,
+    Answer,
+    CallAttempt,
+    CallbackTask,
+    CaseCategory,
+    CaseState,
+    Ledger,
+    Penalty,
+    SupervisionCase,
+    WorkOrder,
+)
+from callback.reports.filters import (
+    ALL_CUSTOMER_TYPES,
+    FilterError,
+    parse_filter,
+)
+from callback.settings import Settings
+from callback.survey import QUESTIONNAIRE
+from callback.workdays import day_start
+
+CHUNK_ROWS = 1000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_DATETIME = "%Y-%m-%d %H:%M:%S"
+FORMATS = ("csv", "xlsx")
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def neutralise(value: Any) -> Any:
+    """Prefix text that a spreadsheet would read as a formula with a single quote; leave the rest alone."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def enum_label(kind: str, value: str | None) -> str:
+    """Label an enum value in the current language; fall back to the value where no label exists yet."""
+    from callback.web.labels import LABELS, label  # the web layer owns the labels; import late, no cycle
+
+    if value is None:
+        return ""
+    return label(kind, value) if kind in LABELS else value
+
+
+def yes_no(value: bool | None) -> str:
+    if value is None:
+        return ""
+    return _("Yes") if value else _("No")
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    """Which rows an export holds: an optional period of local dates and the order filters."""
+
+    start: date | None = None
+    end: date | None = None
+    service_center: str | None = None
+    account_manager: str | None = None
+    customer_type: str = ALL_CUSTOMER_TYPES
+    # The moment the period applies to. Orders and ledger: `accepted` (default) or `connected`; cases:
+    # `opened` (default), `letter` (issued) or `penalty` (a penalty recorded).
+    basis: str | None = None
+    ledger: str | None = None
+    has_engineering: bool | None = None
+    category: str | None = None
+    state: str | None = None
+    overdue: bool = False
+    now: datetime = field(default_factory=lambda: datetime.min)
+
+    def period(self, column: Any, tz: ZoneInfo) -> ColumnElement[bool]:
+        """Return the condition that `column` lies in the period (no condition without one)."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.start is not None:
+            conditions.append(column >= day_start(self.start, tz))
+        if self.end is not None:
+            conditions.append(column < day_start(date.fromordinal(self.end.toordinal() + 1), tz))
+        return and_(true(), *conditions)
+
+    def orders(self) -> ColumnElement[bool]:
+        """Return the condition the order filters make on WorkOrder."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.service_center:
+            conditions.append(WorkOrder.service_center == self.service_center)
+        if self.account_manager:
+            conditions.append(WorkOrder.account_manager == self.account_manager)
+        if self.customer_type != ALL_CUSTOMER_TYPES:
+            conditions.append(WorkOrder.customer_type == self.customer_type)
+        if self.has_engineering is not None:
+            conditions.append(WorkOrder.has_engineering.is_(self.has_engineering))
+        return and_(true(), *conditions)
+
+
+BASES = {
+    "orders": ("accepted", "connected"),
+    "ledger": ("accepted", "connected"),
+    "cases": ("opened", "letter", "penalty"),
+}
+
+
+def _choice(args: Any, name: str, choices: Sequence[str]) -> str | None:
+    value = (args.get(name) or "").strip() or None
+    if value is not None and value not in choices:
+        raise FilterError(name, _l("must be one of %(choices)s", choices=", ".join(choices)))
+    return value
+
+
+def _flag(args: Any, name: str) -> bool | None:
+    value = (args.get(name) or "").strip().lower()
+    if not value:
+        return None
+    if value in ("1", "true", "yes"):
+        return True
+    if value in ("0", "false", "no"):
+        return False
+    raise FilterError(name, _l("must be true or false"))
+
+
+def parse_export_filter(args: Any, dataset: str, *, today: date, now: datetime) -> ExportFilter:
+    """Read an export's filters from query args, or raise FilterError; no from/to means no period limit."""
+    has_period = bool((args.get("from") or "").strip() or (args.get("to") or "").strip())
+    base = parse_filter(args, today=today, default_customer_type=ALL_CUSTOMER_TYPES)
+    return ExportFilter(
+        start=base.start if has_period else None,
+        end=base.end if has_period else None,
+        service_center=base.service_center,
+        account_manager=base.account_manager,
+        customer_type=base.customer_type,
+        basis=_choice(args, "basis", BASES.get(dataset, ())) if dataset in BASES else None,
+        ledger=_choice(args, "ledger", [ledger.value for ledger in Ledger]) if dataset == "ledger" else None,
+        has_engineering=_flag(args, "has_engineering"),
+        category=_choice(args, "category", [c.value for c in CaseCategory]) if dataset == "cases" else None,
+        state=_choice(args, "state", [s.value for s in CaseState]) if dataset == "cases" else None,
+        overdue=bool(_flag(args, "overdue")) if dataset == "cases" else False,
+        now=now,
+    )
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One exportable table: its columns, its query, and how a chunk of query rows becomes cells."""
+
+    name: str
+    title: LazyString
+    headers: Callable[[], list[str]]
+    query: Callable[[ExportFilter, Settings], Select[Any]]
+    cells: Callable[[Session, Sequence[Any], ExportFilter, Settings], list[list[Any]]]
+
+
+def local_naive(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
+    """Return a stored UTC time as a naive local time: what a spreadsheet cell shows."""
+    return None if moment is None else moment.astimezone(tz).replace(tzinfo=None)
+
+
+# Orders and ledgers -------------------------------------------------------------------------------------
+
+ORDER_EXPORT_COLUMNS = (
+    WorkOrder.order_no,
+    WorkOrder.customer_name,
+    WorkOrder.customer_phone,
+    WorkOrder.address,
+    WorkOrder.customer_type,
+    WorkOrder.service_center,
+    WorkOrder.account_manager,
+    WorkOrder.has_engineering,
+    WorkOrder.ledger,
+    WorkOrder.status,
+    WorkOrder.accepted_at,
+    WorkOrder.due_at,
+    WorkOrder.surveyed_at,
+    WorkOrder.construction_at,
+    WorkOrder.connected_at,
+    WorkOrder.archived_at,
+    WorkOrder.cancelled_at,
+)
+
+
+def _order_headers() -> list[str]:
+    return [
+        _("Order no."),
+        _("Customer"),
+        _("Phone"),
+        _("Address"),
+        _("Customer type"),
+        _("Service centre"),
+        _("Account manager"),
+        _("External works"),
+        _("Ledger"),
+        _("Status"),
+        _("Accepted at"),
+        _("System due date"),
+        _("Surveyed at"),
+        _("Construction at"),
+        _("Connected at"),
+        _("Archived at"),
+        _("Cancelled at"),
+        _("Days (system)"),
+        _("Overtime"),
+    ]
+
+
+def _orders_query(filters: ExportFilter, settings: Settings) -> Select[Any]:
+    moment = WorkOrder.connected_at if filters.basis == "connected" else WorkOrder.accepted_at
+    query = select(*ORDER_EXPORT_COLUMNS).where(filters.orders(), filters.period(moment, settings.tz))
+    if filters.ledger:
+        query = query.where(WorkOrder.ledger == filters.ledger)
+    return query.order_by(moment, WorkOrder.id)
+
+
+def _ledger_query(filters: ExportFilter, settings: Settings) -> Select[Any]:
+    return _orders_query(filters, settings).where(WorkOrder.ledger.is_not(None))
+
+
+def _order_cells(
+    session: Session, rows: Sequence[Any], filters: ExportFilter, settings: Settings
+) -> list[list[Any]]:
+    tz = settings.tz
+    cells = []
+    for row in rows:
+        days = (
+            round((row.connected_at - row.accepted_at).total_seconds() / 86400, 2)
+            if row.connected_at is not None
+            else None
+        )
+        late = row.connected_at is not None and row.connected_at > row.due_at
+        cells.append(
+            [
+                row.order_no,
+                row.customer_name,
+                row.customer_phone,
+                row.address,
+                enum_label("customer_type", row.customer_type),
+                row.service_center,
+                row.account_manager,
+                yes_no(row.has_engineering),
+                enum_label("ledger", row.ledger),
+                enum_label("status", row.status),
+                *(
+                    local_naive(getattr(row, name), tz)
+                    for name in (
+                        "accepted_at",
+                        "due_at",
+                        "surveyed_at",
+                        "construction_at",
+                        "connected_at",
+                        "archived_at",
+                        "cancelled_at",
+                    )
+                ),
+                days,
+                yes_no(late) if row.connected_at is not None else "",
+            ]
+        )
+    return cells
+
+
+# Tasks --------------------------------------------------------------------------------------------------
+
+
+def _task_headers() -> list[str]:
+    return [
+        _("Task"),
+        _("Order no."),
+        _("Customer"),
+        _("Service centre"),
+        _("Kind"),
+        _("State"),
+        _("Channel"),
+        _("Created at"),
+        _("Not before"),
+        _("Due by"),
+        _("Attempts"),
+    ]
+
+
+def _tasks_query(filters: ExportFilter, settings: Settings) -> Select[Any]:
+    return (
+        select(
+            CallbackTask.id,
+            WorkOrder.order_no,
+            WorkOrder.customer_name,
+            WorkOrder.service_center,
+            CallbackTask.kind,
+            CallbackTask.state,
+            CallbackTask.channel,
+            CallbackTask.created_at,
+            CallbackTask.not_before,
+            CallbackTask.due_by,
+            CallbackTask.attempt_count,
+        )
+        .join(WorkOrder, CallbackTask.order_id == WorkOrder.id)
+        .where(filters.orders(), filters.period(CallbackTask.created_at, settings.tz))
+        .order_by(CallbackTask.created_at, CallbackTask.id)
+    )
+
+
+def _task_cells(
+    session: Session, rows: Sequence[Any], filters: ExportFilter, settings: Settings
+) -> list[list[Any]]:
+    tz = settings.tz
+    return [
+        [
+            row.id,
+            row.order_no,
+            row.customer_name,
+            row.service_center,
+            enum_label("task_kind", row.kind),
+            enum_label("task_state", row.state),
+            enum_label("channel", row.channel),
+            local_naive(row.created_at, tz),
+            local_naive(row.not_before, tz),
+            local_naive(row.due_by, tz),
+            row.attempt_count,
+        ]
+        for row in rows
+    ]
+
+
+# Attempts -----------------------------------------------------------------------------------------------
+
+
+def _attempt_headers() -> list[str]:
+    return [
+        _("Attempt"),
+        _("Task"),
+        _("Order no."),
+        _("Service centre"),
+        _("Kind"),
+        _("Channel"),
+        _("Disposition"),
+        _("AAPOR code"),
+        _("Started at"),
+        _("Ended at"),
+        _("Note"),
+        *(question.code for question in QUESTIONNAIRE),
+    ]
+
+
+def _attempts_query(filters: ExportFilter, settings: Settings) -> Select[Any]:
+    return (
+        select(
+            CallAttempt.id,
+            CallAttempt.task_id,
+            WorkOrder.order_no,
+            WorkOrder.service_center,
+            CallbackTask.kind,
+            CallAttempt.channel,
+            CallAttempt.disposition,
+            CallAttempt.aapor_code,
+            CallAttempt.started_at,
+            CallAttempt.ended_at,
+            CallAttempt.note,
+        )
+        .join(CallbackTask, CallAttempt.task_id == CallbackTask.id)
+        .join(WorkOrder, CallbackTask.order_id == WorkOrder.id)
+        .where(filters.orders(), filters.period(CallAttempt.started_at, settings.tz))
+        .order_by(CallAttempt.started_at, CallAttempt.id)
+    )
+
+
+def _answer_cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return yes_no(value)
+    return value
+
+
+def _attempt_cells(
+    session: Session, rows: Sequence[Any], filters: ExportFilter, settings: Settings
+) -> list[list[Any]]:
+    tz = settings.tz
+    answers: dict[int, dict[str, Any]] = {}
+    # One query per chunk for the chunk's answers: one column per question.
+    for attempt_id, question, value in session.execute(
+        select(Answer.attempt_id, Answer.question, Answer.value).where(
+            Answer.attempt_id.in_([row.id for row in rows])
+        )
+    ):
+        answers.setdefault(attempt_id, {})[question] = value
+    return [
+        [
+            row.id,
+            row.task_id,
+            row.order_no,
+            row.service_center,
+            enum_label("task_kind", row.kind),
+            enum_label("channel", row.channel),
+            enum_label("disposition", row.disposition),
+            row.aapor_code or (AAPOR_CODES.get(row.disposition) if row.disposition else None),
+            local_naive(row.started_at, tz),
+            local_naive(row.ended_at, tz),
+            row.note,
+            *(_answer_cell(answers.get(row.id, {}).get(question.code)) for question in QUESTIONNAIRE),
+        ]
+        for row in rows
+    ]
+
+
+# Cases --------------------------------------------------------------------------------------------------
+
+
+def _case_headers() -> list[str]:
+    return [
+        _("Case"),
+        _("Order no."),
+        _("Customer"),
+        _("Service centre"),
+        _("Account manager"),
+        _("Category"),
+        _("State"),
+        _("Opened at"),
+        _("Due by"),
+        _("Overdue"),
+        _("Letter no."),
+        _("Letter issued at"),
+        _("Referred to discipline inspection"),
+        _("Closed at"),
+        _("Penalties (person-times)"),
+        _("Penalties (yuan)"),
+    ]
+
+
+def _cases_query(filters: ExportFilter, settings: Settings) -> Select[Any]:
+    penalties = (
+        select(
+            Penalty.case_id,
+            func.count(Penalty.id).label("person_times"),
+            func.sum(Penalty.amount_yuan).label("yuan"),
+        )
+        .group_by(Penalty.case_id)
+        .subquery()
+    )
+    moment = SupervisionCase.letter_issued_at if filters.basis == "letter" else SupervisionCase.opened_at
+    if filters.basis == "penalty":
+        penalised = select(Penalty.case_id).where(filters.period(Penalty.recorded_at, settings.tz))
+        period = SupervisionCase.id.in_(penalised)
+    else:
+        period = filters.period(moment, settings.tz)
+    query = (
+        select(
+            SupervisionCase.id,
+            WorkOrder.order_no,
+            WorkOrder.customer_name,
+            WorkOrder.service_center,
+            WorkOrder.account_manager,
+            SupervisionCase.category,
+            SupervisionCase.state,
+            SupervisionCase.opened_at,
+            SupervisionCase.due_at,
+            SupervisionCase.letter_no,
+            SupervisionCase.letter_issued_at,
+            SupervisionCase.referred_to_discipline,
+            SupervisionCase.closed_at,
+            func.coalesce(penalties.c.person_times, 0).label("person_times"),
+            func.coalesce(penalties.c.yuan, 0).label("yuan"),
+        )
+        .join(WorkOrder, SupervisionCase.order_id == WorkOrder.id)
+        .outerjoin(penalties, penalties.c.case_id == SupervisionCase.id)
+        .where(filters.orders(), period)
+    )
+    if filters.category:
+        query = query.where(SupervisionCase.category == filters.category)
+    if filters.state:
+        query = query.where(SupervisionCase.state == filters.state)
+    if filters.overdue:
+        query = query.where(
+            SupervisionCase.due_at < filters.now,
+            SupervisionCase.state.not_in([state.value for state in ENDED_CASE_STATES]),
+        )
+    return query.order_by(moment, SupervisionCase.id)
+
+
+def _case_cells(
+    session: Session, rows: Sequence[Any], filters: ExportFilter, settings: Settings
+) -> list[list[Any]]:
+    tz = settings.tz
+    ended = {state.value for state in ENDED_CASE_STATES}
+    return [
+        [
+            row.id,
+            row.order_no,
+            row.customer_name,
+            row.service_center,
+            row.account_manager,
+            enum_label("case_category", row.category),
+            enum_label("case_state", row.state),
+            local_naive(row.opened_at, tz),
+            local_naive(row.due_at, tz),
+            yes_no(row.state not in ended and row.due_at is not None and row.due_at < filters.now),
+            row.letter_no,
+            local_naive(row.letter_issued_at, tz),
+            yes_no(row.referred_to_discipline),
+            local_naive(row.closed_at, tz),
+            int(row.person_times),
+            Decimal(row.yuan).quantize(Decimal("0.01")),
+        ]
+        for row in rows
+    ]
+
+
+DATASETS: dict[str, Dataset] = {
+    "orders": Dataset("orders", _l("Work orders"), _order_headers, _orders_query, _order_cells),
+    "tasks": Dataset("tasks", _l("Callback tasks"), _task_headers, _tasks_query, _task_cells),
+    "attempts": Dataset("attempts", _l("Call attempts"), _attempt_headers, _attempts_query, _attempt_cells),
+    "cases": Dataset("cases", _l("Supervision cases"), _case_headers, _cases_query, _case_cells),
+    "ledger": Dataset("ledger", _l("Ledger"), _order_headers, _ledger_query, _order_cells),
+}
+
+
+# Writing ------------------------------------------------------------------------------------------------
+
+
+def row_chunks(
+    session: Session, dataset: Dataset, filters: ExportFilter, settings: Settings, *, limit: int | None = None
+) -> Iterator[list[list[Any]]]:
+    """Yield the dataset's rows as cells, a chunk at a time, never holding the whole result."""
+    query = dataset.query(filters, settings)
+    if limit is not None:
+        query = query.limit(limit)
+    result = session.execute(query.execution_options(yield_per=CHUNK_ROWS))
+    for rows in result.partitions():
+        yield dataset.cells(session, rows, filters, settings)
+
+
+def _csv_text(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime(CSV_DATETIME)
+    return neutralise(value)
+
+
+def csv_stream(header: list[str], chunks: Iterable[list[list[Any]]]) -> Iterator[str]:
+    """Yield a CSV document (BOM, header, rows) one chunk of rows at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([neutralise(text) for text in header])
+    yield "\ufeff" + buffer.getvalue()
+    for chunk in chunks:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows([[_csv_text(value) for value in row] for row in chunk])
+        yield buffer.getvalue()
+
+
+@dataclass
+class Sheet:
+    """One worksheet of a workbook: a title, a header row, and rows arriving in chunks."""
+
+    title: str
+    header: list[str]
+    chunks: Iterable[list[list[Any]]]
+
+
+def _xlsx_cell(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    return neutralise(value)
+
+
+def write_workbook(sheets: Iterable[Sheet]) -> IO[bytes]:
+    """Write the sheets in openpyxl's write-only mode to a temporary file; return it open for reading.
+
+    The file is already unlinked: it disappears when the returned handle is closed (send_file closes it).
+    """
+    workbook = Workbook(write_only=True)
+    for sheet in sheets:
+        worksheet = workbook.create_sheet(title=sheet.title[:31])
+        worksheet.append([neutralise(text) for text in sheet.header])
+        for chunk in sheet.chunks:
+            for row in chunk:
+                worksheet.append([_xlsx_cell(value) for value in row])
+    handle, path = tempfile.mkstemp(suffix=".xlsx")
+    os.close(handle)
+    try:
+        workbook.save(path)
+        stream = open(path, "rb")  # noqa: SIM115  (handed to send_file, which closes it)
+    finally:
+        os.unlink(path)
+    return stream

@@ -1,0 +1,57 @@
+"""Reports (contract 4.4): the summary as JSON and as a workbook."""
+
+from typing import Any
+
+from flask import Response, request, send_file
+
+from callback.clock import utcnow
+from callback.extensions import db
+from callback.models import Role
+from callback.reports.exports import XLSX_MIMETYPE
+from callback.reports.filters import FilterError, ReportFilter, parse_filter
+from callback.reports.monthly import report_workbook
+from callback.reports.summary import build_report
+from callback.settings import current_settings
+from callback.web.api import bp
+from callback.web.api.common import roles_required
+from callback.web.errors import ApiError
+
+REPORT_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)
+
+
+def _filters() -> ReportFilter:
+    """Read from/to/service_center/account_manager/customer_type, or raise 400 (422 when from > to)."""
+    settings = current_settings()
+    try:
+        return parse_filter(request.args, today=utcnow().astimezone(settings.tz).date())
+    except FilterError as error:
+        code = "bad_parameter" if error.status == 400 else "invalid"
+        raise ApiError(
+            error.status,
+            code,
+            f"{error.field}: {error.message}",
+            [{"field": error.field, "message": error.message}],
+        ) from None
+
+
+@bp.get("/reports/summary")
+@roles_required(*REPORT_READERS)
+def report_summary() -> dict[str, Any]:
+    """Return the period's figures: connections, callbacks, cases, penalties."""
+    filters = _filters()
+    return build_report(db.session, filters, current_settings(), utcnow()).figures
+
+
+@bp.get("/reports/summary.xlsx")
+@roles_required(*REPORT_READERS)
+def report_summary_xlsx() -> Response:
+    """Return the same figures as a workbook, with the orders, cases and penalties behind them."""
+    filters = _filters()
+    settings = current_settings()
+    report = build_report(db.session, filters, settings, utcnow())
+    return send_file(
+        report_workbook(report, filters, settings),
+        mimetype=XLSX_MIMETYPE,
+        as_attachment=True,
+        download_name=f"summary-{filters.start.isoformat()}-{filters.end.isoformat()}.xlsx",
+    )
