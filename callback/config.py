@@ -25,6 +25,25 @@ AUTO_KINDS = "completion"
 AUTO_MAX_ATTEMPTS = 2
 DIALER_CALLS_PER_SECOND = 1
 
+# Automated calls (contract 7).
+# A task left `dialing` this long with no word from the call (the dialer died, the call was lost) is
+# recovered by `tick`; every webhook of the call extends it, so keep it above the longest survey.
+DIAL_TIMEOUT_MINUTES = 15
+# How long the customer's phone rings before the call counts as not answered.
+DIALER_RING_SECONDS = 30
+# How long the dialer waits before looking again when nothing is workable.
+DIALER_IDLE_SECONDS = 5
+# How long the dialer waits for Twilio to answer "create call" before treating the response as lost.
+TWILIO_HTTP_TIMEOUT_SECONDS = 10
+# The simulated customer (TELEPHONY=simulated) signs its webhooks with this token; unset, it is derived
+# from SECRET_KEY, so the web server and the dialer of one instance agree without configuration.
+SIMULATION_AUTH_TOKEN: str | None = None
+# How the simulated customers behave, as weights: agree (answers match the system), disagree (they do not),
+# no_answer, busy, machine (an answering machine picks up), hang_up (the customer hangs up mid-survey).
+SIMULATION_MIX = "agree=45,disagree=20,no_answer=12,busy=8,machine=8,hang_up=7"
+# Seed of the simulated customers' choices (unset: different every run).
+SIMULATION_SEED: int | None = None
+
 # How long a failed contact waits before the task is workable again, per disposition (minutes).
 RETRY_DELAY_MINUTES = {"busy": 30, "no_answer": 120, "voicemail": 180}
 

@@ -11,6 +11,9 @@ from flask import current_app
 from callback.models.task import TaskKind
 from callback.workdays import CallingHours, WorkCalendar, parse_dates
 
+SIMULATED_OUTCOMES = ("agree", "disagree", "no_answer", "busy", "machine", "hang_up")
+SIMULATION_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+
 
 class ConfigError(RuntimeError):
     """The configuration cannot run the product; the message lists every problem."""
@@ -37,6 +40,11 @@ class Settings:
     case_sla_workdays: int
     letter_issuer: str
     letter_prefix: str
+    # Automated calls; defaults keep Settings(...) built by hand in tests working.
+    dial_timeout: timedelta = timedelta(minutes=15)
+    ring_seconds: int = 30
+    dialer_idle_seconds: float = 5.0
+    simulation_mix: tuple[tuple[str, int], ...] = (("agree", 1),)
 
 
 def _int(config: Mapping[str, Any], key: str, problems: list[str], minimum: int = 0) -> int:
@@ -79,6 +87,35 @@ def _retry_delays(value: Any, problems: list[str]) -> dict[str, timedelta]:
     return delays
 
 
+def _simulation_mix(value: Any, problems: list[str]) -> tuple[tuple[str, int], ...]:
+    """Read SIMULATION_MIX: "agree=45,busy=8,…" or a mapping of outcome to weight."""
+    message = (
+        "SIMULATION_MIX must give whole-number weights to outcomes among "
+        + ", ".join(SIMULATED_OUTCOMES)
+        + ", e.g. 'agree=45,no_answer=10'"
+    )
+    try:
+        if isinstance(value, Mapping):
+            pairs = [(str(name), value[name]) for name in value]
+        else:
+            pairs = [tuple(item.split("=", 1)) for item in str(value).split(",") if item.strip()]
+        mix = tuple((str(name).strip(), int(str(weight).strip())) for name, weight in pairs)
+    except (TypeError, ValueError):
+        problems.append(message)
+        return (("agree", 1),)
+    names = [name for name, _ in mix]
+    if (
+        not mix
+        or any(name not in SIMULATED_OUTCOMES for name in names)
+        or len(set(names)) != len(names)
+        or any(weight < 0 for _, weight in mix)
+        or sum(weight for _, weight in mix) == 0
+    ):
+        problems.append(message)
+        return (("agree", 1),)
+    return mix
+
+
 def load_settings(config: Mapping[str, Any]) -> Settings:
     """Check the configuration and return the settings, or raise ConfigError naming every problem."""
     problems: list[str] = []
@@ -119,6 +156,18 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         ]
         if missing:
             problems.append("TELEPHONY=twilio needs " + ", ".join(missing))
+    public_base_url = config.get("PUBLIC_BASE_URL")
+    if public_base_url and not str(public_base_url).startswith(("https://", "http://")):
+        problems.append(
+            f"PUBLIC_BASE_URL must be an origin such as https://callback.example.com, got {public_base_url!r}"
+        )
+    try:
+        idle_seconds = float(config.get("DIALER_IDLE_SECONDS"))  # type: ignore[arg-type]
+        if not idle_seconds > 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        problems.append("DIALER_IDLE_SECONDS must be a number above 0")
+        idle_seconds = 5.0
 
     settings = Settings(
         tz=tz,
@@ -140,6 +189,10 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         case_sla_workdays=_int(config, "CASE_SLA_WORKDAYS", problems, minimum=1),
         letter_issuer=str(config.get("LETTER_ISSUER") or ""),
         letter_prefix=str(config.get("LETTER_PREFIX") or "JD"),
+        dial_timeout=timedelta(minutes=_int(config, "DIAL_TIMEOUT_MINUTES", problems, minimum=1)),
+        ring_seconds=_int(config, "DIALER_RING_SECONDS", problems, minimum=5),
+        dialer_idle_seconds=idle_seconds,
+        simulation_mix=_simulation_mix(config.get("SIMULATION_MIX"), problems),
     )
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))

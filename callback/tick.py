@@ -1,4 +1,4 @@
-"""The periodic pass: tasks that have come due, expired leases (CLI `tick`)."""
+"""The periodic pass: tasks that have come due, expired leases, stuck automated calls (CLI `tick`)."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,7 +10,7 @@ from callback.audit import Actor
 from callback.models import ORDER_FIELDS, CallbackTask, OrderStatus, TaskKind, WorkOrder
 from callback.rules import due_date_plan, local_day_bounds
 from callback.settings import Settings
-from callback.worklist import create_tasks, release_expired_leases
+from callback.worklist import create_tasks, recover_stuck_dialing, release_expired_leases
 
 BATCH_SIZE = 2000
 
@@ -19,6 +19,7 @@ BATCH_SIZE = 2000
 class TickReport:
     due_date_tasks_created: int = 0
     leases_released: int = 0
+    dialing_recovered: int = 0
 
 
 def run_tick(session: Session, *, now: datetime, settings: Settings, actor: Actor) -> TickReport:
@@ -26,6 +27,7 @@ def run_tick(session: Session, *, now: datetime, settings: Settings, actor: Acto
     report = TickReport()
     report.due_date_tasks_created = create_due_date_tasks(session, now=now, settings=settings, actor=actor)
     report.leases_released = release_expired_leases(session, now=now, actor=actor)
+    report.dialing_recovered = recover_stuck_dialing(session, now=now, settings=settings, actor=actor)
     return report
 
 

@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import text
+from werkzeug.test import TestResponse
 
 from callback import create_app
 from callback.extensions import db
@@ -116,3 +117,19 @@ def login(client: FlaskClient, make_user: Callable[..., User]) -> Callable[..., 
         return user
 
     return sign_in
+
+
+@pytest.fixture
+def twilio_post(client: FlaskClient) -> Callable[..., TestResponse]:
+    """Return a function that POSTs a webhook signed as Twilio signs it (PUBLIC_BASE_URL + path + query)."""
+    from callback.telephony.signing import SIGNATURE_HEADER, public_url, signature
+
+    def post(path: str, params: dict[str, str] | None = None, *, signed: bool = True) -> TestResponse:
+        params = params or {}
+        headers = {}
+        if signed:
+            config = client.application.config
+            headers[SIGNATURE_HEADER] = signature(config, public_url(config, path), params)
+        return client.post(path, data=params, headers=headers)
+
+    return post

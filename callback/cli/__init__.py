@@ -26,7 +26,7 @@ def parse_now(value: str | None) -> datetime:
 
 def register_commands(app: Flask) -> None:
     """Add every command to the app's CLI."""
-    from callback.cli import demo, import_orders, tick, users
+    from callback.cli import demo, dialer, import_orders, tick, users
 
     for command in (
         users.create_user,
@@ -34,5 +34,6 @@ def register_commands(app: Flask) -> None:
         import_orders.import_orders_command,
         tick.tick_command,
         demo.seed_demo,
+        dialer.dialer_command,
     ):
         app.cli.add_command(command)

@@ -14,9 +14,10 @@ from callback.tick import run_tick
 @click.option("--now", "now_text", help="Act as if it were this moment (ISO 8601; naive = TIMEZONE).")
 @with_appcontext
 def tick_command(now_text: str | None) -> None:
-    """Create callback tasks that have come due and release expired leases."""
+    """Create callback tasks that have come due, release expired leases, recover stuck automated calls."""
     now = parse_now(now_text)
     report = run_tick(db.session, now=now, settings=current_settings(), actor=Actor(source="tick"))
     db.session.commit()
     click.echo(f"due_date tasks created: {report.due_date_tasks_created}")
     click.echo(f"expired leases released: {report.leases_released}")
+    click.echo(f"stuck automated calls recovered: {report.dialing_recovered}")

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from callback.extensions import db
@@ -60,6 +60,14 @@ class CallAttempt(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
     # The order as the system recorded it when the call was made: what findings compare against.
     order_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Automated calls only: the provider's call (Twilio CallSid), its latest status and AnsweredBy.
+    provider_call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    call_status: Mapped[str | None] = mapped_column(String(24))
+    answered_by: Mapped[str | None] = mapped_column(String(32))
+    # When the IVR played its closing message: the whole questionnaire was put to the customer.
+    ivr_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What the IVR said and what was pressed, in order: [{"at", "event", "question", "text", "digits"}].
+    transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
     task: Mapped["CallbackTask"] = relationship(back_populates="attempts")
     answers: Mapped[list["Answer"]] = relationship(
@@ -86,3 +94,16 @@ class Answer(db.Model):
 
     # Keyed by (attempt, question), so a repeated IVR webhook is harmless.
     __table_args__ = (UniqueConstraint("attempt_id", "question"),)
+
+
+class DialerPacing(db.Model):
+    """One row shared by every dialer process: the earliest moment the next call may be placed.
+
+    Dialers reserve slots with a compare-and-set UPDATE on it, so all of them together place no more than
+    DIALER_CALLS_PER_SECOND calls (the moment is wall-clock microseconds since the Unix epoch).
+    """
+
+    __tablename__ = "dialer_pacing"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    next_slot_us: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,224 @@
+"""The dialer: claims automated tasks, records each attempt, then places the call at the shared pace.
+
+Several dialers may run on several machines against one PostgreSQL: the worklist's claim gives each task to
+one of them, the pacing row spaces their calls, and an attempt is recorded (task `dialing`) before the
+provider is asked, so a lost response is looked up, never dialled again blindly.
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from callback.models import CallAttempt, CallbackTask, Disposition, TaskChannel
+from callback.settings import Settings
+from callback.telephony.pacing import CallPacer
+from callback.telephony.port import (
+    CallOutcomeUnknown,
+    CallPlaced,
+    CallRejected,
+    OutboundCall,
+    PlaceResult,
+    TelephonyProvider,
+)
+from callback.telephony.signing import public_url, status_path, voice_path
+from callback.worklist import (
+    finish_automated_attempt,
+    start_automated_attempt,
+    void_automated_attempt,
+    workable_condition,
+)
+
+log = logging.getLogger(__name__)
+
+# Twilio's name for a call whose create response never arrived and that lookup has not found yet.
+UNKNOWN_STATUS = "unknown"
+
+
+class DialerStopped(Exception):
+    """The provider refused the account or configuration; dialing on would fail every task."""
+
+
+@dataclass
+class PassReport:
+    placed: int = 0
+    rejected: int = 0
+    lost: int = 0
+    recovered_by_lookup: int = 0
+
+
+class Dialer:
+    """One dialer process's work: passes over the workable automated tasks."""
+
+    def __init__(
+        self,
+        session: Session,
+        provider: TelephonyProvider,
+        pacer: CallPacer,
+        settings: Settings,
+        config: dict,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.session = session
+        self.provider = provider
+        self.pacer = pacer
+        self.settings = settings
+        self.config = config
+        self.clock = clock
+        self.stop = threading.Event()
+
+    def outbound_call(self, attempt: CallAttempt, phone: str) -> OutboundCall:
+        """Describe the call of an attempt for the provider, with its webhook URLs."""
+        return OutboundCall(
+            attempt_id=attempt.id,
+            to=phone,
+            voice_url=public_url(self.config, voice_path(attempt.id)),
+            status_url=public_url(self.config, status_path(attempt.id)),
+            ring_seconds=self.settings.ring_seconds,
+            time_limit_seconds=int(self.settings.dial_timeout.total_seconds()),
+        )
+
+    def workable_count(self, now: datetime) -> int:
+        """Count the automated tasks workable now (none outside calling hours)."""
+        if not self.settings.calling_hours.contains(now, self.settings.tz):
+            return 0
+        return (
+            self.session.scalar(
+                select(func.count())
+                .select_from(CallbackTask)
+                .where(*workable_condition(now, TaskChannel.AUTO))
+            )
+            or 0
+        )
+
+    def run_pass(self) -> PassReport:
+        """Look up lost calls, then call each task workable at the start of the pass once, at most."""
+        report = PassReport()
+        self.look_up_lost_calls(report)
+        budget = self.workable_count(self.clock())
+        self.session.commit()
+        for _ in range(budget):
+            if self.stop.is_set() or not self.workable_count(self.clock()):
+                break
+            self.session.commit()  # hold no transaction while waiting for the slot
+            self.pacer.wait_for_slot()
+            if not self.dial_next(report):
+                break
+        self.session.commit()
+        return report
+
+    def dial_next(self, report: PassReport) -> bool:
+        """Claim one task, record its attempt, place its call; False when nothing was left to claim."""
+        now = self.clock()
+        attempt = start_automated_attempt(self.session, now=now, settings=self.settings)
+        if attempt is None:
+            self.session.commit()
+            return False
+        call = self.outbound_call(attempt, attempt.task.order.customer_phone)
+        self.session.commit()  # the attempt exists before the provider hears of the call
+        result = self.provider.place_call(call)
+        self.record_result(attempt.id, call, result, report, started_at=now)
+        self.session.commit()
+        self.provider.run_pending()
+        if isinstance(result, CallRejected) and result.fatal:
+            raise DialerStopped(result.reason)
+        return True
+
+    def record_result(
+        self,
+        attempt_id: int,
+        call: OutboundCall,
+        result: PlaceResult,
+        report: PassReport,
+        *,
+        started_at: datetime,
+    ) -> None:
+        """Record what the provider said about a call it was asked to place."""
+        now = self.clock()
+        if isinstance(result, CallPlaced):
+            self._adopt_sid(attempt_id, result.sid, status="queued")
+            report.placed += 1
+            return
+        if isinstance(result, CallOutcomeUnknown):
+            log.warning("attempt %s: the call's creation response was lost (%s)", attempt_id, result.reason)
+            sid = self.provider.find_call(call, started_at)
+            if sid is not None:
+                self._adopt_sid(attempt_id, sid, status="queued")
+                report.recovered_by_lookup += 1
+            else:
+                self._adopt_sid(attempt_id, None, status=UNKNOWN_STATUS)
+                report.lost += 1
+            return
+        report.rejected += 1
+        attempt = self.session.get(CallAttempt, attempt_id, with_for_update=True, populate_existing=True)
+        if attempt is None or attempt.disposition is not None:
+            return
+        log.warning("attempt %s: the provider refused the call: %s", attempt_id, result.reason)
+        if result.invalid_number:
+            finish_automated_attempt(
+                self.session,
+                attempt,
+                Disposition.INVALID_NUMBER,
+                note=result.reason[:2000],
+                now=now,
+                settings=self.settings,
+            )
+        else:
+            void_automated_attempt(self.session, attempt, reason=result.reason[:500], now=now)
+
+    def _adopt_sid(self, attempt_id: int, sid: str | None, *, status: str) -> None:
+        """Store the call's sid and first status, unless a webhook got there first."""
+        if sid is not None:
+            self.session.execute(
+                update(CallAttempt)
+                .where(CallAttempt.id == attempt_id, CallAttempt.provider_call_sid.is_(None))
+                .values(provider_call_sid=sid)
+                .execution_options(synchronize_session=False)
+            )
+        self.session.execute(
+            update(CallAttempt)
+            .where(CallAttempt.id == attempt_id, CallAttempt.call_status.is_(None))
+            .values(call_status=status)
+            .execution_options(synchronize_session=False)
+        )
+
+    def look_up_lost_calls(self, report: PassReport) -> None:
+        """Ask the provider again about calls whose creation response was lost; adopt those it knows."""
+        lost = self.session.execute(
+            select(CallAttempt.id, CallAttempt.started_at, CallAttempt.task_id).where(
+                CallAttempt.channel == TaskChannel.AUTO.value,
+                CallAttempt.disposition.is_(None),
+                CallAttempt.provider_call_sid.is_(None),
+                CallAttempt.call_status == UNKNOWN_STATUS,
+            )
+        ).all()
+        for attempt_id, started_at, task_id in lost:
+            task = self.session.get(CallbackTask, task_id)
+            assert task is not None  # noqa: S101  (foreign key)
+            attempt = self.session.get(CallAttempt, attempt_id)
+            assert attempt is not None  # noqa: S101
+            sid = self.provider.find_call(self.outbound_call(attempt, task.order.customer_phone), started_at)
+            if sid is not None:
+                self._adopt_sid(attempt_id, sid, status="queued")
+                report.recovered_by_lookup += 1
+        self.session.commit()
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Make passes until `stop` is set, resting DIALER_IDLE_SECONDS when a pass placed nothing."""
+        self.stop = stop
+        while not stop.is_set():
+            try:
+                report = self.run_pass()
+            except DialerStopped:
+                raise
+            except Exception:
+                # A database restart or network hiccup must not end the dialer; the next pass retries.
+                log.exception("dialer pass failed; retrying after a pause")
+                self.session.rollback()
+                report = PassReport()
+            if report.placed == 0:
+                stop.wait(self.settings.dialer_idle_seconds)

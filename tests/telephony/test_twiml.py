@@ -1,0 +1,40 @@
+"""The IVR's TwiML, checked with XPath as Twilio reads it."""
+
+import pytest
+
+from callback.survey import QUESTIONNAIRE
+from callback.telephony import twiml
+from tests.telephony.helpers import parse_twiml
+
+ACTION = "https://callback.example.com/twilio/gather/7?q=progress&try=1"
+
+
+@pytest.mark.parametrize("question", [q for q in QUESTIONNAIRE if q.keypad is not None], ids=lambda q: q.code)
+def test_each_question_is_spoken_in_mandarin_inside_a_gather_with_its_keypad(question):
+    root = parse_twiml(twiml.ask(question.ivr_prompt_zh, question.keypad, ACTION))
+    gather = root.find("./Gather")
+    assert gather.get("action") == ACTION and gather.get("method") == "POST"
+    assert gather.get("input") == "dtmf"
+    assert gather.get("numDigits") == str(question.keypad.num_digits)
+    assert gather.get("finishOnKey") == question.keypad.finish_on_key
+    assert int(gather.get("timeout")) > 0
+    assert gather.get("actionOnEmptyResult") == "true"
+    say = root.find("./Gather/Say")
+    assert say.get("language") == "cmn-CN" and say.get("voice").startswith("Polly.")
+    assert say.text == question.ivr_prompt_zh
+
+
+def test_dates_take_four_digits_and_a_yes_no_question_one():
+    by_code = {q.code: q for q in QUESTIONNAIRE}
+    date = parse_twiml(twiml.ask("x", by_code["applied_on"].keypad, ACTION)).find("./Gather")
+    yes_no = parse_twiml(twiml.ask("x", by_code["integrity"].keypad, ACTION)).find("./Gather")
+    assert (date.get("numDigits"), yes_no.get("numDigits")) == ("4", "1")
+
+
+def test_a_preamble_is_said_before_the_gather_and_goodbye_hangs_up():
+    root = parse_twiml(twiml.ask("问题", QUESTIONNAIRE[0].keypad, ACTION, preamble=twiml.INVALID_ENTRY))
+    assert [child.tag for child in root] == ["Say", "Gather"]
+    assert root.find("./Say").text == twiml.INVALID_ENTRY
+    closing = parse_twiml(twiml.goodbye())
+    assert [child.tag for child in closing] == ["Say", "Hangup"]
+    assert [child.tag for child in parse_twiml(twiml.hang_up())] == ["Hangup"]
