@@ -21,6 +21,7 @@ from callback.models import (
     CallbackTask,
     Disposition,
     Finding,
+    OrderStatus,
     SupervisionCase,
     TaskChannel,
     TaskState,
@@ -54,12 +55,14 @@ def create_tasks(
         }
         for order_id, plan in plans
     ]
-    task_ids = session.scalars(
-        insert(CallbackTask).returning(CallbackTask.id, sort_by_parameter_order=True), rows
-    ).all()
-    created = [
-        (order_id, task_id, plan.kind) for (order_id, plan), task_id in zip(plans, task_ids, strict=True)
-    ]
+    # One multi-row INSERT; ids are matched back by (order, kind), unique by constraint, because SQLite
+    # cannot return a batched insert's rows in parameter order.
+    returned = session.execute(
+        insert(CallbackTask.__table__).returning(CallbackTask.id, CallbackTask.order_id, CallbackTask.kind),
+        rows,
+    )
+    task_ids = {(order_id, kind): task_id for task_id, order_id, kind in returned}
+    created = [(order_id, task_ids[order_id, plan.kind], plan.kind) for order_id, plan in plans]
     record(
         session,
         actor,
@@ -425,6 +428,9 @@ def _apply_disposition(
         else:
             task.state = TaskState.OPEN.value
             task.not_before = now + settings.retry_delays[disposition.value]
+    if task.state == TaskState.OPEN.value and task.order.status == OrderStatus.CANCELLED.value:
+        # The order was cancelled while the call was under way: nobody is called about it again.
+        task.state = TaskState.CANCELLED.value
 
 
 # Automated calls (contract 7): the dialer claims tasks of the `auto` channel, records the attempt before it

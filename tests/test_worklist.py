@@ -11,20 +11,27 @@ from callback.audit import Actor
 from callback.extensions import db
 from callback.intake.service import upsert_orders
 from callback.intake.validation import validate_order
-from callback.models import CallbackTask
-from callback.worklist import WorklistError, claim_next, record_attempt, release
+from callback.models import CallbackTask, Disposition
+from callback.worklist import (
+    WorklistError,
+    claim_next,
+    finish_automated_attempt,
+    record_attempt,
+    release,
+    start_automated_attempt,
+)
 from tests.factories import order_payload
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # Monday 11:00 in Beijing
 
 
-def store_orders(settings, count, now=NOW):  # noqa: ANN001, ANN201
+def store_orders(settings, count, now=NOW):
     items = [validate_order(order_payload(f"W-{i:04d}"), settings.tz, now) for i in range(count)]
     upsert_orders(db.session, items, now=now, settings=settings, actor=Actor(source="test"))
     db.session.commit()
 
 
-def call(task, user, settings, disposition, now, **kwargs):  # noqa: ANN001, ANN201
+def call(task, user, settings, disposition, now, **kwargs):
     outcome = record_attempt(
         db.session,
         task.id,
@@ -141,7 +148,7 @@ def test_concurrent_claimers_never_share_a_task_and_lose_none(app, settings, mak
                         return
                     with lock:
                         claimed.append(task.id)
-        except BaseException as error:  # noqa: BLE001  (reported below)
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=work, args=(user.id,)) for user in users]
@@ -155,3 +162,28 @@ def test_concurrent_claimers_never_share_a_task_and_lose_none(app, settings, mak
     assert sorted(claimed) == sorted(all_tasks), "a workable task was never handed out"
     owners = db.session.scalars(select(CallbackTask.lease_owner_id)).all()
     assert None not in owners
+
+
+def test_an_order_cancelled_during_an_automated_call_is_not_called_again(app, settings):
+    connected = order_payload("AUTO-1", status="connected", connected_at="2026-11-23T10:00:00")
+    actor = Actor(source="test")
+    upsert_orders(
+        db.session, [validate_order(connected, settings.tz, NOW)], now=NOW, settings=settings, actor=actor
+    )
+    db.session.commit()
+    attempt = start_automated_attempt(db.session, now=NOW, settings=settings)
+    db.session.commit()
+    assert attempt.task.state == "dialing"
+    cancelled = {
+        **connected,
+        "status": "cancelled",
+        "cancelled_at": "2026-11-23T11:05:00",
+        "updated_at": "2026-11-23T11:05:00",
+    }
+    upsert_orders(
+        db.session, [validate_order(cancelled, settings.tz, NOW)], now=NOW, settings=settings, actor=actor
+    )
+    db.session.commit()
+    outcome = finish_automated_attempt(db.session, attempt, Disposition.NO_ANSWER, now=NOW, settings=settings)
+    db.session.commit()
+    assert outcome.task.state == "cancelled"
