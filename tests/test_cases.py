@@ -34,8 +34,8 @@ ALLOWED = {
 
 
 @pytest.fixture
-def new_case(app, settings):  # noqa: ANN001, ANN201
-    def make(order_no: str = "CASE-1", category: str = "cabinet_door_open"):  # noqa: ANN202
+def new_case(app, settings):
+    def make(order_no: str = "CASE-1", category: str = "cabinet_door_open"):
         valid = validate_order(order_payload(order_no), settings.tz, NOW)
         upsert_orders(db.session, [valid], now=NOW, settings=settings, actor=ACTOR)
         case = open_case_by_hand(
@@ -53,7 +53,7 @@ def new_case(app, settings):  # noqa: ANN001, ANN201
     return make
 
 
-def move(case, to, settings, now=NOW):  # noqa: ANN001, ANN201
+def move(case, to, settings, now=NOW):
     moved = transition(db.session, case.id, to=to, note="处理意见", now=now, settings=settings, actor=ACTOR)
     db.session.commit()
     return moved

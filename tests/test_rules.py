@@ -11,7 +11,7 @@ from tests.factories import order_payload
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # Friday 10:00 in Beijing
 
 
-def order(settings, **changes):  # noqa: ANN001, ANN201
+def order(settings, **changes):
     valid = validate_order(order_payload(**changes), settings.tz, NOW)
     assert not isinstance(valid, list), valid
     return valid.values

@@ -15,13 +15,13 @@ from tests.factories import order_payload
 ARRIVAL = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
-def store(settings, *orders):  # noqa: ANN001, ANN202
+def store(settings, *orders):
     valid = [validate_order(o, settings.tz, ARRIVAL) for o in orders]
     upsert_orders(db.session, valid, now=ARRIVAL, settings=settings, actor=Actor(source="test"))
     db.session.commit()
 
 
-def kinds_of(order_no):  # noqa: ANN001, ANN202
+def kinds_of(order_no):
     return sorted(
         t.kind for t in db.session.scalars(select(CallbackTask)) if t.order.order_no == order_no
     )

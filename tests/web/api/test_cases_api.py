@@ -16,7 +16,7 @@ WRITES = {"post"}
 
 
 @pytest.fixture
-def case_id(client, api_headers):  # noqa: ANN001, ANN201
+def case_id(client, api_headers):
     client.put("/api/v1/work-orders/K-1", json=order_payload("K-1"), headers=api_headers())
     response = client.post(
         "/api/v1/cases",

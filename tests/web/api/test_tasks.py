@@ -6,7 +6,7 @@ from tests.factories import order_payload
 
 
 @pytest.fixture
-def three_orders(client, api_headers):  # noqa: ANN001, ANN201
+def three_orders(client, api_headers):
     batch = [
         order_payload("T-1"),
         order_payload("T-2", status="connected", connected_at="2026-11-24T10:00:00"),

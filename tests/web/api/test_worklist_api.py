@@ -16,12 +16,12 @@ OFFLINE_ANSWERS = {
 
 
 @pytest.fixture
-def order(client, api_headers):  # noqa: ANN001, ANN201
+def order(client, api_headers):
     response = client.put("/api/v1/work-orders/GD-1", json=order_payload("GD-1"), headers=api_headers())
     assert response.json["results"][0]["result"] == "created"
 
 
-def claim(client, headers, **body):  # noqa: ANN001, ANN201
+def claim(client, headers, **body):
     return client.post("/api/v1/tasks/claim", json=body or None, headers=headers)
 
 
