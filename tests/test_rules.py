@@ -56,7 +56,9 @@ def test_due_date_uses_the_local_day_not_the_utc_day(settings):
 
 
 def test_cancelled_orders_get_no_intake_and_no_due_date_call(settings):
-    cancelled = order(settings, status="cancelled", cancelled_at="2026-11-24T09:00:00", due_at="2026-11-26T09:00:00")
+    cancelled = order(
+        settings, status="cancelled", cancelled_at="2026-11-24T09:00:00", due_at="2026-11-26T09:00:00"
+    )
     assert intake_plan(cancelled, NOW, settings) is None
     assert due_date_plan(cancelled, NOW, settings) is None
 
@@ -70,13 +72,18 @@ def test_callbacks_older_than_task_max_age_are_not_created(settings, days_ago, c
 
 def test_first_sight_of_a_connected_order_plans_intake_and_completion(settings):
     connected = order(settings, status="connected", connected_at="2026-11-26T16:00:00")
-    kinds = [p.kind for p in plans_on_arrival(connected, first_seen=True, existing_kinds=set(), now=NOW,
-                                              settings=settings)]
+    kinds = [
+        p.kind
+        for p in plans_on_arrival(
+            connected, first_seen=True, existing_kinds=set(), now=NOW, settings=settings
+        )
+    ]
     assert kinds == ["intake", "completion"]
 
 
 def test_a_known_order_never_gets_a_second_intake_or_completion(settings):
     connected = order(settings, status="connected", connected_at="2026-11-26T16:00:00")
-    plans = plans_on_arrival(connected, first_seen=False, existing_kinds={"intake", "completion"}, now=NOW,
-                             settings=settings)
+    plans = plans_on_arrival(
+        connected, first_seen=False, existing_kinds={"intake", "completion"}, now=NOW, settings=settings
+    )
     assert plans == []

@@ -22,9 +22,7 @@ def store(settings, *orders):
 
 
 def kinds_of(order_no):
-    return sorted(
-        t.kind for t in db.session.scalars(select(CallbackTask)) if t.order.order_no == order_no
-    )
+    return sorted(t.kind for t in db.session.scalars(select(CallbackTask)) if t.order.order_no == order_no)
 
 
 def test_tick_creates_due_date_tasks_from_the_local_start_of_the_due_day_once(runner, settings):
@@ -32,7 +30,9 @@ def test_tick_creates_due_date_tasks_from_the_local_start_of_the_due_day_once(ru
         settings,
         order_payload("DUE-FRI", due_at="2026-11-27T17:00:00"),
         order_payload("DUE-SAT", due_at="2026-11-28T09:00:00"),
-        order_payload("GONE", due_at="2026-11-27T09:00:00", status="cancelled", cancelled_at="2026-11-24T09:00:00"),
+        order_payload(
+            "GONE", due_at="2026-11-27T09:00:00", status="cancelled", cancelled_at="2026-11-24T09:00:00"
+        ),
     )
     before = runner.invoke(args=["tick", "--now", "2026-11-26T23:59:00"])
     assert "due_date tasks created: 0" in before.output
@@ -55,9 +55,13 @@ def test_tick_returns_tasks_whose_lease_ran_out(app, settings, make_user):
         )
     )
     db.session.commit()
-    report = run_tick(db.session, now=ARRIVAL + timedelta(minutes=14), settings=settings, actor=Actor(source="t"))
+    report = run_tick(
+        db.session, now=ARRIVAL + timedelta(minutes=14), settings=settings, actor=Actor(source="t")
+    )
     assert report.leases_released == 0
-    report = run_tick(db.session, now=ARRIVAL + timedelta(minutes=16), settings=settings, actor=Actor(source="t"))
+    report = run_tick(
+        db.session, now=ARRIVAL + timedelta(minutes=16), settings=settings, actor=Actor(source="t")
+    )
     db.session.commit()
     assert report.leases_released == 1
     task = db.session.scalars(select(CallbackTask)).one()

@@ -49,7 +49,9 @@ def live_server(app: Flask) -> Iterator[str]:
 
 @pytest.fixture
 def page(browser, live_server: str) -> Iterator[object]:
-    context = browser.new_context(base_url=live_server, locale="zh-CN", viewport={"width": 1400, "height": 900})
+    context = browser.new_context(
+        base_url=live_server, locale="zh-CN", viewport={"width": 1400, "height": 900}
+    )
     context.set_default_timeout(10_000)
     opened = context.new_page()
     yield opened

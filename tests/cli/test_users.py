@@ -7,8 +7,9 @@ from callback.models import ApiToken, User, hash_token
 
 
 def test_create_user_reads_the_password_from_stdin_and_stores_only_a_hash(runner, client):
-    result = runner.invoke(args=["create-user", "lin", "--role", "supervisor", "--password-stdin"],
-                           input="s3cret-password\n")
+    result = runner.invoke(
+        args=["create-user", "lin", "--role", "supervisor", "--password-stdin"], input="s3cret-password\n"
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalars(select(User)).one()
     assert user.role == "supervisor"
@@ -18,21 +19,31 @@ def test_create_user_reads_the_password_from_stdin_and_stores_only_a_hash(runner
 
 
 def test_create_user_refuses_a_duplicate_an_unknown_role_and_a_short_password(runner):
-    ok = runner.invoke(args=["create-user", "lin", "--role", "operator", "--password-stdin"], input="long-enough\n")
+    ok = runner.invoke(
+        args=["create-user", "lin", "--role", "operator", "--password-stdin"], input="long-enough\n"
+    )
     assert ok.exit_code == 0
-    duplicate = runner.invoke(args=["create-user", "lin", "--role", "operator", "--password-stdin"], input="x" * 9)
+    duplicate = runner.invoke(
+        args=["create-user", "lin", "--role", "operator", "--password-stdin"], input="x" * 9
+    )
     assert duplicate.exit_code != 0
     assert "already exists" in duplicate.output
-    unknown = runner.invoke(args=["create-user", "wu", "--role", "boss", "--password-stdin"], input="long-enough\n")
+    unknown = runner.invoke(
+        args=["create-user", "wu", "--role", "boss", "--password-stdin"], input="long-enough\n"
+    )
     assert unknown.exit_code == 2
-    short = runner.invoke(args=["create-user", "wu", "--role", "operator", "--password-stdin"], input="short\n")
+    short = runner.invoke(
+        args=["create-user", "wu", "--role", "operator", "--password-stdin"], input="short\n"
+    )
     assert short.exit_code != 0
     assert "at least 8" in short.output
     assert db.session.scalar(select(User.username).where(User.username == "wu")) is None
 
 
 def test_create_token_prints_a_token_once_that_works_and_stores_its_hash(runner, client):
-    runner.invoke(args=["create-user", "crm", "--role", "integration", "--password-stdin"], input="long-enough\n")
+    runner.invoke(
+        args=["create-user", "crm", "--role", "integration", "--password-stdin"], input="long-enough\n"
+    )
     result = runner.invoke(args=["create-token", "--user", "crm"])
     assert result.exit_code == 0, result.output
     token = result.output.strip()
