@@ -1,7 +1,7 @@
 """Realistic demo data, made through the same services the marketing system's orders go through."""
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,12 +9,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor
+from callback.cases import add_penalty, open_case_by_hand, transition
 from callback.intake.service import upsert_orders
 from callback.intake.validation import ValidOrder, validate_order
 from callback.models import User, WorkOrder
 from callback.settings import Settings
 from callback.tick import run_tick
 from callback.users import create_user
+from callback.workdays import CallingHours
+from callback.worklist import claim_next, record_attempt
 
 DEMO_PASSWORD = "callback-demo"  # noqa: S105  (the published demo login, printed by make run)
 DEMO_USERS = (
@@ -44,6 +47,7 @@ STAGE_MIX = (
 class DemoReport:
     users_created: list[str]
     orders: int
+    cases: int
 
 
 def demo_orders(
@@ -117,7 +121,108 @@ def seed_demo(session: Session, *, now: datetime, settings: Settings) -> DemoRep
     orders = [item for item in valid if isinstance(item, ValidOrder)]
     upsert_orders(session, orders, now=now, settings=settings, actor=actor)
     run_tick(session, now=now, settings=settings, actor=actor)
-    return DemoReport(users_created=created_users, orders=len(orders))
+    cases = _demo_calls_and_cases(session, now=now, settings=settings)
+    return DemoReport(users_created=created_users, orders=len(orders), cases=cases)
+
+
+# What the demo's first operator calls hear: the customer's story, as answers to the questionnaire.
+DEMO_STORIES: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("agrees", {"is_applicant": True, "trips": 1, "extra_documents": False, "satisfaction": 5}),
+    ("offline", {"is_applicant": True, "trips": 2, "extra_documents": True, "satisfaction": 2}),
+    ("agrees", {"is_applicant": True, "trips": 0, "fee_requested": False, "satisfaction": 4}),
+    ("offline", {"is_applicant": True, "trips": 1, "satisfaction": 3, "comment": "资料月初就交到营业厅了"}),
+    ("agrees", {"is_applicant": False, "trips": 1, "satisfaction": 4, "comment": "是我爱人办的"}),
+    ("agrees", {"is_applicant": True, "trips": 3, "integrity": False, "satisfaction": 1}),
+)
+
+
+def _demo_calls_and_cases(session: Session, *, now: datetime, settings: Settings) -> int:
+    """Record a few operator calls through the worklist, so findings open cases; move some cases along."""
+    operator = session.scalar(select(User).where(User.username == "operator"))
+    supervisor = session.scalar(select(User).where(User.username == "supervisor"))
+    if operator is None or supervisor is None:
+        return 0
+    opened = []
+    always = replace(settings, calling_hours=CallingHours.parse("00:00-24:00"))
+    for story, answers in DEMO_STORIES:
+        task = claim_next(session, operator.id, now=now, settings=always)
+        if task is None:
+            break
+        order = task.order
+        told = dict(answers)
+        told["progress"] = _progress_of(order.status)
+        if story == "offline":
+            accepted_on = order.accepted_at.astimezone(settings.tz).date()
+            told["applied_on"] = (accepted_on - timedelta(days=12)).isoformat()
+        if told["progress"] == "connected":
+            told["meter_notified"] = story == "agrees"
+        outcome = record_attempt(
+            session,
+            task.id,
+            operator.id,
+            disposition="completed",
+            answers=told,
+            callback_at=None,
+            note=None,
+            now=now,
+            settings=always,
+        )
+        opened.extend(outcome.cases_opened)
+    actor = Actor(user_id=supervisor.id)
+    if opened:
+        transition(
+            session,
+            opened[0].id,
+            to="investigating",
+            note="调取系统流程记录核实",
+            now=now,
+            settings=settings,
+            actor=actor,
+        )
+    if len(opened) > 1:
+        case = opened[1]
+        transition(
+            session, case.id, to="investigating", note="约谈客户经理", now=now, settings=settings, actor=actor
+        )
+        transition(
+            session,
+            case.id,
+            to="letter_issued",
+            note=None,
+            requirements="立即整改，按规定时限办结，杜绝同类问题再次发生。",
+            now=now,
+            settings=settings,
+            actor=actor,
+        )
+        add_penalty(
+            session,
+            case.id,
+            person=case.order.account_manager or "客户经理",
+            amount_yuan=200,
+            reason="业扩服务不规范，经核实属实",
+            now=now,
+            actor=actor,
+        )
+    door = session.scalar(select(WorkOrder).where(WorkOrder.status == "connected").order_by(WorkOrder.id))
+    if door is not None:
+        open_case_by_hand(
+            session,
+            order_no=door.order_no,
+            category="cabinet_door_open",
+            description="现场检查发现计量箱柜门未关闭、未加锁",
+            now=now,
+            settings=settings,
+            actor=actor,
+        )
+        opened.append(door)
+    return len(opened)
+
+
+def _progress_of(status: str) -> str:
+    """Say what a truthful customer would say of the site's progress for a system status."""
+    return {"accepted": "none", "surveyed": "surveyed", "construction": "construction"}.get(
+        status, "connected"
+    )
 
 
 def has_orders(session: Session) -> bool:

@@ -3,13 +3,14 @@
 from sqlalchemy import func, select
 
 from callback.extensions import db
-from callback.models import CallbackTask, User, WorkOrder
+from callback.models import CallbackTask, SupervisionCase, User, WorkOrder
 
 
 def test_seed_demo_makes_orders_in_every_stage_and_ledger_with_tasks_and_logins(runner):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     assert "demo data: 120 work orders" in result.output
+    assert db.session.scalar(select(func.count()).select_from(SupervisionCase)) >= 3
     assert "supervisor" in result.output
     statuses = set(db.session.scalars(select(WorkOrder.status).distinct()))
     assert statuses == {"accepted", "surveyed", "construction", "connected", "archived", "cancelled"}

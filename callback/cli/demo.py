@@ -20,7 +20,7 @@ def seed_demo(if_empty: bool) -> None:
     else:
         report = seed(db.session, now=utcnow(), settings=current_settings())
         db.session.commit()
-        click.echo(f"demo data: {report.orders} work orders")
+        click.echo(f"demo data: {report.orders} work orders, {report.cases} supervision cases")
     click.echo(f"demo logins (password for all: {DEMO_PASSWORD}):")
     for username, role in DEMO_USERS:
         click.echo(f"  {username:<12} {role}")
