@@ -1,5 +1,578 @@
-"""Supervisor workspace: cases, evidence, transitions, letters, penalties, referrals (issue 4)."""
+"""Supervisor workspace: cases, evidence, transitions, letters, penalties, referrals (issue 4).
 
-from flask import Blueprint
+Every change goes through callback.cases; a refusal (CaseError) comes back as a message on the form, never a
+5xx. Discipline inspectors read referred cases only, and change nothing.
+"""
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
+from werkzeug.wrappers import Response
+
+from callback import cases
+from callback.audit import Actor
+from callback.cases import CaseError
+from callback.clock import utcnow
+from callback.extensions import db
+from callback.models import (
+    ENDED_CASE_STATES,
+    CallAttempt,
+    CaseCategory,
+    CaseEvidence,
+    CaseState,
+    Role,
+    SupervisionCase,
+    User,
+    WorkOrder,
+)
+from callback.settings import current_settings
+from callback.survey import QUESTIONNAIRE
+from callback.web.auth import roles_required
+from callback.web.case_forms import (
+    AssignForm,
+    OpenCaseForm,
+    PenaltyForm,
+    ReferralForm,
+    TransitionForm,
+    show_refusal,
+)
+from callback.web.labels import label
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
+PER_PAGE = 50
+CASE_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.DISCIPLINE)
+CASE_WORKERS = (Role.SUPERVISOR, Role.ADMIN)
+ENDED = [state.value for state in ENDED_CASE_STATES]
+
+# What each finding compared: the customer's answers and the system's recorded fields that disagree.
+# The one place that says which fields the evidence page marks; keyed by the finding's reason
+# (callback.findings), with the category as the fallback for evidence without a known reason.
+MISMATCHES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "applied_before_accepted": (frozenset({"applied_on"}), frozenset({"accepted_at"})),
+    "powered_before_system": (frozenset({"progress", "connected_on"}), frozenset({"status", "connected_at"})),
+    "connected_before_accepted": (frozenset({"connected_on"}), frozenset({"accepted_at"})),
+    "system_connected_customer_not": (frozenset({"progress"}), frozenset({"status", "connected_at"})),
+    "not_connected_by_due_date": (frozenset({"progress"}), frozenset({"status", "due_at"})),
+    "meter_not_notified": (frozenset({"meter_notified"}), frozenset({"connected_at"})),
+    "repeat_trips": (frozenset({"trips"}), frozenset()),
+    "extra_documents_requested": (frozenset({"extra_documents"}), frozenset()),
+    "fee_or_contractor_requested": (frozenset({"fee_requested"}), frozenset()),
+    "benefits_requested": (frozenset({"integrity"}), frozenset()),
+    "low_satisfaction": (frozenset({"satisfaction"}), frozenset()),
+    "not_the_applicant": (frozenset({"is_applicant"}), frozenset()),
+}
+CATEGORY_REASONS: dict[str, tuple[str, ...]] = {
+    CaseCategory.OFFLINE_CIRCULATION: (
+        "applied_before_accepted",
+        "powered_before_system",
+        "connected_before_accepted",
+    ),
+    CaseCategory.FALSE_COMPLETION: ("system_connected_customer_not",),
+    CaseCategory.OVERDUE_RISK: ("not_connected_by_due_date",),
+    CaseCategory.METER_NOT_NOTIFIED: ("meter_not_notified",),
+    CaseCategory.REPEAT_TRIPS: ("repeat_trips",),
+    CaseCategory.ONE_CERTIFICATE: ("extra_documents_requested",),
+    CaseCategory.IRREGULAR_FEE: ("fee_or_contractor_requested",),
+    CaseCategory.INTEGRITY: ("benefits_requested",),
+    CaseCategory.DISSATISFIED: ("low_satisfaction",),
+    CaseCategory.NONSTANDARD_ACCEPTANCE: ("not_the_applicant",),
+}
+
+# Short names of the answers, so they line up with the recorded fields (the full question shows on hover).
+ANSWER_NAMES: dict[str, Any] = {
+    "is_applicant": _l("Is the applicant"),
+    "applied_on": _l("Applied on"),
+    "progress": _l("Progress on site"),
+    "connected_on": _l("Power on since"),
+    "meter_notified": _l("Told before the meter was fitted"),
+    "trips": _l("Trips made"),
+    "extra_documents": _l("Asked for other documents"),
+    "fee_requested": _l("Fee, materials or contractor imposed"),
+    "integrity": _l("Asked for favours"),
+    "satisfaction": _l("Satisfaction"),
+    "comment": _l("Other comments"),
+}
+
+# The recorded fields shown beside the answers, in the order of the order's life.
+RECORD_FIELDS: dict[str, Any] = {
+    "status": _l("System status"),
+    "ledger": _l("Ledger"),
+    "accepted_at": _l("Accepted at"),
+    "surveyed_at": _l("Surveyed at"),
+    "construction_at": _l("Construction started at"),
+    "connected_at": _l("Connected at"),
+    "archived_at": _l("Archived at"),
+    "due_at": _l("System due date"),
+}
+
+
+def reasons_of(detail: Mapping[str, Any], category: str) -> list[str]:
+    """Return the reasons a piece of evidence stands for: every branch that fired, else the category's."""
+    reasons = detail.get("reasons") or ([detail["reason"]] if detail.get("reason") else [])
+    known = [reason for reason in reasons if reason in MISMATCHES]
+    return known or list(CATEGORY_REASONS.get(category, ()))
+
+
+def mismatched_fields(reasons: Iterable[str]) -> tuple[set[str], set[str]]:
+    """Return the answer codes and the recorded fields that the reasons compared."""
+    answers: set[str] = set()
+    fields: set[str] = set()
+    for reason in reasons:
+        said, recorded = MISMATCHES.get(reason, (frozenset(), frozenset()))
+        answers |= said
+        fields |= recorded
+    return answers, fields
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a side of the evidence: what it is, its value as shown, and whether it disagrees."""
+
+    code: str
+    name: str
+    value: str
+    mismatch: bool
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    item: CaseEvidence
+    attempt: CallAttempt | None
+    operator: str | None
+    reasons: list[str]
+    said: list[Line]
+    recorded: list[Line]
+
+
+def _zh() -> bool:
+    locale = get_locale()
+    return locale is None or locale.language == "zh"
+
+
+def _answer_text(code: str, value: Any) -> str:
+    question = next((q for q in QUESTIONNAIRE if q.code == code), None)
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if question is not None:
+        choice = question.choice_for(value)
+        if choice is not None:
+            return choice.zh if _zh() else choice.en
+    return "—" if value in (None, "") else str(value)
+
+
+def _recorded_text(field: str, value: Any) -> str:
+    if value in (None, ""):
+        return "—"
+    if field == "status":
+        return label("status", value)
+    if field == "ledger":
+        return label("ledger", value)
+    if field.endswith("_at") and isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(current_settings().tz)
+        return moment.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def evidence_views(case: SupervisionCase, usernames: Mapping[int, str]) -> list[EvidenceView]:
+    """Lay each piece of evidence out as the customer's account beside the system's record."""
+    attempt_ids = [item.attempt_id for item in case.evidence if item.attempt_id is not None]
+    attempts = (
+        {a.id: a for a in db.session.scalars(select(CallAttempt).where(CallAttempt.id.in_(attempt_ids)))}
+        if attempt_ids
+        else {}
+    )
+    views = []
+    for item in case.evidence:
+        reasons = reasons_of(item.detail or {}, case.category)
+        said_codes, recorded_fields = mismatched_fields(reasons)
+        answers = item.answers or {}
+        said = [
+            Line(
+                question.code,
+                str(ANSWER_NAMES.get(question.code, question.code)),
+                _answer_text(question.code, answers[question.code]),
+                question.code in said_codes,
+                hint=question.zh if _zh() else question.en,
+            )
+            for question in QUESTIONNAIRE
+            if question.code in answers
+        ]
+        snapshot = item.order_snapshot or {}
+        recorded = [
+            Line(field, str(name), _recorded_text(field, snapshot.get(field)), field in recorded_fields)
+            for field, name in RECORD_FIELDS.items()
+        ]
+        attempt = attempts.get(item.attempt_id) if item.attempt_id else None
+        operator = usernames.get(attempt.operator_id) if attempt and attempt.operator_id else None
+        views.append(EvidenceView(item, attempt, operator, reasons, said, recorded))
+    return views
+
+
+def _usernames(ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {user_id for user_id in ids if user_id is not None}
+    if not wanted:
+        return {}
+    return dict(db.session.execute(select(User.id, User.username).where(User.id.in_(wanted))).all())
+
+
+def _can_work() -> bool:
+    return current_user.has_role(*CASE_WORKERS)
+
+
+def _visible() -> Any:
+    """Select the cases the user may see: discipline inspectors see referred cases only."""
+    query = select(SupervisionCase).join(WorkOrder, SupervisionCase.order_id == WorkOrder.id)
+    if not _can_work():
+        query = query.where(SupervisionCase.referred_to_discipline.is_(True))
+    return query
+
+
+def _case_or_404(case_id: int) -> SupervisionCase:
+    found = db.session.scalar(_visible().where(SupervisionCase.id == case_id))
+    if found is None:
+        abort(404)
+    return found
+
+
+def days_overdue(case: SupervisionCase, now: datetime) -> int:
+    """Count the calendar days a case still being worked is past its SLA (0 when it is not)."""
+    if not cases.is_overdue(case, now):
+        return 0
+    tz = current_settings().tz
+    return max((now.astimezone(tz).date() - case.due_at.astimezone(tz).date()).days, 1)
+
+
+def _flag(name: str) -> bool:
+    return request.args.get(name) in ("1", "true", "on")
+
+
+@bp.get("/")
+@roles_required(*CASE_READERS)
+def index() -> str:
+    """List cases with filters, counts by state, and the overdue ones marked."""
+    now = utcnow()
+    query = _visible()
+    state = request.args.get("state") or None
+    state = state if state in {s.value for s in CaseState} else None
+    category = request.args.get("category") or None
+    category = category if category in {c.value for c in CaseCategory} else None
+    center = (request.args.get("service_center") or "").strip() or None
+    manager = (request.args.get("account_manager") or "").strip() or None
+    assignee = request.args.get("assignee") if request.args.get("assignee") in ("me", "none") else None
+    overdue, referred = _flag("overdue"), _flag("referred")
+    if category:
+        query = query.where(SupervisionCase.category == category)
+    if center:
+        query = query.where(WorkOrder.service_center == center)
+    if manager:
+        query = query.where(WorkOrder.account_manager == manager)
+    if assignee == "me":
+        query = query.where(SupervisionCase.assignee_id == current_user.id)
+    elif assignee == "none":
+        query = query.where(SupervisionCase.assignee_id.is_(None))
+    if overdue:
+        query = query.where(SupervisionCase.due_at < now, SupervisionCase.state.not_in(ENDED))
+    if referred:
+        query = query.where(SupervisionCase.referred_to_discipline.is_(True))
+    # Counts by state under the other filters, so each count is what clicking it shows.
+    counted = query.with_only_columns(SupervisionCase.state, func.count()).group_by(SupervisionCase.state)
+    counts = dict(db.session.execute(counted).all())
+    if state:
+        query = query.where(SupervisionCase.state == state)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
+    rows = db.session.scalars(
+        query.options(contains_eager(SupervisionCase.order))
+        .order_by(
+            sql_case((SupervisionCase.state.in_(ENDED), 1), else_=0),
+            SupervisionCase.due_at,
+            SupervisionCase.id,
+        )
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    ).all()
+    visible_orders = _visible().with_only_columns(WorkOrder.service_center, WorkOrder.account_manager)
+    pairs = db.session.execute(visible_orders.distinct()).all()
+    filters = {
+        "state": state,
+        "category": category,
+        "service_center": center,
+        "account_manager": manager,
+        "assignee": assignee,
+        "overdue": "1" if overdue else None,
+        "referred": "1" if referred else None,
+    }
+    return render_template(
+        "cases/index.html",
+        cases=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        counts=counts,
+        states=[s.value for s in CaseState],
+        categories=[c.value for c in CaseCategory],
+        centers=sorted({center for center, _manager in pairs if center}),
+        managers=sorted({manager for _center, manager in pairs if manager}),
+        filters=filters,
+        overdue_days={row.id: days_overdue(row, now) for row in rows},
+        usernames=_usernames(row.assignee_id for row in rows),
+        can_work=_can_work(),
+    )
+
+
+def _supervisors() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role.in_([Role.SUPERVISOR.value, Role.ADMIN.value]), User.active.is_(True))
+            .order_by(User.username)
+        )
+    )
+
+
+def _render_detail(case: SupervisionCase, status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
+    now = utcnow()
+    usernames = _usernames(
+        [case.assignee_id, case.opened_by_id]
+        + [event.actor_id for event in case.history]
+        + [penalty.recorded_by_id for penalty in case.penalties]
+        + [
+            int(event.note)
+            for event in case.history
+            if event.action == "assigned" and (event.note or "").isdigit()
+        ]
+    )
+    attempt_operators = [
+        a.operator_id
+        for a in db.session.scalars(
+            select(CallAttempt).where(
+                CallAttempt.id.in_([item.attempt_id for item in case.evidence if item.attempt_id])
+            )
+        )
+    ]
+    usernames |= _usernames(attempt_operators)
+    moves = cases.allowed_moves(case) if _can_work() else []
+    forms.setdefault("transition_form", TransitionForm())
+    forms.setdefault("assign_form", AssignForm())
+    forms.setdefault("penalty_form", PenaltyForm())
+    forms.setdefault("referral_form", ReferralForm())
+    html = render_template(
+        "cases/detail.html",
+        case=case,
+        order=case.order,
+        evidence=evidence_views(case, usernames),
+        usernames=usernames,
+        moves=moves,
+        overdue_days=days_overdue(case, now),
+        can_work=_can_work(),
+        penalties_open=case.letter_issued_at is not None and case.state != CaseState.DISMISSED,
+        supervisors=_supervisors() if _can_work() else [],
+        default_deadline=current_settings()
+        .calendar.add_workdays(now, 10, current_settings().tz)
+        .astimezone(current_settings().tz)
+        .date(),
+        **forms,
+    )
+    return html, status
+
+
+@bp.get("/<int:case_id>")
+@roles_required(*CASE_READERS)
+def detail(case_id: int) -> tuple[str, int]:
+    """Show one case: the order, the evidence side by side, the history, and what can be done next."""
+    return _render_detail(_case_or_404(case_id))
+
+
+def _actor() -> Actor:
+    return Actor(user_id=current_user.id, source="web")
+
+
+def _act(
+    case_id: int, form_name: str, form: FlaskForm, action: Callable[[], object], done: str
+) -> Response | tuple[str, int]:
+    """Run one service call on a case from a posted form; show a refusal on the form, else go back."""
+    _case_or_404(case_id)
+    if not form.validate_on_submit():
+        flash(_("The form has expired; please try again."), "danger")
+        return redirect(url_for(".detail", case_id=case_id))
+    try:
+        action()
+    except CaseError as error:
+        db.session.rollback()
+        if error.status == 404:
+            abort(404)
+        flash(show_refusal(form, error), "danger")
+        return _render_detail(_case_or_404(case_id), error.status, **{form_name: form})
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for(".detail", case_id=case_id))
+
+
+@bp.post("/<int:case_id>/transition")
+@roles_required(*CASE_WORKERS)
+def move(case_id: int) -> Response | tuple[str, int]:
+    """Move the case to the state of the button pressed."""
+    form = TransitionForm()
+    target = form.to.data or ""
+    is_letter = target == CaseState.LETTER_ISSUED
+    return _act(
+        case_id,
+        "transition_form",
+        form,
+        lambda: cases.transition(
+            db.session,
+            case_id,
+            to=target,
+            note=form.note.data,
+            requirements=form.requirements.data if is_letter else None,
+            deadline=(form.deadline.data or None) if is_letter else None,
+            now=utcnow(),
+            settings=current_settings(),
+            actor=_actor(),
+        ),
+        _("The case is now: %(state)s.", state=label("case_state", target)),
+    )
+
+
+@bp.post("/<int:case_id>/assign")
+@roles_required(*CASE_WORKERS)
+def assign(case_id: int) -> Response | tuple[str, int]:
+    """Give the case to a supervisor, or to nobody."""
+    form = AssignForm()
+    raw = (form.assignee_id.data or "").strip()
+    assignee_id = int(raw) if raw.isdigit() else None
+    if raw and assignee_id is None:
+        assignee_id = -1  # not a user id: let the service refuse it like any unknown user
+    return _act(
+        case_id,
+        "assign_form",
+        form,
+        lambda: cases.assign(db.session, case_id, assignee_id=assignee_id, now=utcnow(), actor=_actor()),
+        _("The assignment is saved."),
+    )
+
+
+@bp.post("/<int:case_id>/penalties")
+@roles_required(*CASE_WORKERS)
+def add_penalty(case_id: int) -> Response | tuple[str, int]:
+    """Record a penalty (考核) on the case."""
+    form = PenaltyForm()
+    return _act(
+        case_id,
+        "penalty_form",
+        form,
+        lambda: cases.add_penalty(
+            db.session,
+            case_id,
+            person=form.person.data,
+            amount_yuan=(form.amount_yuan.data or "").strip() or None,
+            reason=form.reason.data,
+            now=utcnow(),
+            actor=_actor(),
+        ),
+        _("The penalty is recorded."),
+    )
+
+
+@bp.post("/<int:case_id>/referral")
+@roles_required(*CASE_WORKERS)
+def refer(case_id: int) -> Response | tuple[str, int]:
+    """Refer the case to discipline inspection (纪检)."""
+    form = ReferralForm()
+    return _act(
+        case_id,
+        "referral_form",
+        form,
+        lambda: cases.refer_to_discipline(
+            db.session, case_id, note=form.note.data, now=utcnow(), actor=_actor()
+        ),
+        _("The case is referred to discipline inspection."),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*CASE_WORKERS)
+def new() -> Response | tuple[str, int]:
+    """Open a case by hand: a site inspection or a complaint found it."""
+    form = OpenCaseForm()
+    if request.method == "GET":
+        form.order_no.data = request.args.get("order_no", "")
+        return render_template("cases/new.html", form=form, categories=[c.value for c in CaseCategory]), 200
+    if not form.validate_on_submit():
+        flash(_("The form has expired; please try again."), "danger")
+        return redirect(url_for(".new"))
+    order_no = (form.order_no.data or "").strip()
+    try:
+        opened = cases.open_case_by_hand(
+            db.session,
+            order_no=order_no,
+            category=form.category.data,
+            description=form.description.data,
+            now=utcnow(),
+            settings=current_settings(),
+            actor=_actor(),
+        )
+    except CaseError as error:
+        db.session.rollback()
+        flash(show_refusal(form, error), "danger")
+        existing = None
+        if error.code == "case_already_open":
+            order = db.session.scalar(select(WorkOrder).where(WorkOrder.order_no == order_no))
+            existing = cases.open_case_for(db.session, order.id, form.category.data) if order else None
+        html = render_template(
+            "cases/new.html", form=form, categories=[c.value for c in CaseCategory], existing=existing
+        )
+        return html, error.status
+    db.session.commit()
+    flash(_("Case %(id)d is open.", id=opened.id), "success")
+    return redirect(url_for(".detail", case_id=opened.id))
+
+
+@bp.get("/<int:case_id>/letter")
+@roles_required(*CASE_READERS)
+def letter(case_id: int) -> Response | str:
+    """Show the 业务监督意见书 of the case, ready to print on A4."""
+    case = _case_or_404(case_id)
+    if case.letter_no is None:
+        flash(_("The supervision letter of this case has not been issued yet."), "warning")
+        return redirect(url_for(".detail", case_id=case_id))
+    settings = current_settings()
+    issued_on: date = case.letter_issued_at.astimezone(settings.tz).date()  # type: ignore[union-attr]
+    return render_template(
+        "cases/letter.html",
+        case=case,
+        order=case.order,
+        evidence=evidence_views(case, _usernames([])),
+        issuer=settings.letter_issuer,
+        issued_on=issued_on,
+    )
+
+
+@bp.app_template_global()
+def cases_of_order(order: WorkOrder) -> list[SupervisionCase]:
+    """Return the cases of one order that the signed-in user may see, newest first (for the order page)."""
+    if not current_user.is_authenticated or not current_user.has_role(*CASE_READERS):
+        return []
+    return list(
+        db.session.scalars(
+            _visible().where(SupervisionCase.order_id == order.id).order_by(SupervisionCase.id.desc())
+        )
+    )
