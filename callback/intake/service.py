@@ -87,6 +87,8 @@ def _upsert_batch(
         if item.updated_at < current["source_updated_at"]:
             results[item.order_no] = ItemResult(item.order_no, STALE)
             continue
+        if not item.ledger_given:
+            item.values["ledger"] = current["ledger"]
         changes = {
             name: (current[name], item.values[name])
             for name in ORDER_FIELDS

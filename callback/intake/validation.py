@@ -49,6 +49,9 @@ class ValidOrder:
 
     values: dict[str, Any]
     updated_at: datetime
+    # Whether the source said anything about the ledger: supervisors also set it by hand, and a source
+    # that does not keep ledgers (no `ledger` field at all) must not wipe theirs.
+    ledger_given: bool = True
 
     @property
     def order_no(self) -> str:
@@ -187,7 +190,7 @@ def validate_order(
         errors.extend(_check_timeline(values))
     if errors:
         return errors
-    return ValidOrder(values=values, updated_at=updated_at)
+    return ValidOrder(values=values, updated_at=updated_at, ledger_given="ledger" in raw)
 
 
 def _check_timeline(values: dict[str, Any]) -> list[FieldError]:

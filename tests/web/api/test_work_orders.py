@@ -5,8 +5,11 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from callback.audit import Actor
 from callback.extensions import db
+from callback.intake.ledgers import set_ledger
 from callback.models import AuditEvent, CallbackTask, WorkOrder
+from tests.conftest import TEST_NOW
 from tests.factories import order_payload
 
 
@@ -242,3 +245,29 @@ def test_chinese_text_comes_back_as_is(client, api_headers):
     raw = client.get("/api/v1/work-orders/GD-2026-0001", headers=api_headers()).get_data()
     assert "宏达五金店" in raw.decode("utf-8")
     assert json.loads(raw)["service_center"] == "城关供电服务中心"
+
+
+def test_an_update_without_a_ledger_field_keeps_the_ledger_a_supervisor_set(client, api_headers):
+    body = order_payload(updated_at="2026-11-23T10:00:00")
+    del body["ledger"]
+    put(client, api_headers(), body)
+    set_ledger(
+        db.session,
+        "GD-2026-0001",
+        "connect_first",
+        note="先接入后改造",
+        now=TEST_NOW,
+        actor=Actor(source="t"),
+    )
+    db.session.commit()
+    surveyed = {
+        **body,
+        "status": "surveyed",
+        "surveyed_at": "2026-11-24T09:00:00",
+        "updated_at": "2026-11-24T09:00:00",
+    }
+    assert only_result(put(client, api_headers(), surveyed))["result"] == "updated"
+    assert db.session.scalar(select(WorkOrder.ledger)) == "connect_first"
+    cleared = {**surveyed, "ledger": None, "updated_at": "2026-11-24T10:00:00"}
+    assert only_result(put(client, api_headers(), cleared))["result"] == "updated"
+    assert db.session.scalar(select(WorkOrder.ledger)) is None
