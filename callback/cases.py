@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from callback import findings as rules
 from callback.audit import Actor, AuditEntry, jsonable, record
+from callback.errors import ServiceError
 from callback.models import (
     ENDED_CASE_STATES,
     CallAttempt,
@@ -177,17 +178,8 @@ def snapshot_json(order: WorkOrder) -> dict[str, Any]:
     return {name: jsonable(value) for name, value in order.snapshot().items()}
 
 
-class CaseError(Exception):
-    """A case cannot move as asked; `status` is the HTTP status that says why (404, 409, 422)."""
-
-    def __init__(
-        self, status: int, code: str, message: str, details: list[dict[str, str]] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details or []
+class CaseError(ServiceError):
+    """A case cannot move as asked."""
 
 
 # The only moves a case can make (contract 4.3); anything else is a 409.

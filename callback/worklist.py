@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from callback.audit import Actor, AuditEntry, record
 from callback.cases import act_on_findings, snapshot_json
+from callback.errors import ServiceError
 from callback.findings import find
 from callback.intake.validation import parse_datetime
 from callback.models import (
@@ -130,17 +131,8 @@ def _move(
     return len(moved)
 
 
-class WorklistError(Exception):
-    """A task cannot move as asked; `status` is the HTTP status that says why (404, 409, 422)."""
-
-    def __init__(
-        self, status: int, code: str, message: str, details: list[dict[str, str]] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details or []
+class WorklistError(ServiceError):
+    """A task cannot move as asked."""
 
 
 def workable_condition(

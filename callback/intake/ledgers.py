@@ -13,23 +13,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor, AuditEntry, record
+from callback.errors import ServiceError
 from callback.models import AuditEvent, Ledger, WorkOrder
 
 LEDGER_ACTION = "order.ledger"
 NOTE_MAX = 500
 
 
-class LedgerError(Exception):
-    """The ledger cannot be changed as asked; `status` is the HTTP status that says why (404, 409, 422)."""
-
-    def __init__(
-        self, status: int, code: str, message: str, details: list[dict[str, str]] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details or []
+class LedgerError(ServiceError):
+    """The ledger cannot be changed as asked."""
 
 
 def set_ledger(
