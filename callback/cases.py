@@ -5,6 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -202,11 +203,14 @@ def _text(value: Any, field: str, limit: int, *, required: bool) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise CaseError(
-                422, "invalid", f"{field} is required", [{"field": field, "message": "is required"}]
+                422,
+                "invalid",
+                _("%(field)s is required", field=field),
+                [{"field": field, "message": _("is required")}],
             )
         return None
     if not isinstance(value, str) or len(value.strip()) > limit:
-        message = f"must be text of at most {limit} characters"
+        message = _("must be text of at most %(limit)d characters", limit=limit)
         raise CaseError(422, "invalid", f"{field} {message}", [{"field": field, "message": message}])
     return value.strip()
 
@@ -227,7 +231,7 @@ def get_case(session: Session, case_id: int, *, for_update: bool = False) -> Sup
         SupervisionCase, case_id, with_for_update=for_update or None, populate_existing=for_update
     )
     if case is None:
-        raise CaseError(404, "not_found", f"No case {case_id}.")
+        raise CaseError(404, "not_found", _("No case %(id)d.", id=case_id))
     return case
 
 
@@ -245,7 +249,7 @@ def open_case_by_hand(
     details = []
     if category not in {c.value for c in CaseCategory}:
         details.append(
-            {"field": "category", "message": "must be one of " + ", ".join(c.value for c in CaseCategory)}
+            {"field": "category", "message": _("must be one of %(choices)s", choices=", ".join(CaseCategory))}
         )
     order = (
         session.scalar(select(WorkOrder).where(WorkOrder.order_no == order_no))
@@ -253,14 +257,16 @@ def open_case_by_hand(
         else None
     )
     if order is None:
-        details.append({"field": "order_no", "message": "no such work order"})
+        details.append({"field": "order_no", "message": _("no such work order")})
     if details:
-        raise CaseError(422, "invalid", "The case cannot be opened.", details)
+        raise CaseError(422, "invalid", _("The case cannot be opened."), details)
     text = _text(description, "description", HAND_OPENED_DESCRIPTION_MAX, required=True)
     existing = open_case_for(session, order.id, category)
     if existing is not None:
         raise CaseError(
-            409, "case_already_open", f"Case {existing.id} of this order and category is still open."
+            409,
+            "case_already_open",
+            _("Case %(id)d of this order and category is still open.", id=existing.id),
         )
     try:
         with session.begin_nested():
@@ -269,7 +275,7 @@ def open_case_by_hand(
             )
     except IntegrityError:
         raise CaseError(
-            409, "case_already_open", "A case of this order and category is already open."
+            409, "case_already_open", _("A case of this order and category is already open.")
         ) from None
     return case
 
@@ -292,12 +298,16 @@ def transition(
         raise CaseError(
             422,
             "invalid",
-            "Unknown state.",
-            [{"field": "to", "message": "must be one of " + ", ".join(CaseState)}],
+            _("Unknown state."),
+            [{"field": "to", "message": _("must be one of %(choices)s", choices=", ".join(CaseState))}],
         )
     target = CaseState(to)
     if target not in TRANSITIONS[CaseState(case.state)]:
-        raise CaseError(409, "invalid_transition", f"A case cannot move from {case.state} to {target.value}.")
+        raise CaseError(
+            409,
+            "invalid_transition",
+            _("A case cannot move from %(current)s to %(target)s.", current=case.state, target=target.value),
+        )
     clean_note = _text(note, "note", NOTE_MAX, required=target in NOTE_REQUIRED)
     from_state = case.state
     if target is CaseState.LETTER_ISSUED:
@@ -322,7 +332,7 @@ def _deadline(value: Any, now: datetime, settings: Settings) -> date:
     except ValueError:
         deadline = None
     if deadline is None or deadline < now.astimezone(settings.tz).date():
-        message = "must be a date (YYYY-MM-DD) not in the past"
+        message = _("must be a date (YYYY-MM-DD) not in the past")
         raise CaseError(422, "invalid", f"deadline {message}", [{"field": "deadline", "message": message}])
     return deadline
 
@@ -353,7 +363,7 @@ def add_penalty(
     case = get_case(session, case_id, for_update=True)
     if case.letter_issued_at is None or case.state == CaseState.DISMISSED:
         raise CaseError(
-            409, "letter_not_issued", "Penalties are recorded once the supervision letter is issued."
+            409, "letter_not_issued", _("Penalties are recorded once the supervision letter is issued.")
         )
     name = _text(person, "person", PERSON_MAX, required=True)
     why = _text(reason, "reason", NOTE_MAX, required=True)
@@ -374,7 +384,10 @@ def add_penalty(
 
 
 def _amount(value: Any) -> Decimal:
-    message = f"must be an amount in yuan above 0 and at most {MAX_PENALTY_YUAN}, with at most 2 decimals"
+    message = _(
+        "must be an amount in yuan above 0 and at most %(limit)s, with at most 2 decimals",
+        limit=MAX_PENALTY_YUAN,
+    )
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise CaseError(
             422, "invalid", f"amount_yuan {message}", [{"field": "amount_yuan", "message": message}]
@@ -402,7 +415,7 @@ def refer_to_discipline(
     case = get_case(session, case_id, for_update=True)
     if case.referred_to_discipline:
         raise CaseError(
-            409, "already_referred", "This case has already been referred to discipline inspection."
+            409, "already_referred", _("This case has already been referred to discipline inspection.")
         )
     clean_note = _text(note, "note", NOTE_MAX, required=False)
     case.referred_to_discipline = True
@@ -420,7 +433,7 @@ def assign(
     if assignee_id is not None:
         assignee = session.get(User, assignee_id)
         if assignee is None or not assignee.has_role(Role.SUPERVISOR, Role.ADMIN):
-            message = "must be a supervisor or an administrator"
+            message = _("must be a supervisor or an administrator")
             raise CaseError(
                 422, "invalid", f"assignee {message}", [{"field": "assignee_id", "message": message}]
             )

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -168,7 +169,7 @@ def claim_next(
     if not settings.calling_hours.contains(now, settings.tz):
         return None
     lease_expires_at = now + timedelta(minutes=settings.lease_minutes)
-    for _ in range(CLAIM_RETRIES):
+    for _attempt in range(CLAIM_RETRIES):
         candidate = (
             select(CallbackTask.id)
             .where(*workable_condition(now, channel, kind))
@@ -214,11 +215,11 @@ def held_task(session: Session, task_id: int, user_id: int, *, now: datetime) ->
     """Return the task if the user holds a live claim on it; raise 404 or 409 otherwise."""
     task = session.get(CallbackTask, task_id, with_for_update=True, populate_existing=True)
     if task is None:
-        raise WorklistError(404, "not_found", f"No task {task_id}.")
+        raise WorklistError(404, "not_found", _("No task %(id)d.", id=task_id))
     if task.state != TaskState.CLAIMED.value or task.lease_owner_id != user_id:
-        raise WorklistError(409, "not_claimed", "You do not hold a claim on this task.")
+        raise WorklistError(409, "not_claimed", _("You do not hold a claim on this task."))
     if task.lease_expires_at is None or task.lease_expires_at <= now:
-        raise WorklistError(409, "lease_expired", "Your claim on this task has expired; claim it again.")
+        raise WorklistError(409, "lease_expired", _("Your claim on this task has expired; claim it again."))
     return task
 
 
@@ -306,9 +307,12 @@ def check_attempt_input(
     errors: list[dict[str, str]] = []
     if disposition not in {d.value for d in Disposition}:
         errors.append(
-            {"field": "disposition", "message": "must be one of " + ", ".join(d.value for d in Disposition)}
+            {
+                "field": "disposition",
+                "message": _("must be one of %(choices)s", choices=", ".join(Disposition)),
+            }
         )
-        raise WorklistError(422, "invalid", "The call's outcome is invalid.", errors)
+        raise WorklistError(422, "invalid", _("The call's outcome is invalid."), errors)
     chosen = Disposition(disposition)
     clean_answers: dict[str, Any] = {}
     if chosen in INTERVIEW_DISPOSITIONS:
@@ -318,7 +322,7 @@ def check_attempt_input(
         else:
             clean_answers = checked
     elif answers:
-        errors.append({"field": "answers", "message": "answers go only with completed or partial"})
+        errors.append({"field": "answers", "message": _("answers go only with completed or partial")})
     moment = None
     if chosen is Disposition.CALLBACK_REQUESTED:
         try:
@@ -327,12 +331,17 @@ def check_attempt_input(
             moment = None
         if moment is None or moment <= now:
             errors.append(
-                {"field": "callback_at", "message": "must be a future date and time for an appointment"}
+                {"field": "callback_at", "message": _("must be a future date and time for an appointment")}
             )
     if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE_LENGTH):
-        errors.append({"field": "note", "message": f"must be text of at most {MAX_NOTE_LENGTH} characters"})
+        errors.append(
+            {
+                "field": "note",
+                "message": _("must be text of at most %(limit)d characters", limit=MAX_NOTE_LENGTH),
+            }
+        )
     if errors:
-        raise WorklistError(422, "invalid", "The call's outcome is invalid.", errors)
+        raise WorklistError(422, "invalid", _("The call's outcome is invalid."), errors)
     return CheckedAttempt(chosen, clean_answers, moment, (note or "").strip() or None)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,24 +32,28 @@ def set_ledger(
     details = []
     if ledger is not None and ledger not in {item.value for item in Ledger}:
         details.append(
-            {"field": "ledger", "message": "must be one of " + ", ".join(item.value for item in Ledger)}
+            {"field": "ledger", "message": _("must be one of %(choices)s", choices=", ".join(Ledger))}
         )
     clean_note = note.strip() if isinstance(note, str) else ""
     if not clean_note:
-        details.append({"field": "note", "message": "is required"})
+        details.append({"field": "note", "message": _("is required")})
     elif len(clean_note) > NOTE_MAX:
-        details.append({"field": "note", "message": f"must be at most {NOTE_MAX} characters"})
+        details.append(
+            {"field": "note", "message": _("must be at most %(limit)s characters", limit=NOTE_MAX)}
+        )
     order = (
         session.scalar(select(WorkOrder).where(WorkOrder.order_no == order_no.strip()).with_for_update())
         if isinstance(order_no, str) and order_no.strip()
         else None
     )
     if order is None:
-        details.append({"field": "order_no", "message": "no such work order"})
+        details.append({"field": "order_no", "message": _("no such work order")})
     if details or order is None:
-        raise LedgerError(422, "invalid", "The ledger cannot be changed.", details)
+        raise LedgerError(422, "invalid", _("The ledger cannot be changed."), details)
     if order.ledger == ledger:
-        raise LedgerError(409, "ledger_unchanged", f"Order {order.order_no} is already there.")
+        raise LedgerError(
+            409, "ledger_unchanged", _("Order %(order_no)s is already there.", order_no=order.order_no)
+        )
     previous = order.ledger
     order.ledger = ledger
     order.updated_at = now
