@@ -39,7 +39,7 @@ def make_app(tmp_path, monkeypatch, **config) -> Flask:
     return create_app(test_config)
 
 
-def _fresh_schema(app: Flask) -> None:
+def fresh_schema(app: Flask) -> None:
     global _postgres_schema_ready
     if POSTGRES_URL is None:
         db.create_all()
@@ -59,7 +59,18 @@ def _fresh_schema(app: Flask) -> None:
 def app(tmp_path, monkeypatch) -> Iterator[Flask]:
     app = make_app(tmp_path, monkeypatch)
     with app.app_context():
-        _fresh_schema(app)
+        fresh_schema(app)
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def csrf_app(tmp_path, monkeypatch) -> Iterator[Flask]:
+    """An app with CSRF protection on, as in production, on a fresh database."""
+    app = make_app(tmp_path, monkeypatch, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        fresh_schema(app)
         yield app
         db.session.remove()
         db.engine.dispose()

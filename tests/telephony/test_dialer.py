@@ -14,7 +14,7 @@ from callback.telephony.dialer import Dialer, DialerStopped
 from callback.telephony.pacing import CallPacer
 from callback.telephony.port import CallOutcomeUnknown, CallPlaced, CallRejected, OutboundCall
 from callback.tick import run_tick
-from tests.conftest import TEST_NOW, _fresh_schema, make_app
+from tests.conftest import TEST_NOW, fresh_schema, make_app
 from tests.telephony.helpers import store_connected_orders
 
 
@@ -122,7 +122,7 @@ def test_an_invalid_number_ends_the_task_and_a_refused_account_stops_the_dialer(
 def test_no_call_outside_calling_hours(tmp_path, monkeypatch):
     app = make_app(tmp_path, monkeypatch, CALLING_HOURS="08:00-09:00")  # TEST_NOW is 10:00 in Beijing
     with app.app_context():
-        _fresh_schema(app)
+        fresh_schema(app)
         store_connected_orders(current_settings(), "LATE-1")
         provider = ScriptedProvider()
         assert dialer_for(provider).run_pass().placed == 0 and provider.calls == []
@@ -146,7 +146,7 @@ def test_the_simulated_customer_plays_signed_webhooks_through_the_whole_path(
 ):
     app = make_app(tmp_path, monkeypatch, DIALER_CALLS_PER_SECOND=100, SIMULATION_MIX=mix, SIMULATION_SEED=3)
     with app.app_context():
-        _fresh_schema(app)
+        fresh_schema(app)
         store_connected_orders(current_settings(), "SIM-1", "SIM-2")
         result = app.test_cli_runner().invoke(args=["dialer", "--once"])
         assert result.exit_code == 0, result.output

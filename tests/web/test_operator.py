@@ -18,7 +18,7 @@ from callback.models import AuditEvent, CallAttempt, CallbackTask, SupervisionCa
 from callback.settings import current_settings
 from callback.users import create_user
 from callback.workdays import CallingHours
-from tests.conftest import PASSWORD, TEST_NOW, _fresh_schema, make_app
+from tests.conftest import PASSWORD, TEST_NOW, fresh_schema, make_app
 from tests.factories import order_payload
 
 EARLIER = TEST_NOW - timedelta(days=2)
@@ -316,7 +316,7 @@ def test_an_operator_reads_only_their_own_results(app, client, login, make_user)
 def test_forms_without_a_csrf_token_are_refused(tmp_path, monkeypatch) -> None:
     app = make_app(tmp_path, monkeypatch, WTF_CSRF_ENABLED=True)
     with app.app_context():
-        _fresh_schema(app)
+        fresh_schema(app)
         create_user(db.session, "wu", "operator", PASSWORD, now=TEST_NOW)
         db.session.commit()
         task = add_order("C-1")

@@ -1,7 +1,6 @@
 """The signed-in pages as people see them: sign-in, roles, the work-order list and detail, languages."""
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -13,7 +12,7 @@ from callback.extensions import db
 from callback.intake.service import upsert_orders
 from callback.intake.validation import ValidOrder, validate_order
 from callback.settings import current_settings
-from tests.conftest import PASSWORD, make_app
+from tests.conftest import PASSWORD
 from tests.factories import order_payload
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -183,16 +182,6 @@ def test_pages_load_only_their_own_assets(client: FlaskClient, login) -> None:
     for asset in assets:
         with client.get(asset) as response:
             assert response.status_code == 200, asset
-
-
-@pytest.fixture
-def csrf_app(tmp_path, monkeypatch) -> Iterator[Flask]:
-    app = make_app(tmp_path, monkeypatch, WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_sign_in_without_a_csrf_token_is_refused(csrf_app: Flask) -> None:

@@ -75,11 +75,11 @@ def test_unsigned_and_wrongly_signed_webhooks_are_refused_and_change_nothing(
 
 
 def test_a_signature_for_public_base_url_is_accepted_behind_a_tls_proxy(tmp_path, monkeypatch):
-    from tests.conftest import _fresh_schema, make_app
+    from tests.conftest import fresh_schema, make_app
 
     app = make_app(tmp_path, monkeypatch, PUBLIC_BASE_URL="https://callback.example.com")
     with app.app_context():
-        _fresh_schema(app)
+        fresh_schema(app)
         path = "/twilio/status/999"
         params = {"CallSid": SID, "CallStatus": "ringing"}
         good = signature(app.config, "https://callback.example.com" + path, params)
