@@ -6,7 +6,7 @@ Every change goes through callback.cases; a refusal (CaseError) comes back as a 
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -263,6 +263,14 @@ def _flag(name: str) -> bool:
     return request.args.get(name) in ("1", "true", "on")
 
 
+def _date_arg(name: str) -> date | None:
+    """Read a local date filter (YYYY-MM-DD); anything else is ignored, as the date picker cannot send it."""
+    try:
+        return date.fromisoformat(request.args.get(name) or "")
+    except ValueError:
+        return None
+
+
 @bp.get("/")
 @roles_required(*CASE_READERS)
 def index() -> str:
@@ -291,6 +299,13 @@ def index() -> str:
         query = query.where(SupervisionCase.due_at < now, SupervisionCase.state.not_in(ENDED))
     if referred:
         query = query.where(SupervisionCase.referred_to_discipline.is_(True))
+    opened_from, opened_to = _date_arg("opened_from"), _date_arg("opened_to")
+    tz = current_settings().tz
+    if opened_from:
+        query = query.where(SupervisionCase.opened_at >= datetime.combine(opened_from, time(), tzinfo=tz))
+    if opened_to:
+        next_day = datetime.combine(opened_to + timedelta(days=1), time(), tzinfo=tz)
+        query = query.where(SupervisionCase.opened_at < next_day)
     # Counts by state under the other filters, so each count is what clicking it shows.
     counted = query.with_only_columns(SupervisionCase.state, func.count()).group_by(SupervisionCase.state)
     counts = dict(db.session.execute(counted).all())
@@ -319,6 +334,8 @@ def index() -> str:
         "assignee": assignee,
         "overdue": "1" if overdue else None,
         "referred": "1" if referred else None,
+        "opened_from": opened_from.isoformat() if opened_from else None,
+        "opened_to": opened_to.isoformat() if opened_to else None,
     }
     return render_template(
         "cases/index.html",

@@ -2,7 +2,7 @@
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -559,3 +559,17 @@ def test_keyboard_shortcuts_are_wired_and_explained(client: FlaskClient, login) 
     assert "/static/cases.js" in page
     with client.get("/static/cases.js") as script:
         assert "textarea" in script.text  # keys typed into a field are left alone
+
+
+
+def test_the_list_filters_by_the_local_day_a_case_opened(client: FlaskClient, login) -> None:
+    # 2026-11-26 16:30 UTC is already 11-27 00:30 in Beijing: it opened on the 27th, local time.
+    just_after_midnight = hand_case("GD-27", opened=datetime(2026, 11, 26, 16, 30, tzinfo=UTC))
+    day_before = hand_case("GD-26", opened=datetime(2026, 11, 26, 15, 30, tzinfo=UTC))
+    login("supervisor")
+
+    page = client.get("/cases/?opened_from=2026-11-27&opened_to=2026-11-27").text
+    assert f'data-case-id="{just_after_midnight.id}"' in page
+    assert f'data-case-id="{day_before.id}"' not in page
+    everything = client.get("/cases/?opened_from=not-a-date").text
+    assert f'data-case-id="{day_before.id}"' in everything
