@@ -1,0 +1,65 @@
+"""The worklist owns every callback task's state; nothing else changes a task.
+
+- `lifecycle`: tasks created from the rules' plans, cancelled with their order, leases that ran out;
+- `claims`: the most urgent workable task leased to one operator or dialer, released;
+- `attempts`: one call recorded and the task moved by its disposition (the contract's table);
+- `automated`: the dialer's attempts, from the claim to the final disposition, and their recovery.
+"""
+
+from callback.worklist.attempts import (
+    MAX_NOTE_LENGTH,
+    AttemptOutcome,
+    CheckedAttempt,
+    check_attempt_input,
+    finish_attempt,
+    record_attempt,
+)
+from callback.worklist.automated import (
+    DIALER_ACTOR,
+    finish_automated_attempt,
+    keep_dialing,
+    recover_stuck_dialing,
+    start_automated_attempt,
+    stored_answers,
+    void_automated_attempt,
+)
+from callback.worklist.claims import (
+    WorklistError,
+    claim_next,
+    current_claim,
+    held_task,
+    release,
+    workable_condition,
+)
+from callback.worklist.lifecycle import (
+    cancel_tasks_of_orders,
+    create_tasks,
+    move_tasks,
+    release_expired_leases,
+)
+
+__all__ = [
+    "DIALER_ACTOR",
+    "MAX_NOTE_LENGTH",
+    "AttemptOutcome",
+    "CheckedAttempt",
+    "WorklistError",
+    "cancel_tasks_of_orders",
+    "check_attempt_input",
+    "claim_next",
+    "create_tasks",
+    "current_claim",
+    "finish_attempt",
+    "finish_automated_attempt",
+    "held_task",
+    "keep_dialing",
+    "move_tasks",
+    "record_attempt",
+    "recover_stuck_dialing",
+    "release",
+    "release_expired_leases",
+    "start_automated_attempt",
+    "stored_answers",
+    "void_automated_attempt",
+    "workable_condition",
+]

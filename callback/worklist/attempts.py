@@ -1,0 +1,218 @@
+"""Call attempts: an operator's (or the dialer's) call recorded, the task moved by its disposition."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from callback.audit import Actor, AuditEntry, record
+from callback.cases import act_on_findings, snapshot_json
+from callback.findings import find
+from callback.intake.validation import parse_datetime
+from callback.models import (
+    AAPOR_CODES,
+    DEAD_NUMBER_DISPOSITIONS,
+    INTERVIEW_DISPOSITIONS,
+    Answer,
+    CallAttempt,
+    CallbackTask,
+    Disposition,
+    Finding,
+    OrderStatus,
+    SupervisionCase,
+    TaskChannel,
+    TaskState,
+)
+from callback.settings import Settings
+from callback.survey import validate_answers
+from callback.worklist.claims import WorklistError, held_task
+
+MAX_NOTE_LENGTH = 2000
+
+
+@dataclass
+class AttemptOutcome:
+    attempt: CallAttempt
+    task: CallbackTask
+    findings: list[Finding]
+    cases_opened: list[SupervisionCase]
+
+
+def record_attempt(
+    session: Session,
+    task_id: int,
+    user_id: int,
+    *,
+    disposition: Any,
+    answers: Any,
+    callback_at: Any,
+    note: Any,
+    now: datetime,
+    settings: Settings,
+) -> AttemptOutcome:
+    """Record one call by the claim's holder: attempt, answers, the task's next state, findings, cases."""
+    task = held_task(session, task_id, user_id, now=now)
+    checked = check_attempt_input(disposition, answers, callback_at, note, now=now, settings=settings)
+    attempt = CallAttempt(
+        task_id=task.id,
+        channel=TaskChannel.OPERATOR.value,
+        operator_id=user_id,
+        started_at=now,
+        order_snapshot=snapshot_json(task.order),
+    )
+    session.add(attempt)
+    session.flush()
+    return finish_attempt(
+        session,
+        attempt,
+        task,
+        checked,
+        order_snapshot=task.order.snapshot(),
+        now=now,
+        settings=settings,
+        actor=Actor(user_id=user_id),
+    )
+
+
+@dataclass(frozen=True)
+class CheckedAttempt:
+    disposition: Disposition
+    answers: dict[str, Any]
+    callback_at: datetime | None
+    note: str | None
+
+
+def check_attempt_input(
+    disposition: Any, answers: Any, callback_at: Any, note: Any, *, now: datetime, settings: Settings
+) -> CheckedAttempt:
+    """Validate a call's outcome as an operator or the API sends it; raise 422 naming each field."""
+    errors: list[dict[str, str]] = []
+    if disposition not in {d.value for d in Disposition}:
+        errors.append(
+            {
+                "field": "disposition",
+                "message": _("must be one of %(choices)s", choices=", ".join(Disposition)),
+            }
+        )
+        raise WorklistError(422, "invalid", _("The call's outcome is invalid."), errors)
+    chosen = Disposition(disposition)
+    clean_answers: dict[str, Any] = {}
+    if chosen in INTERVIEW_DISPOSITIONS:
+        checked = validate_answers(answers or {}, chosen.value, now.astimezone(settings.tz).date())
+        if isinstance(checked, list):
+            errors.extend(error.as_dict() for error in checked)
+        else:
+            clean_answers = checked
+    elif answers:
+        errors.append({"field": "answers", "message": _("answers go only with completed or partial")})
+    moment = None
+    if chosen is Disposition.CALLBACK_REQUESTED:
+        try:
+            moment = parse_datetime(callback_at, settings.tz)
+        except ValueError:
+            moment = None
+        if moment is None or moment <= now:
+            errors.append(
+                {"field": "callback_at", "message": _("must be a future date and time for an appointment")}
+            )
+    if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE_LENGTH):
+        errors.append(
+            {
+                "field": "note",
+                "message": _("must be text of at most %(limit)d characters", limit=MAX_NOTE_LENGTH),
+            }
+        )
+    if errors:
+        raise WorklistError(422, "invalid", _("The call's outcome is invalid."), errors)
+    return CheckedAttempt(chosen, clean_answers, moment, (note or "").strip() or None)
+
+
+def finish_attempt(
+    session: Session,
+    attempt: CallAttempt,
+    task: CallbackTask,
+    checked: CheckedAttempt,
+    *,
+    order_snapshot: dict[str, Any],
+    now: datetime,
+    settings: Settings,
+    actor: Actor,
+    store_answers: bool = True,
+) -> AttemptOutcome:
+    """Give an attempt its final disposition and answers, move its task, and act on the findings.
+
+    `store_answers=False` when the answers are already stored (the IVR stores each as it is pressed).
+    """
+    attempt.disposition = checked.disposition.value
+    attempt.aapor_code = AAPOR_CODES[checked.disposition]
+    attempt.ended_at = now
+    attempt.callback_at = checked.callback_at
+    attempt.note = checked.note
+    for code, value in checked.answers.items() if store_answers else ():
+        session.add(Answer(attempt_id=attempt.id, question=code, value=value, answered_at=now))
+    from_state = task.state
+    _apply_disposition(task, checked.disposition, checked.callback_at, now=now, settings=settings)
+    record(
+        session,
+        actor,
+        now,
+        [
+            AuditEntry(
+                "attempt.recorded",
+                "call_attempt",
+                attempt.id,
+                {"task_id": task.id, "disposition": attempt.disposition},
+            ),
+            AuditEntry("task.state", "callback_task", task.id, {"from": from_state, "to": task.state}),
+        ],
+    )
+    findings: list[Finding] = []
+    cases_opened: list[SupervisionCase] = []
+    if checked.disposition in INTERVIEW_DISPOSITIONS:
+        verdicts = find(checked.answers, order_snapshot, task.kind, settings)
+        findings, cases_opened = act_on_findings(
+            session,
+            task.order,
+            attempt,
+            verdicts,
+            answers=checked.answers,
+            now=now,
+            actor=actor,
+            settings=settings,
+        )
+    session.flush()
+    return AttemptOutcome(attempt, task, findings, cases_opened)
+
+
+def _apply_disposition(
+    task: CallbackTask,
+    disposition: Disposition,
+    callback_at: datetime | None,
+    *,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """Move the task as the contract's disposition table says."""
+    task.attempt_count += 1
+    task.lease_owner_id = None
+    task.lease_expires_at = None
+    task.updated_at = now
+    if disposition in INTERVIEW_DISPOSITIONS or disposition is Disposition.REFUSED:
+        task.state = TaskState.DONE.value
+    elif disposition is Disposition.CALLBACK_REQUESTED:
+        task.state = TaskState.OPEN.value
+        task.not_before = callback_at or now
+    elif disposition in DEAD_NUMBER_DISPOSITIONS:
+        task.state = TaskState.UNREACHABLE.value
+    else:  # a failed contact: try again later, up to MAX_ATTEMPTS
+        task.failed_attempts += 1
+        if task.failed_attempts >= settings.max_attempts:
+            task.state = TaskState.UNREACHABLE.value
+        else:
+            task.state = TaskState.OPEN.value
+            task.not_before = now + settings.retry_delays[disposition.value]
+    if task.state == TaskState.OPEN.value and task.order.status == OrderStatus.CANCELLED.value:
+        # The order was cancelled while the call was under way: nobody is called about it again.
+        task.state = TaskState.CANCELLED.value

@@ -1,0 +1,110 @@
+"""Tasks come and go: creation from the rules' plans, cancellation with their order, expired leases."""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from callback.audit import Actor, AuditEntry, record
+from callback.models import (
+    CallbackTask,
+    TaskState,
+)
+from callback.rules import TaskPlan
+
+
+def create_tasks(
+    session: Session, plans: Sequence[tuple[int, TaskPlan]], *, now: datetime, actor: Actor
+) -> list[tuple[int, int, str]]:
+    """Create the planned tasks for (order id, plan) pairs; return (order id, task id, kind) for each."""
+    if not plans:
+        return []
+    rows = [
+        {
+            "order_id": order_id,
+            "kind": plan.kind,
+            "state": TaskState.OPEN.value,
+            "channel": plan.channel,
+            "not_before": plan.not_before,
+            "due_by": plan.due_by,
+            "attempt_count": 0,
+            "failed_attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for order_id, plan in plans
+    ]
+    # One multi-row INSERT; ids are matched back by (order, kind), unique by constraint, because SQLite
+    # cannot return a batched insert's rows in parameter order.
+    returned = session.execute(
+        insert(CallbackTask.__table__).returning(CallbackTask.id, CallbackTask.order_id, CallbackTask.kind),
+        rows,
+    )
+    task_ids = {(order_id, kind): task_id for task_id, order_id, kind in returned}
+    created = [(order_id, task_ids[order_id, plan.kind], plan.kind) for order_id, plan in plans]
+    record(
+        session,
+        actor,
+        now,
+        (
+            AuditEntry("task.created", "callback_task", task_id, {"kind": kind, "order_id": order_id})
+            for order_id, task_id, kind in created
+        ),
+    )
+    return created
+
+
+def cancel_tasks_of_orders(session: Session, order_ids: Iterable[int], *, now: datetime, actor: Actor) -> int:
+    """Cancel the open and claimed tasks of orders the marketing system cancelled; return how many."""
+    order_ids = list(order_ids)
+    if not order_ids:
+        return 0
+    task_ids = session.scalars(
+        select(CallbackTask.id).where(
+            CallbackTask.order_id.in_(order_ids),
+            CallbackTask.state.in_([TaskState.OPEN.value, TaskState.CLAIMED.value]),
+        )
+    ).all()
+    return move_tasks(session, task_ids, TaskState.CANCELLED, now=now, actor=actor, reason="order cancelled")
+
+
+def release_expired_leases(session: Session, *, now: datetime, actor: Actor) -> int:
+    """Return tasks whose operator's lease ran out to the queue; return how many."""
+    task_ids = session.scalars(
+        select(CallbackTask.id).where(
+            CallbackTask.state == TaskState.CLAIMED.value, CallbackTask.lease_expires_at < now
+        )
+    ).all()
+    return move_tasks(session, task_ids, TaskState.OPEN, now=now, actor=actor, reason="lease expired")
+
+
+def move_tasks(
+    session: Session,
+    task_ids: Sequence[int],
+    to: TaskState,
+    *,
+    now: datetime,
+    actor: Actor,
+    reason: str,
+    from_states: Sequence[TaskState] = (TaskState.OPEN, TaskState.CLAIMED),
+) -> int:
+    """Move tasks still in `from_states` to `to`, clearing any lease, and audit each move."""
+    if not task_ids:
+        return 0
+    moved = session.scalars(
+        update(CallbackTask)
+        .where(CallbackTask.id.in_(task_ids), CallbackTask.state.in_([s.value for s in from_states]))
+        .values(state=to.value, lease_owner_id=None, lease_expires_at=None, updated_at=now)
+        .returning(CallbackTask.id)
+    ).all()
+    record(
+        session,
+        actor,
+        now,
+        (
+            AuditEntry("task.state", "callback_task", task_id, {"to": to.value, "reason": reason})
+            for task_id in moved
+        ),
+    )
+    return len(moved)
