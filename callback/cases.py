@@ -29,6 +29,7 @@ from callback.models import (
     WorkOrder,
 )
 from callback.settings import Settings
+from callback.text import has_control_characters
 
 # Integrity problems go to discipline inspection (纪检) the moment they are found.
 REFERRED_AT_ONCE = frozenset({CaseCategory.INTEGRITY.value})
@@ -209,8 +210,8 @@ def _text(value: Any, field: str, limit: int, *, required: bool) -> str | None:
                 [{"field": field, "message": _("is required")}],
             )
         return None
-    if not isinstance(value, str) or len(value.strip()) > limit:
-        message = _("must be text of at most %(limit)d characters", limit=limit)
+    if not isinstance(value, str) or len(value.strip()) > limit or has_control_characters(value):
+        message = _("must be text of at most %(limit)d characters, without control characters", limit=limit)
         raise CaseError(422, "invalid", f"{field} {message}", [{"field": field, "message": message}])
     return value.strip()
 
@@ -247,7 +248,7 @@ def open_case_by_hand(
 ) -> SupervisionCase:
     """Open a case a supervisor found (site inspection, a complaint); one open case per order and category."""
     details = []
-    if category not in {c.value for c in CaseCategory}:
+    if category not in [c.value for c in CaseCategory]:  # lists: JSON may send unhashable values
         details.append(
             {"field": "category", "message": _("must be one of %(choices)s", choices=", ".join(CaseCategory))}
         )
@@ -294,7 +295,7 @@ def transition(
 ) -> SupervisionCase:
     """Move a case along its workflow; issuing the letter numbers it."""
     case = get_case(session, case_id, for_update=True)
-    if to not in {s.value for s in CaseState}:
+    if to not in [s.value for s in CaseState]:
         raise CaseError(
             422,
             "invalid",

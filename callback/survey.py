@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from callback.intake.validation import FieldError
 from callback.models.attempt import Disposition
+from callback.text import has_control_characters
 
 QuestionType = Literal["boolean", "date", "choice", "integer", "text"]
 AnswerValue = bool | int | str
@@ -263,6 +264,8 @@ def _clean(question: Question, value: Any, today: date) -> AnswerValue | None:
     text = value.strip()
     if question.max_length is not None and len(text) > question.max_length:
         raise _Invalid(_l("must be at most %(limit)d characters", limit=question.max_length))
+    if has_control_characters(text):
+        raise _Invalid(_l("must not contain control characters"))
     return text
 
 

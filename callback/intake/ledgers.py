@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from callback.audit import Actor, AuditEntry, record
 from callback.errors import ServiceError
 from callback.models import AuditEvent, Ledger, WorkOrder
+from callback.text import has_control_characters
 
 LEDGER_ACTION = "order.ledger"
 NOTE_MAX = 500
@@ -30,7 +31,7 @@ def set_ledger(
 ) -> WorkOrder:
     """Put the order on a ledger (or take it off with None), with the note that says why."""
     details = []
-    if ledger is not None and ledger not in {item.value for item in Ledger}:
+    if ledger is not None and ledger not in [item.value for item in Ledger]:
         details.append(
             {"field": "ledger", "message": _("must be one of %(choices)s", choices=", ".join(Ledger))}
         )
@@ -41,6 +42,8 @@ def set_ledger(
         details.append(
             {"field": "note", "message": _("must be at most %(limit)s characters", limit=NOTE_MAX)}
         )
+    elif has_control_characters(clean_note):
+        details.append({"field": "note", "message": _("must not contain control characters")})
     order = (
         session.scalar(select(WorkOrder).where(WorkOrder.order_no == order_no.strip()).with_for_update())
         if isinstance(order_no, str) and order_no.strip()

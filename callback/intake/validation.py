@@ -12,6 +12,7 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
 from callback.models import STAGE_SEQUENCE, STAGE_TIME_FIELDS, CustomerType, Ledger, OrderStatus
+from callback.text import has_control_characters
 
 ORDER_NO_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
 TEXT_LIMITS = {"customer_name": 100, "address": 200, "service_center": 50, "account_manager": 50}
@@ -73,6 +74,8 @@ def _text(value: Any, limit: int | None) -> str | None:
         return None
     if limit is not None and len(value) > limit:
         raise _Invalid(_l("must be at most %(limit)d characters", limit=limit))
+    if has_control_characters(value):
+        raise _Invalid(_l("must not contain control characters"))
     return value
 
 

@@ -112,4 +112,6 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject_forms() -> dict[str, object]:
-        return {"language_form": LanguageForm()}
+        # Built without the request's data: it only renders its CSRF token, and reading a broken
+        # JSON body here would fail again while the error page for that body is being drawn.
+        return {"language_form": LanguageForm(formdata=None)}

@@ -3,7 +3,7 @@
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, abort, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -76,13 +76,23 @@ def _describe(status: int, error: HTTPException) -> str:
         404: _("Nothing was found at this address."),
         405: _("This method is not allowed here."),
         413: _("The request is too large."),
-        415: _("Send JSON with Content-Type: application/json."),
+        415: _("Send JSON with Content-Type: application/json.")
+        if _wants_json()
+        else _("This page takes form data, not JSON."),
         500: _("An unexpected error occurred; it has been logged."),
     }
     return messages.get(status, str(error.description or error.name))
 
 
+def refuse_json_to_pages() -> None:
+    """Answer 415 to a JSON body sent to a page: its forms take form data (Flask-WTF would read the JSON)."""
+    api_or_webhook = request.path.startswith(("/api/", "/twilio/"))
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.is_json and not api_or_webhook:
+        abort(415)
+
+
 def init_app(app: Flask) -> None:
     """Register the error handlers."""
+    app.before_request(refuse_json_to_pages)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -27,6 +27,7 @@ from callback.models import (
 )
 from callback.settings import Settings
 from callback.survey import validate_answers
+from callback.text import has_control_characters
 from callback.worklist.claims import WorklistError, held_task
 
 MAX_NOTE_LENGTH = 2000
@@ -89,7 +90,7 @@ def check_attempt_input(
 ) -> CheckedAttempt:
     """Validate a call's outcome as an operator or the API sends it; raise 422 naming each field."""
     errors: list[dict[str, str]] = []
-    if disposition not in {d.value for d in Disposition}:
+    if disposition not in [d.value for d in Disposition]:  # a list: JSON may send an unhashable value
         errors.append(
             {
                 "field": "disposition",
@@ -117,11 +118,16 @@ def check_attempt_input(
             errors.append(
                 {"field": "callback_at", "message": _("must be a future date and time for an appointment")}
             )
-    if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE_LENGTH):
+    if note is not None and (
+        not isinstance(note, str) or len(note) > MAX_NOTE_LENGTH or has_control_characters(note)
+    ):
         errors.append(
             {
                 "field": "note",
-                "message": _("must be text of at most %(limit)d characters", limit=MAX_NOTE_LENGTH),
+                "message": _(
+                    "must be text of at most %(limit)d characters, without control characters",
+                    limit=MAX_NOTE_LENGTH,
+                ),
             }
         )
     if errors:

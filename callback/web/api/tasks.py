@@ -55,7 +55,7 @@ def claim() -> Response | dict[str, Any]:
         if not isinstance(body, dict):
             raise ApiError(400, "malformed_json", _("The body must be a JSON object."))
         kind = body.get("kind")
-        if kind is not None and kind not in {k.value for k in TaskKind}:
+        if kind is not None and kind not in [k.value for k in TaskKind]:
             message = _("must be one of %(choices)s", choices=", ".join(k.value for k in TaskKind))
             raise ApiError(422, "invalid", message, [{"field": "kind", "message": message}])
     task = claim_next(db.session, g.api_user.id, now=_now(), settings=current_settings(), kind=kind)

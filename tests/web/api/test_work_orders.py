@@ -105,6 +105,7 @@ def test_history_older_than_task_max_age_creates_no_callbacks(client, api_header
         ({"customer_phone": "+1 415 555 0100"}, "customer_phone"),
         ({"customer_name": ""}, "customer_name"),
         ({"customer_name": "字" * 101}, "customer_name"),
+        ({"customer_name": "宏达\x00五金店"}, "customer_name"),
         ({"customer_type": "enterprise"}, "customer_type"),
         ({"has_engineering": "yes"}, "has_engineering"),
         ({"ledger": "somewhere"}, "ledger"),
