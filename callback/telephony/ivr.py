@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from callback.models import Answer, CallAttempt, TaskChannel
+from callback.models import CallAttempt, TaskChannel
 from callback.settings import Settings
 from callback.survey import QUESTIONNAIRE, Question, answer_from_keypad
 from callback.telephony import twiml
@@ -25,7 +25,7 @@ from callback.telephony.outcomes import (
     is_machine,
 )
 from callback.telephony.signing import gather_path, public_url
-from callback.worklist import finish_automated_attempt, keep_dialing, stored_answers
+from callback.worklist import finish_automated_attempt, keep_dialing, store_answer, stored_answers
 
 # A question is put once and re-asked twice on an invalid or empty answer; then the IVR moves on.
 TRIES_PER_QUESTION = 3
@@ -186,19 +186,11 @@ def on_gather(
         preamble = twiml.INVALID_ENTRY if digits else twiml.NO_ENTRY
         return _ask(attempt, question, try_number + 1, now=now, config=config, preamble=preamble)
     if value is not None:
-        _store_answer(session, attempt, question.code, value, now=now)
+        store_answer(session, attempt, question.code, value, now=now)
     following = next_question(question.code, stored_answers(session, attempt.id))
     if following is None:
         return _close(session, attempt, now=now, settings=settings)
     return _ask(attempt, following, 1, now=now, config=config)
-
-
-def _store_answer(session: Session, attempt: CallAttempt, code: str, value: Any, *, now: datetime) -> None:
-    """Store one answer, keyed by (attempt, question): the first one pressed stays."""
-    exists = session.scalar(select(Answer.id).where(Answer.attempt_id == attempt.id, Answer.question == code))
-    if exists is None:
-        session.add(Answer(attempt_id=attempt.id, question=code, value=value, answered_at=now))
-        session.flush()
 
 
 def on_status(

@@ -20,6 +20,7 @@ from callback.worklist.automated import (
     keep_dialing,
     recover_stuck_dialing,
     start_automated_attempt,
+    store_answer,
     stored_answers,
     void_automated_attempt,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "release",
     "release_expired_leases",
     "start_automated_attempt",
+    "store_answer",
     "stored_answers",
     "void_automated_attempt",
     "workable_condition",

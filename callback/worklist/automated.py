@@ -117,6 +117,14 @@ def finish_automated_attempt(
     return outcome
 
 
+def store_answer(session: Session, attempt: CallAttempt, code: str, value: Any, *, now: datetime) -> None:
+    """Store one keypad answer as it is pressed, keyed by (attempt, question): the first one stays."""
+    exists = session.scalar(select(Answer.id).where(Answer.attempt_id == attempt.id, Answer.question == code))
+    if exists is None:
+        session.add(Answer(attempt_id=attempt.id, question=code, value=value, answered_at=now))
+        session.flush()
+
+
 def stored_answers(session: Session, attempt_id: int) -> dict[str, Any]:
     """Return the answers stored for an attempt so far, as {question code: value}."""
     return {
