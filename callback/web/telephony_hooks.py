@@ -60,27 +60,35 @@ def _locked_attempt(attempt_id: int) -> CallAttempt | None:
     return ivr.lock_attempt(db.session, attempt_id)
 
 
-@bp.post("/voice/<int:attempt_id>")
-@signed
-def voice(attempt_id: int) -> Response:
-    """Return the IVR's first TwiML when the customer (or a machine) answers."""
+def _run_ivr_step(attempt_id: int, step: Callable[[CallAttempt], str]) -> Response:
+    """Lock the attempt, run one IVR step on it and answer its TwiML; 404 or 409 if it does not fit."""
     attempt = _locked_attempt(attempt_id)
     if attempt is None:
         return _plain(f"No automated call attempt {attempt_id}.", 404)
     try:
-        document = ivr.on_voice(
+        document = step(attempt)
+    except ivr.CallMismatch as mismatch:
+        db.session.rollback()
+        return _plain(str(mismatch), 409)
+    db.session.commit()
+    return _twiml(document)
+
+
+@bp.post("/voice/<int:attempt_id>")
+@signed
+def voice(attempt_id: int) -> Response:
+    """Return the IVR's first TwiML when the customer (or a machine) answers."""
+    return _run_ivr_step(
+        attempt_id,
+        lambda attempt: ivr.on_voice(
             db.session,
             attempt,
             request.form,
             now=utcnow(),
             settings=current_settings(),
             config=current_app.config,
-        )
-    except ivr.CallMismatch as mismatch:
-        db.session.rollback()
-        return _plain(str(mismatch), 409)
-    db.session.commit()
-    return _twiml(document)
+        ),
+    )
 
 
 @bp.post("/gather/<int:attempt_id>")
@@ -92,11 +100,9 @@ def gather(attempt_id: int) -> Response:
     if question is None or not try_text.isdigit() or not 1 <= int(try_text) <= ivr.TRIES_PER_QUESTION:
         known = ", ".join(code for code in QUESTIONS_BY_CODE if ivr.ivr_question(code) is not None)
         return _plain(f"The query needs q (one of {known}) and try (1 to {ivr.TRIES_PER_QUESTION}).", 400)
-    attempt = _locked_attempt(attempt_id)
-    if attempt is None:
-        return _plain(f"No automated call attempt {attempt_id}.", 404)
-    try:
-        document = ivr.on_gather(
+    return _run_ivr_step(
+        attempt_id,
+        lambda attempt: ivr.on_gather(
             db.session,
             attempt,
             question,
@@ -105,12 +111,8 @@ def gather(attempt_id: int) -> Response:
             now=utcnow(),
             settings=current_settings(),
             config=current_app.config,
-        )
-    except ivr.CallMismatch as mismatch:
-        db.session.rollback()
-        return _plain(str(mismatch), 409)
-    db.session.commit()
-    return _twiml(document)
+        ),
+    )
 
 
 @bp.post("/status/<int:attempt_id>")
