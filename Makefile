@@ -23,7 +23,7 @@ run: install
 	$(FLASK) seed-demo --if-empty
 	@# The simulated dialer and a tick every minute run beside the web server and stop with it.
 	$(FLASK) dialer & dialer_pid=$$!; \
-	$(FLASK) tick --every 60 >/dev/null & tick_pid=$$!; \
+	$(FLASK) tick-loop --every 60 >/dev/null & tick_pid=$$!; \
 	trap 'kill $$dialer_pid $$tick_pid 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 

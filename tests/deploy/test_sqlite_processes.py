@@ -94,7 +94,7 @@ def test_web_dialer_and_tick_share_one_sqlite_file_without_locking_errors(tmp_pa
             [*flask, "dialer"], cwd=PROJECT_ROOT, env=env, stdout=dialer_out, stderr=subprocess.STDOUT
         )
         tick = subprocess.Popen(
-            [*flask, "tick", "--every", "1"],
+            [*flask, "tick-loop", "--every", "1"],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=tick_out,
@@ -104,7 +104,7 @@ def test_web_dialer_and_tick_share_one_sqlite_file_without_locking_errors(tmp_pa
     try:
         # All three at work before the clock starts (each takes a moment to import the app).
         log_lines(dialer_log, "dialer running", seconds=60)
-        log_lines(tick_log, "expired leases released", seconds=60)
+        log_lines(tick_log, "tick-loop: pass 1 done", seconds=60)
         now = datetime.now(UTC)
         deadline = time.monotonic() + SECONDS
         number = 0
@@ -124,7 +124,7 @@ def test_web_dialer_and_tick_share_one_sqlite_file_without_locking_errors(tmp_pa
         assert trouble == [], f"{name}:\n{text}"
     assert set(statuses) == {200}
     assert number >= 10
-    assert logs["tick"].count("expired leases released") >= 3  # tick ran again and again
+    assert logs["tick"].count("tick-loop: pass") >= 3  # tick ran again and again
     with sqlite3.connect(database) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         (calls,) = connection.execute(
