@@ -95,7 +95,7 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
 
 
 def render_nginx_site(
-    sample: str, *, https_port: int, http_port: int, upstream_port: int, cert: Path, key: Path
+    sample: str, *, https_port: int, http_port: int, upstream_port: int, cert: Path, key: Path, static: Path
 ) -> str:
     """Turn deploy/nginx/callback.conf into a site on this machine's loopback and free ports."""
     replacements = {
@@ -107,7 +107,7 @@ def render_nginx_site(
         "server_name callback.example.com;": "server_name 127.0.0.1;",
         "/etc/ssl/callback/fullchain.pem": str(cert),
         "/etc/ssl/callback/privkey.pem": str(key),
-        "alias /opt/callback/static/;": f"alias {PROJECT_ROOT / 'static'}/;",
+        "alias /var/lib/callback/static/;": f"alias {static}/;",
     }
     for old, new in replacements.items():
         if old not in sample:

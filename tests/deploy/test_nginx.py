@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from flask_migrate import upgrade
 
-from callback import create_app
+from callback import PROJECT_ROOT, create_app
 from callback.extensions import db
 from callback.settings import current_settings
 from callback.telephony.signing import SIGNATURE_HEADER, signature
@@ -40,6 +40,7 @@ from tests.telephony.helpers import start_automated_call
 
 # 127.0.0.2 is this machine too, but not in the sample's intranet ranges: it plays a host on the internet.
 INTERNET = "127.0.0.2"
+HASHED_CSS = "app.0123456789ab.css"
 
 pytestmark = pytest.mark.skipif(
     POSTGRES_URL is not None, reason="runs in the SQLite pass (the stack under test has its own SQLite file)"
@@ -95,6 +96,10 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
             db.session.remove()
             db.engine.dispose()
     cert, key = self_signed_certificate(folder)
+    # The build of static/ as collect-static lays it out: each file under its name and a content-hashed one.
+    static = folder / "static-build"
+    shutil.copytree(PROJECT_ROOT / "static", static)
+    shutil.copy(static / "app.css", static / HASHED_CSS)
     gunicorn, gunicorn_log = start_gunicorn(folder, gunicorn_port, environment)
     nginx = None
     try:
@@ -105,6 +110,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
             upstream_port=gunicorn_port,
             cert=cert,
             key=key,
+            static=static,
         )
         nginx, nginx_log = start_nginx(folder, site)
         wait_for_port(https_port, nginx, nginx_log)
@@ -172,13 +178,14 @@ def test_the_internet_reaches_only_the_provider_callbacks(stack):
 
 def test_static_files_come_from_nginx_with_long_cache_lifetimes(stack):
     browser = stack.browser()
+    hashed = browser.request("GET", f"/static/{HASHED_CSS}")
+    assert hashed.status == 200
+    assert hashed.body == (PROJECT_ROOT / "static" / "app.css").read_text()
+    assert hashed.headers["cache-control"] == "public, max-age=31536000, immutable"
     plain = browser.request("GET", "/static/app.css")
-    assert plain.status == 200
-    assert plain.body == (DEPLOY.parent / "static" / "app.css").read_text()
-    assert plain.headers["cache-control"] == "public, max-age=86400"
-    versioned = browser.request("GET", "/static/app.css?v=3f2a9c1d")
-    assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
-    assert "/static/" not in stack.gunicorn_log.read_text()
+    assert plain.headers["cache-control"] == "public, max-age=3600"
+    assert browser.request("GET", "/static/missing.css").status == 404
+    assert "/static/" not in stack.gunicorn_log.read_text()  # gunicorn never saw them
 
 
 def test_plain_http_is_sent_to_https(stack):
