@@ -206,3 +206,8 @@ def test_gunicorn_logs_each_request_with_time_client_request_status_and_duration
     iso_time = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00"
     assert re.match(rf'^{iso_time} 127\.0\.0\.1 "GET /login HTTP/1\.1" 200 \d+ \d+ms ', line), line
     assert "next=" not in line  # query strings (searches by customer name) are not logged
+
+    stack.browser().request("DELETE", "/api/v1/do-not-call/+8613800138000")
+    (line,) = log_lines(stack.gunicorn_log, "DELETE /api/v1/do-not-call/")
+    assert "/api/v1/do-not-call/*** " in line  # a phone number in a path is never logged
+    assert "13800138000" not in stack.gunicorn_log.read_text()
