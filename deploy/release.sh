@@ -90,6 +90,8 @@ if [ "$install" = 1 ]; then
   # Editable: the app finds its templates, static files and migrations in this checkout.
   run "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$checkout"
   run "$venv/bin/pybabel" compile --use-fuzzy -d "$checkout/callback/translations"
+  # The services may not write the checkout (ProtectSystem=strict): compile the bytecode now.
+  run "$venv/bin/python" -m compileall -q "$checkout/callback"
 fi
 
 if [ "$migrate" = 1 ]; then

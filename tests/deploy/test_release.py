@@ -44,6 +44,7 @@ def test_dry_run_lists_install_backup_migrate_restart_and_changes_nothing(tmp_pa
         "-m venv",
         "pip install",
         "pybabel compile",
+        "compileall",
         "db current",
         "backup",
         "db upgrade",
