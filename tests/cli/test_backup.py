@@ -90,6 +90,7 @@ def test_a_sqlite_backup_taken_during_writes_restores_every_order_committed_befo
         result = sqlite_app.test_cli_runner().invoke(args=["backup", str(backup)])
         assert result.exit_code == 0, result.output
         assert f"backup written to {backup}" in result.output
+        assert backup.stat().st_mode & 0o077 == 0  # personal data: readable by its owner only
         writer.wait_for(len(writer.committed) + 10)  # the app kept taking orders
     finally:
         writer.stop.set()
