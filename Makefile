@@ -21,9 +21,10 @@ $(STAMP): pyproject.toml
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
-	@# The simulated dialer runs beside the web server and stops with it.
+	@# The simulated dialer and a tick every minute run beside the web server and stop with it.
 	$(FLASK) dialer & dialer_pid=$$!; \
-	trap 'kill $$dialer_pid 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) tick-loop --every 60 >/dev/null & tick_pid=$$!; \
+	trap 'kill $$dialer_pid $$tick_pid 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 # SQLite always; PostgreSQL too when CALLBACK_TEST_DATABASE_URL names one (CI sets it).

@@ -26,6 +26,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_config(app, test_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  (Chinese text as is, contract 4)
     register_extensions(app)
+    register_sqlite_tuning(app)
+    register_proxy_fix(app)
     register_blueprints(app)
     register_cli(app)
     return app
@@ -82,6 +84,26 @@ def register_extensions(app: Flask) -> None:
         locale_selector=select_locale,
         default_translation_directories=str(Path(__file__).parent / "translations"),
     )
+
+
+def register_sqlite_tuning(app: Flask) -> None:
+    """Run SQLite in WAL mode with a busy timeout, so web, dialer and tick processes share the file."""
+    from callback.sqlite_tuning import tune_engine
+
+    with app.app_context():
+        for engine in db.engines.values():
+            tune_engine(engine)
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-For/Proto/Host/Prefix from TRUSTED_PROXIES reverse proxies in front (0: none)."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops
+        )
 
 
 def register_blueprints(app: Flask) -> None:

@@ -67,3 +67,6 @@ LANGUAGES = ["zh_CN", "en"]
 WTF_CSRF_TIME_LIMIT = None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# Reverse proxies in front of the app whose X-Forwarded-For/Proto/Host/Prefix are trusted (nginx: 1).
+TRUSTED_PROXIES = 0

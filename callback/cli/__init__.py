@@ -26,7 +26,7 @@ def parse_now(value: str | None) -> datetime:
 
 def register_commands(app: Flask) -> None:
     """Add every command to the app's CLI."""
-    from callback.cli import demo, dialer, import_orders, tick, users
+    from callback.cli import backup, demo, dialer, import_orders, tick, tick_loop, users
 
     for command in (
         users.create_user,
@@ -35,5 +35,7 @@ def register_commands(app: Flask) -> None:
         tick.tick_command,
         demo.seed_demo,
         dialer.dialer_command,
+        backup.backup_command,
+        tick_loop.tick_loop_command,
     ):
         app.cli.add_command(command)
