@@ -20,6 +20,7 @@ from callback.audit import Actor, AuditEntry, record
 from callback.errors import ServiceError
 from callback.models import (
     UPLOAD_PROVIDER,
+    AuditEvent,
     CallAttempt,
     CallbackTask,
     CallRecording,
@@ -43,6 +44,8 @@ FETCH_MAX_DELAY = timedelta(hours=6)
 FETCH_CLAIM = timedelta(minutes=5)
 # Rows fetched per pass, so one pass stays short.
 FETCH_BATCH = 20
+# Range requests of one user within this time are one listen in the audit trail.
+LISTEN_WINDOW = timedelta(minutes=10)
 # Who may listen to recordings (discipline inspectors: recordings of orders with a referred case).
 LISTENERS = (Role.SUPERVISOR, Role.ADMIN, Role.DISCIPLINE)
 # Who may attach a recording to an operator's call: the operator who made it, supervisors, admins.
@@ -374,8 +377,25 @@ def may_listen(session: Session, user: User, recording: CallRecording) -> bool:
     return referred is not None
 
 
-def note_listen(session: Session, recording: CallRecording, user: User, *, now: datetime) -> None:
-    """Audit that the user listened to the recording."""
+def note_listen(session: Session, recording: CallRecording, user: User, *, now: datetime) -> bool:
+    """Audit that the user listened to the recording; True if this is a new listen.
+
+    A player fetches a recording in several range requests (and again on each seek); those within
+    LISTEN_WINDOW of the user's last audited listen are the same listen.
+    """
+    recent = session.scalar(
+        select(AuditEvent.id)
+        .where(
+            AuditEvent.entity_type == "call_recording",
+            AuditEvent.entity_id == recording.id,
+            AuditEvent.action == "recording_played",
+            AuditEvent.actor_id == user.id,
+            AuditEvent.at > now - LISTEN_WINDOW,
+        )
+        .limit(1)
+    )
+    if recent is not None:
+        return False
     _audit(
         session,
         Actor(user_id=user.id, source="web"),
@@ -384,6 +404,7 @@ def note_listen(session: Session, recording: CallRecording, user: User, *, now: 
         recording,
         sha256=recording.sha256,
     )
+    return True
 
 
 def recordings_of_attempts(session: Session, attempt_ids: Iterable[int]) -> dict[int, list[CallRecording]]:

@@ -8,7 +8,12 @@ from sqlalchemy import func, select
 from callback.audit import Actor
 from callback.extensions import db
 from callback.models import AuditEvent, CallAttempt, CallRecording, WorkOrder
-from callback.recordings import attach_upload, delete_recordings_for_orders, note_provider_recording
+from callback.recordings import (
+    attach_upload,
+    delete_recordings_for_orders,
+    note_listen,
+    note_provider_recording,
+)
 from callback.recordings.audio import inspect_audio, simulated_wav, sniff
 from callback.recordings.fetchers import FetchedAudio, FetchError, make_fetchers
 from callback.recordings.service import FETCH_MAX_ATTEMPTS, RecordingFetchJob, retry_delay
@@ -185,3 +190,27 @@ def test_storage_keys_cannot_leave_the_recordings_directory(tmp_path):
     store.delete("2026/11/1.wav")
     store.delete("2026/11/1.wav")  # already gone: fine
     assert store.local_path("2026/11/1.wav") is None
+
+
+def test_a_listen_is_audited_once_per_user_and_window(app, settings, signed_in):
+    _, operator = signed_in("operator")
+    attempt = operator_call(operator, "LISTEN-1")
+    _, supervisor = signed_in("supervisor", "sup-listen")
+    _, admin = signed_in("admin", "admin-listen")
+    recording = attach_upload(
+        db.session,
+        attempt,
+        simulated_wav(1, seed="l"),
+        "l.wav",
+        uploader=operator,
+        store=store_for(),
+        max_bytes=10**6,
+        now=TEST_NOW,
+    )
+    assert note_listen(db.session, recording, supervisor, now=TEST_NOW)
+    assert not note_listen(db.session, recording, supervisor, now=TEST_NOW + timedelta(minutes=9))
+    assert note_listen(db.session, recording, admin, now=TEST_NOW + timedelta(minutes=9))
+    assert note_listen(db.session, recording, supervisor, now=TEST_NOW + timedelta(minutes=11))
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "recording_played")).all()
+    assert [event.actor_id for event in events] == [supervisor.id, admin.id, supervisor.id]
+    assert all(event.details["sha256"] == recording.sha256 for event in events)
