@@ -126,6 +126,13 @@ def call_recordings(attempt_ids: Any) -> dict[int, list[CallRecording]]:
 
 
 @bp.app_template_global()
+def audible_recordings(attempt_ids: Any) -> list[CallRecording]:
+    """Return the recordings of these calls that the signed-in user may listen to (the order page)."""
+    found = recordings_of_attempts(db.session, list(attempt_ids))
+    return [recording for recordings in found.values() for recording in recordings if may_hear(recording)]
+
+
+@bp.app_template_global()
 def may_hear(recording: CallRecording) -> bool:
     """Tell whether the signed-in user may listen to the recording."""
     if not current_user.is_authenticated or not current_user.has_role(*LISTENERS):

@@ -228,3 +228,20 @@ def test_a_failed_fetch_is_retried_by_tick_with_backoff(app, fake_twilio, runner
     stored = db.session.get(CallRecording, recording.id)
     assert stored.status == "stored" and stored.sha256 == hashlib.sha256(audio).hexdigest()
     assert Path(app.config["RECORDINGS_PATH"], stored.path).read_bytes() == audio
+
+
+def test_the_order_page_lists_the_recordings_to_those_who_may_listen(
+    app, fake_twilio, runner, twilio_post, signed_in
+):
+    attempt = place_call(app, fake_twilio)
+    run_survey(twilio_post, attempt)
+    fake_twilio.recordings[RECORDING_SID] = simulated_wav(2, seed="order")
+    recording_ready(twilio_post, attempt)
+    tick(runner)
+    recording = db.session.scalars(select(CallRecording)).one()
+    supervisor, _ = signed_in("supervisor")
+    page = supervisor.get("/orders/REC-1").get_data(as_text=True)
+    assert 'id="order-recordings"' in page and f"/recordings/{recording.id}/audio" in page
+    operator, _ = signed_in("operator")
+    page = operator.get("/orders/REC-1").get_data(as_text=True)
+    assert 'id="order-recordings"' not in page and recording.sha256 not in page
