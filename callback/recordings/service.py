@@ -383,6 +383,13 @@ def note_listen(session: Session, recording: CallRecording, user: User, *, now: 
     A player fetches a recording in several range requests (and again on each seek); those within
     LISTEN_WINDOW of the user's last audited listen are the same listen.
     """
+    # Lock the recording's row first: the player's parallel requests check and note one at a time.
+    session.execute(
+        update(CallRecording)
+        .where(CallRecording.id == recording.id)
+        .values(id=CallRecording.id)
+        .execution_options(synchronize_session=False)
+    )
     recent = session.scalar(
         select(AuditEvent.id)
         .where(
