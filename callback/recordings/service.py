@@ -223,7 +223,11 @@ class RecordingFetchJob:
             return  # deleted with its order meanwhile
         recording.fetch_attempts += 1
         if error is None:
-            _store_audio(recording, fetched.data, info.content_type, self.store, now)
+            try:
+                _store_audio(recording, fetched.data, info.content_type, self.store, now)
+            except OSError as failure:  # a full or unmounted volume: keep the row pending, try later
+                error = f"storing failed: {failure.strerror or failure}"[:500]
+        if error is None:
             recording.duration_seconds = recording.duration_seconds or info.duration_seconds
             recording.channels = info.channels or recording.channels
             _audit(self.session, self.actor, now, "recording_stored", recording, sha256=recording.sha256)
@@ -340,7 +344,13 @@ def attach_upload(
     )
     session.add(recording)
     session.flush()
-    _store_audio(recording, data, info.content_type, store, now)
+    try:
+        _store_audio(recording, data, info.content_type, store, now)
+    except OSError:
+        log.exception("storing the upload for attempt %s failed", attempt.id)
+        raise RecordingError(
+            503, "storage_unavailable", _("The recording could not be stored; please try again later.")
+        ) from None
     _audit(
         session,
         Actor(user_id=uploader.id, source="web"),

@@ -9,6 +9,7 @@ from callback.audit import Actor
 from callback.extensions import db
 from callback.models import AuditEvent, CallAttempt, CallRecording, WorkOrder
 from callback.recordings import (
+    RecordingError,
     attach_upload,
     delete_recordings_for_orders,
     note_listen,
@@ -214,3 +215,44 @@ def test_a_listen_is_audited_once_per_user_and_window(app, settings, signed_in):
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "recording_played")).all()
     assert [event.actor_id for event in events] == [supervisor.id, admin.id, supervisor.id]
     assert all(event.details["sha256"] == recording.sha256 for event in events)
+
+
+class Working:
+    def fetch(self, recording: CallRecording) -> FetchedAudio:
+        return FetchedAudio(simulated_wav(1, seed="ok"), "audio/wav")
+
+    def delete_at_provider(self, recording: CallRecording) -> None:
+        pass
+
+
+def test_a_volume_that_cannot_be_written_keeps_the_recording_pending(app, settings, tmp_path, signed_in):
+    attempt = start_automated_call(settings, "DISK-1")
+    recording = noted(attempt)
+    (tmp_path / "not-a-directory").write_text("")
+    broken_store = DirectoryStore(tmp_path / "not-a-directory")
+    job = RecordingFetchJob(
+        db.session,
+        fetchers={"broken": Working()},
+        store=broken_store,
+        delete_at_provider=False,
+        actor=Actor(),
+    )
+    assert job.run(TEST_NOW).retrying == 1
+    db.session.expire_all()
+    current = db.session.get(CallRecording, recording.id)
+    assert current.status == "pending" and current.last_error.startswith("storing failed")
+    assert current.sha256 is None and current.path is None
+    _, operator = signed_in("operator")
+    operator_attempt = operator_call(operator, "DISK-2")
+    with pytest.raises(RecordingError) as refused:
+        attach_upload(
+            db.session,
+            operator_attempt,
+            simulated_wav(1, seed="u"),
+            "u.wav",
+            uploader=operator,
+            store=broken_store,
+            max_bytes=10**6,
+            now=TEST_NOW,
+        )
+    assert refused.value.status == 503
