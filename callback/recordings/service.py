@@ -208,7 +208,8 @@ class RecordingFetchJob:
         recording = self.session.get(CallRecording, recording_id, populate_existing=True)
         assert recording is not None  # noqa: S101  (just claimed)
         fetcher = self.fetchers[recording.provider]
-        self.session.commit()  # no transaction open while the provider answers
+        self.session.expunge(recording)  # read as loaded: no query (no transaction) while the provider answers
+        self.session.commit()
         error: str | None = None
         try:
             fetched = fetcher.fetch(recording)
@@ -265,6 +266,8 @@ class RecordingFetchJob:
             .order_by(CallRecording.id)
             .limit(FETCH_BATCH)
         ).all()
+        for recording in rows:
+            self.session.expunge(recording)  # no transaction open while the provider answers
         self.session.commit()
         for recording in rows:
             try:
