@@ -208,7 +208,9 @@ class RecordingFetchJob:
         recording = self.session.get(CallRecording, recording_id, populate_existing=True)
         assert recording is not None  # noqa: S101  (just claimed)
         fetcher = self.fetchers[recording.provider]
-        self.session.expunge(recording)  # read as loaded: no query (no transaction) while the provider answers
+        self.session.expunge(
+            recording
+        )  # read as loaded: no query (no transaction) while the provider answers
         self.session.commit()
         error: str | None = None
         try:
