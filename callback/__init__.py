@@ -117,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
         ledgers,
         operator,
         orders,
+        recordings,
         reports,
         telephony_hooks,
     )
@@ -126,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     filters.init_app(app)
     for blueprint in (auth.bp, orders.bp, operator.bp, cases.bp, ledgers.bp, reports.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(recordings.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     # Twilio cannot send a CSRF token; its webhooks check X-Twilio-Signature instead.

@@ -44,6 +44,15 @@ SIMULATION_MIX = "agree=45,disagree=20,no_answer=12,busy=8,machine=8,hang_up=7"
 # Seed of the simulated customers' choices (unset: different every run).
 SIMULATION_SEED: int | None = None
 
+# Call recordings (issue 11). Where the audio files are kept: a directory (a volume in production);
+# unset, <instance>/recordings. Each file is stored with its SHA-256; the storage is one small interface
+# (callback.recordings.storage), so an object store can take its place.
+RECORDINGS_PATH: str | None = None
+# Delete the provider's copy (Twilio's) once ours is stored and hashed, so the audio lives in one place.
+DELETE_PROVIDER_RECORDINGS = False
+# The largest recording staff may upload for an operator's call (WAV or MP3), in megabytes.
+RECORDING_MAX_MB = 20
+
 # How long a failed contact waits before the task is workable again, per disposition (minutes).
 RETRY_DELAY_MINUTES = {"busy": 30, "no_answer": 120, "voicemail": 180}
 

@@ -228,3 +228,39 @@ def _progress_of(status: str) -> str:
 def has_orders(session: Session) -> bool:
     """Tell whether the database holds any order."""
     return (session.scalar(select(func.count()).select_from(WorkOrder)) or 0) > 0
+
+
+def attach_demo_recordings(session: Session, store: Any, *, now: datetime) -> int:
+    """Attach a recording (a small simulated WAV) to each demo operator call behind a case, as if uploaded.
+
+    The automated calls of `make run` get theirs from the simulated provider, but only within calling hours;
+    these let the case pages play a recording at any hour.
+    """
+    from callback.models import CallAttempt, CallRecording, Finding
+    from callback.recordings import attach_upload
+    from callback.recordings.audio import simulated_wav
+
+    attempts = session.scalars(
+        select(CallAttempt)
+        .where(
+            CallAttempt.channel == "operator",
+            CallAttempt.id.in_(select(Finding.attempt_id).where(Finding.case_id.is_not(None))),
+            ~CallAttempt.id.in_(select(CallRecording.attempt_id)),
+        )
+        .order_by(CallAttempt.id)
+    ).all()
+    for attempt in attempts:
+        operator = session.get(User, attempt.operator_id)
+        if operator is None:
+            continue
+        attach_upload(
+            session,
+            attempt,
+            simulated_wav(8, seed=f"demo-{attempt.id}", channels=2),
+            f"demo-call-{attempt.id}.wav",
+            uploader=operator,
+            store=store,
+            max_bytes=10 * 1024 * 1024,
+            now=now,
+        )
+    return len(attempts)

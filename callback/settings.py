@@ -45,6 +45,10 @@ class Settings:
     ring_seconds: int = 30
     dialer_idle_seconds: float = 5.0
     simulation_mix: tuple[tuple[str, int], ...] = (("agree", 1),)
+    # Call recordings: the directory (empty: <instance>/recordings), provider deletion, upload limit.
+    recordings_path: str = ""
+    delete_provider_recordings: bool = False
+    recording_max_bytes: int = 20 * 1024 * 1024
 
 
 def _int(config: Mapping[str, Any], key: str, problems: list[str], minimum: int = 0) -> int:
@@ -169,6 +173,16 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         problems.append("DIALER_IDLE_SECONDS must be a number above 0")
         idle_seconds = 5.0
 
+    delete_provider_recordings = config.get("DELETE_PROVIDER_RECORDINGS", False)
+    if not isinstance(delete_provider_recordings, bool):
+        problems.append(
+            f"DELETE_PROVIDER_RECORDINGS must be true or false, got {delete_provider_recordings!r}"
+        )
+    recordings_path = config.get("RECORDINGS_PATH") or ""
+    if not isinstance(recordings_path, str):
+        problems.append(f"RECORDINGS_PATH must be a directory path, got {recordings_path!r}")
+        recordings_path = ""
+
     settings = Settings(
         tz=tz,
         calling_hours=calling_hours,
@@ -193,6 +207,9 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         ring_seconds=_int(config, "DIALER_RING_SECONDS", problems, minimum=5),
         dialer_idle_seconds=idle_seconds,
         simulation_mix=_simulation_mix(config.get("SIMULATION_MIX"), problems),
+        recordings_path=recordings_path,
+        delete_provider_recordings=delete_provider_recordings is True,
+        recording_max_bytes=_int(config, "RECORDING_MAX_MB", problems, minimum=1) * 1024 * 1024,
     )
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))

@@ -4,9 +4,10 @@ import click
 from flask.cli import with_appcontext
 
 from callback.clock import utcnow
-from callback.demo import DEMO_PASSWORD, DEMO_USERS, has_orders
+from callback.demo import DEMO_PASSWORD, DEMO_USERS, attach_demo_recordings, has_orders
 from callback.demo import seed_demo as seed
 from callback.extensions import db
+from callback.recordings.storage import store_for
 from callback.settings import current_settings
 
 
@@ -19,6 +20,7 @@ def seed_demo(if_empty: bool) -> None:
         click.echo("the database already holds orders: no demo data added")
     else:
         report = seed(db.session, now=utcnow(), settings=current_settings())
+        attach_demo_recordings(db.session, store_for(), now=utcnow())
         db.session.commit()
         click.echo(f"demo data: {report.orders} work orders, {report.cases} supervision cases")
     click.echo(f"demo logins (password for all: {DEMO_PASSWORD}):")

@@ -7,8 +7,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from callback.audit import Actor
 from callback.clock import utcnow
 from callback.extensions import db
+from callback.recordings.jobs import fetch_job
 from callback.settings import current_settings
 from callback.telephony import make_provider
 from callback.telephony.dialer import Dialer, DialerStopped, PassReport
@@ -36,6 +38,8 @@ def dialer_command(once: bool) -> None:
         settings,
         app.config,
         utcnow,
+        # Recordings of the calls just made are fetched between passes (`tick` retries too).
+        after_pass=fetch_job(app, db.session, Actor(source="dialer")).run,
     )
     try:
         if once:

@@ -31,6 +31,7 @@ from callback.models.order import (
     OrderStatus,
     WorkOrder,
 )
+from callback.models.recording import UPLOAD_PROVIDER, CallRecording, RecordingStatus
 from callback.models.task import ACTIVE_TASK_STATES, CallbackTask, TaskChannel, TaskKind, TaskState
 from callback.models.user import ApiToken, Role, User, hash_token, new_token_secret
 
@@ -45,10 +46,12 @@ __all__ = [
     "POWERED_STATUSES",
     "STAGE_SEQUENCE",
     "STAGE_TIME_FIELDS",
+    "UPLOAD_PROVIDER",
     "Answer",
     "ApiToken",
     "AuditEvent",
     "CallAttempt",
+    "CallRecording",
     "CallbackTask",
     "CaseCategory",
     "CaseEvent",
@@ -61,6 +64,7 @@ __all__ = [
     "LetterSequence",
     "OrderStatus",
     "Penalty",
+    "RecordingStatus",
     "Role",
     "SupervisionCase",
     "TaskChannel",

@@ -25,7 +25,7 @@ from callback.telephony.port import (
     PlaceResult,
     TelephonyProvider,
 )
-from callback.telephony.signing import public_url, status_path, voice_path
+from callback.telephony.signing import public_url, recording_path, status_path, voice_path
 from callback.worklist import (
     finish_automated_attempt,
     start_automated_attempt,
@@ -62,6 +62,7 @@ class Dialer:
         settings: Settings,
         config: dict,
         clock: Callable[[], datetime],
+        after_pass: Callable[[datetime], object] | None = None,
     ) -> None:
         self.session = session
         self.provider = provider
@@ -69,6 +70,8 @@ class Dialer:
         self.settings = settings
         self.config = config
         self.clock = clock
+        # Work done after each pass, such as fetching the calls' recordings.
+        self.after_pass = after_pass
         self.stop = threading.Event()
 
     def outbound_call(self, attempt: CallAttempt, phone: str) -> OutboundCall:
@@ -80,6 +83,7 @@ class Dialer:
             status_url=public_url(self.config, status_path(attempt.id)),
             ring_seconds=self.settings.ring_seconds,
             time_limit_seconds=int(self.settings.dial_timeout.total_seconds()),
+            recording_status_url=public_url(self.config, recording_path(attempt.id)),
         )
 
     def workable_count(self, now: datetime) -> int:
@@ -109,6 +113,8 @@ class Dialer:
             if not self.dial_next(report):
                 break
         self.session.commit()
+        if self.after_pass is not None:
+            self.after_pass(self.clock())
         return report
 
     def dial_next(self, report: PassReport) -> bool:

@@ -103,14 +103,17 @@ def _ask(
     now: datetime,
     config: Mapping[str, Any],
     preamble: str | None = None,
+    notice: str | None = None,
 ) -> str:
     prompt = question.ivr_prompt_zh or question.zh
+    if notice:
+        _log(attempt, now, "said", text=notice)
     if preamble:
         _log(attempt, now, "said", question=question.code, try_number=try_number, text=preamble)
     _log(attempt, now, "said", question=question.code, try_number=try_number, text=prompt)
     action = public_url(config, gather_path(attempt.id, question.code, try_number))
     assert question.keypad is not None  # noqa: S101  (questions_for_ivr has only keypad questions)
-    return twiml.ask(prompt, question.keypad, action, preamble=preamble)
+    return twiml.ask(prompt, question.keypad, action, preamble=preamble, notice=notice)
 
 
 def _close(session: Session, attempt: CallAttempt, *, now: datetime, settings: Settings) -> str:
@@ -151,7 +154,9 @@ def on_voice(
     first = next_question(None, stored_answers(session, attempt.id))
     if first is None:  # pragma: no cover  (the questionnaire always has keypad questions)
         return _close(session, attempt, now=now, settings=settings)
-    return _ask(attempt, first, 1, now=now, config=config, preamble=twiml.GREETING)
+    return _ask(
+        attempt, first, 1, now=now, config=config, preamble=twiml.GREETING, notice=twiml.RECORDING_NOTICE
+    )
 
 
 def on_gather(

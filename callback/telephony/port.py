@@ -15,6 +15,8 @@ class OutboundCall:
     status_url: str
     ring_seconds: int
     time_limit_seconds: int
+    # Where the provider posts "the recording is ready" (None: do not record the call).
+    recording_status_url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,11 @@ def status_path(attempt_id: int) -> str:
     return f"{WEBHOOK_PREFIX}/status/{attempt_id}"
 
 
+def recording_path(attempt_id: int) -> str:
+    """Return the path of the call's recording status callback (the recording is ready)."""
+    return f"{WEBHOOK_PREFIX}/recording/{attempt_id}"
+
+
 def gather_path(attempt_id: int, question: str, try_number: int) -> str:
     """Return the path that receives the keypad answer to one question (try 1, 2 or 3)."""
     return f"{WEBHOOK_PREFIX}/gather/{attempt_id}?" + urlencode({"q": question, "try": try_number})

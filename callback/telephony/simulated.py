@@ -150,7 +150,28 @@ class SimulatedCustomer:
             extra = {"Digits": digits, "FinishedOnKey": ""} if digits else {}
             document = self.post(action, self.params(CallStatus="in-progress", **extra))
             answered += 1 if digits == planned.get(question) else 0
-        self.status("completed", CallDuration=str(20 + 8 * answered), AnsweredBy=answered_by)
+        duration = 20 + 8 * answered
+        self.status("completed", CallDuration=str(duration), AnsweredBy=answered_by)
+        self.recording_ready(duration)
+
+    def recording_ready(self, seconds: int) -> None:
+        """Post the recording status callback Twilio sends once an answered call's recording is ready."""
+        if not self.call.recording_status_url:
+            return
+        recording_sid = "RE" + uuid.uuid4().hex
+        self.post(
+            self.call.recording_status_url,
+            self.params(
+                RecordingSid=recording_sid,
+                RecordingUrl=f"https://api.twilio.com/2010-04-01/Accounts/{SIMULATED_ACCOUNT_SID}"
+                f"/Recordings/{recording_sid}",
+                RecordingStatus="completed",
+                RecordingDuration=str(seconds),
+                RecordingChannels="2",
+                RecordingSource="OutboundAPI",
+                RecordingStartTime="",
+            ),
+        )
 
     def planned_answers(self) -> dict[str, str]:
         """Return the keys this customer presses per question: the order's facts, or a different story."""

@@ -56,6 +56,7 @@ class TwilioProvider:
         """Create the call; sort every failure into certainly-not-placed or unknown."""
         try:
             created = self.client.calls.create(
+                **_recording_options(call),
                 to=call.to,
                 from_=self.from_number,
                 url=call.voice_url,
@@ -91,6 +92,19 @@ class TwilioProvider:
 
     def run_pending(self) -> None:
         """Do nothing: Twilio runs the call and posts its webhooks."""
+
+
+def _recording_options(call: OutboundCall) -> dict[str, object]:
+    """Record the whole call, one channel per party, and post when the recording is ready."""
+    if not call.recording_status_url:
+        return {}
+    return {
+        "record": True,
+        "recording_channels": "dual",
+        "recording_status_callback": call.recording_status_url,
+        "recording_status_callback_method": "POST",
+        "recording_status_callback_event": ["completed"],
+    }
 
 
 def _classify_rest_error(error: TwilioRestException) -> PlaceResult:

@@ -10,6 +10,8 @@ LANGUAGE = "cmn-CN"
 # Seconds Twilio waits for the first (and each next) key before it posts an empty answer.
 GATHER_TIMEOUT_SECONDS = 8
 
+# Said first on every automated call: the call is recorded (dual channel) as evidence.
+RECORDING_NOTICE = "本次通话将被录音。"
 GREETING = (
     "您好，这里是供电公司用电业务回访。"
     "关于您近期办理的用电申请，想占用您一分钟时间，请用电话按键回答几个问题。"
@@ -23,13 +25,25 @@ def _say(target: VoiceResponse, text: str) -> None:
     target.say(text, voice=VOICE, language=LANGUAGE)
 
 
-def ask(prompt: str, keypad: Keypad, action_url: str, *, preamble: str | None = None) -> str:
-    """Return TwiML that says `preamble`, then asks `prompt` inside a <Gather> posting to `action_url`.
+def ask(
+    prompt: str,
+    keypad: Keypad,
+    action_url: str,
+    *,
+    preamble: str | None = None,
+    notice: str | None = None,
+) -> str:
+    """Return TwiML that says `notice` and `preamble`, then asks `prompt` in a <Gather> to `action_url`.
+
+    The notice (本次通话将被录音) is its own <Say>, before anything else, outside the Gather: it cannot be
+    skipped by pressing a key.
 
     The prompt is inside the Gather so a caller may answer before it ends; an empty answer (timeout)
     is posted too (actionOnEmptyResult), so the IVR re-asks instead of falling off the end of the document.
     """
     response = VoiceResponse()
+    if notice:
+        _say(response, notice)
     if preamble:
         _say(response, preamble)
     gather = response.gather(

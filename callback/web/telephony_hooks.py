@@ -15,9 +15,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from callback.audit import Actor
 from callback.clock import utcnow
 from callback.extensions import db
 from callback.models import CallAttempt, CallbackTask, Role, TaskChannel
+from callback.recordings import note_provider_recording
+from callback.recordings.fetchers import TWILIO_RECORDING_SID, simulated_source_url, twilio_media_url
 from callback.settings import current_settings
 from callback.survey import QUESTIONS_BY_CODE
 from callback.telephony import ivr
@@ -130,6 +133,64 @@ def status(attempt_id: int) -> Response:
     except ivr.CallMismatch as mismatch:
         db.session.rollback()
         return _plain(str(mismatch), 409)
+    db.session.commit()
+    return Response(status=204)
+
+
+def _whole_number(value: str | None, low: int, high: int) -> int | bool | None:
+    """Read an optional whole number within bounds: the number, None when absent, False when invalid."""
+    if value in (None, ""):
+        return None
+    if not value.isdigit() or not low <= int(value) <= high:
+        return False
+    return int(value)
+
+
+@bp.post("/recording/<int:attempt_id>")
+@signed
+def recording(attempt_id: int) -> Response:
+    """Note that the call's recording is ready (RecordingStatus=completed); `tick` and the dialer fetch it."""
+    form = request.form
+    recording_status = form.get("RecordingStatus")
+    if recording_status not in ("in-progress", "completed", "absent", "failed"):
+        return _plain(f"Unknown RecordingStatus {recording_status!r}.", 400)
+    recording_sid = form.get("RecordingSid") or ""
+    duration = _whole_number(form.get("RecordingDuration"), 0, 24 * 3600)
+    channels = _whole_number(form.get("RecordingChannels"), 1, 2)
+    if not TWILIO_RECORDING_SID.match(recording_sid) or duration is False or channels is False:
+        return _plain(
+            "The callback needs RecordingSid (RE + 32 hex digits), and RecordingDuration (seconds) and "
+            "RecordingChannels (1 or 2) as whole numbers when given.",
+            400,
+        )
+    if recording_status != "completed":
+        return Response(status=204)  # nothing to fetch (yet)
+    attempt = _locked_attempt(attempt_id)
+    if attempt is None:
+        return _plain(f"No automated call attempt {attempt_id}.", 404)
+    call_sid = form.get("CallSid") or None
+    if call_sid and attempt.provider_call_sid and call_sid != attempt.provider_call_sid:
+        db.session.rollback()
+        message = f"attempt {attempt_id} belongs to call {attempt.provider_call_sid}, not {call_sid}"
+        return _plain(message, 409)
+    config = current_app.config
+    if config["TELEPHONY"] == "twilio":
+        provider = "twilio"
+        source_url = twilio_media_url(config["TWILIO_API_BASE"], config["TWILIO_ACCOUNT_SID"], recording_sid)
+    else:
+        provider = "simulated"
+        source_url = simulated_source_url(recording_sid, int(duration or 5))
+    note_provider_recording(
+        db.session,
+        attempt,
+        provider=provider,
+        recording_id=recording_sid,
+        source_url=source_url,
+        duration_seconds=float(duration) if duration is not None else None,
+        channels=channels if channels is not None else None,
+        now=utcnow(),
+        actor=Actor(source="webhook"),
+    )
     db.session.commit()
     return Response(status=204)
 

@@ -38,3 +38,16 @@ def test_a_preamble_is_said_before_the_gather_and_goodbye_hangs_up():
     closing = parse_twiml(twiml.goodbye())
     assert [child.tag for child in closing] == ["Say", "Hangup"]
     assert [child.tag for child in parse_twiml(twiml.hang_up())] == ["Hangup"]
+
+
+def test_the_recording_notice_is_said_first_outside_the_gather():
+    root = parse_twiml(
+        twiml.ask(
+            "问题", QUESTIONNAIRE[0].keypad, ACTION, preamble=twiml.GREETING, notice=twiml.RECORDING_NOTICE
+        )
+    )
+    assert [child.tag for child in root] == ["Say", "Say", "Gather"]
+    assert root.find("./Say[1]").text == "本次通话将被录音。"
+    assert root.find("./Say[1]").get("language") == "cmn-CN"
+    assert root.find("./Say[2]").text == twiml.GREETING
+    assert "录音" not in root.find("./Gather/Say").text  # a key press cannot skip the notice

@@ -27,6 +27,7 @@ def _urls(app: Flask, case_id: int, task_id: int, attempt_id: int) -> list[tuple
         "fmt": "csv",
         "code": "en",
         "filename": "x",
+        "recording_id": 1,
     }
     urls = []
     for rule in app.url_map.iter_rules():

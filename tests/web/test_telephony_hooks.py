@@ -121,7 +121,9 @@ def test_the_ivr_greets_in_mandarin_and_asks_the_first_question_on_the_keypad(st
     assert response.status_code == 200
     assert response.mimetype == "text/xml"
     root = parse_twiml(response.get_data(as_text=True))
-    assert "回访" in root.findall("Say")[0].text
+    notice, greeting = root.findall("Say")
+    assert notice.text == "本次通话将被录音。"  # the call is recorded: said first, before any question
+    assert "回访" in greeting.text
     assert root.find("Gather/Say").get("language") == "cmn-CN"
     assert "用电申请人" in root.find("Gather/Say").text
     assert question_of(response) == "is_applicant"
