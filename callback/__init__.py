@@ -87,6 +87,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Mount the web pages and the API."""
     from callback.web import (
+        admin,
         api,
         auth,
         cases,
@@ -96,14 +97,17 @@ def register_blueprints(app: Flask) -> None:
         operator,
         orders,
         reports,
+        security,
         telephony_hooks,
     )
 
+    security.init_app(app, app.extensions["callback.settings"])
     errors.init_app(app)
     auth.init_app(app)
     filters.init_app(app)
     for blueprint in (auth.bp, orders.bp, operator.bp, cases.bp, ledgers.bp, reports.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     # Twilio cannot send a CSRF token; its webhooks check X-Twilio-Signature instead.

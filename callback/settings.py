@@ -45,6 +45,13 @@ class Settings:
     ring_seconds: int = 30
     dialer_idle_seconds: float = 5.0
     simulation_mix: tuple[tuple[str, int], ...] = (("agree", 1),)
+    # Sessions and sign-in (issue 9).
+    session_idle: timedelta = timedelta(minutes=30)
+    session_max: timedelta = timedelta(hours=12)
+    login_max_failures: int = 5
+    login_lockout: timedelta = timedelta(minutes=15)
+    login_max_failures_per_address: int = 30
+    trusted_proxies: int = 0
 
 
 def _int(config: Mapping[str, Any], key: str, problems: list[str], minimum: int = 0) -> int:
@@ -193,7 +200,17 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         ring_seconds=_int(config, "DIALER_RING_SECONDS", problems, minimum=5),
         dialer_idle_seconds=idle_seconds,
         simulation_mix=_simulation_mix(config.get("SIMULATION_MIX"), problems),
+        session_idle=timedelta(minutes=_int(config, "SESSION_IDLE_MINUTES", problems, minimum=1)),
+        session_max=timedelta(hours=_int(config, "SESSION_MAX_HOURS", problems, minimum=1)),
+        login_max_failures=_int(config, "LOGIN_MAX_FAILURES", problems, minimum=1),
+        login_lockout=timedelta(minutes=_int(config, "LOGIN_LOCKOUT_MINUTES", problems, minimum=1)),
+        login_max_failures_per_address=_int(config, "LOGIN_MAX_FAILURES_PER_ADDRESS", problems, minimum=1),
+        trusted_proxies=_int(config, "TRUSTED_PROXIES", problems),
     )
+    if str(config.get("PREFERRED_URL_SCHEME")) not in ("http", "https"):
+        problems.append(
+            f"PREFERRED_URL_SCHEME must be http or https, got {config.get('PREFERRED_URL_SCHEME')!r}"
+        )
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
     return settings

@@ -32,7 +32,15 @@ from callback.models.order import (
     WorkOrder,
 )
 from callback.models.task import ACTIVE_TASK_STATES, CallbackTask, TaskChannel, TaskKind, TaskState
-from callback.models.user import ApiToken, Role, User, hash_token, new_token_secret
+from callback.models.user import (
+    ApiToken,
+    Role,
+    SignInFailure,
+    User,
+    UserSession,
+    hash_token,
+    new_token_secret,
+)
 
 __all__ = [
     "AAPOR_CODES",
@@ -62,11 +70,13 @@ __all__ = [
     "OrderStatus",
     "Penalty",
     "Role",
+    "SignInFailure",
     "SupervisionCase",
     "TaskChannel",
     "TaskKind",
     "TaskState",
     "User",
+    "UserSession",
     "WorkOrder",
     "hash_token",
     "new_token_secret",
