@@ -27,6 +27,8 @@ def _urls(app: Flask, case_id: int, task_id: int, attempt_id: int) -> list[tuple
         "fmt": "csv",
         "code": "en",
         "filename": "x",
+        "user_id": 1,
+        "token_id": 1,
     }
     urls = []
     for rule in app.url_map.iter_rules():
