@@ -130,7 +130,12 @@ def set_role_command(name: str, role: str) -> None:
 
 @click.command("revoke-token")
 @click.option("--user", "username", required=True, help="The user whose tokens to revoke.")
-@click.option("--id", "token_id", type=click.IntRange(min=1, max=2**31 - 1), help="Revoke only this token (default: all).")
+@click.option(
+    "--id",
+    "token_id",
+    type=click.IntRange(min=1, max=2**31 - 1),
+    help="Revoke only this token (default: all).",
+)
 @with_appcontext
 @in_english
 def revoke_token_command(username: str, token_id: int | None) -> None:
