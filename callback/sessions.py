@@ -9,7 +9,7 @@ browser of that user at its next request, whichever cookie it presents.
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from callback.models import User, UserSession, hash_token
@@ -79,3 +79,18 @@ def end_sessions(session: Session, user_id: int, *, now: datetime) -> int:
         .values(ended_at=now)
     )
     return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+def live_session_count(session: Session, user_id: int, *, now: datetime, settings: Settings) -> int:
+    """Count the user's sessions that a browser could still resume."""
+    return (
+        session.scalar(
+            select(func.count()).where(
+                UserSession.user_id == user_id,
+                UserSession.ended_at.is_(None),
+                UserSession.last_seen_at > now - settings.session_idle,
+                UserSession.created_at > now - settings.session_max,
+            )
+        )
+        or 0
+    )

@@ -16,7 +16,9 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from callback.audit import Actor
 from callback.clock import utcnow
 from callback.extensions import db
-from callback.models import ApiToken, Role, User, UserSession
+from callback.models import ApiToken, Role, User
+from callback.sessions import live_session_count
+from callback.settings import current_settings
 from callback.users import (
     UserError,
     create_api_token,
@@ -95,9 +97,7 @@ def _show_user(
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
     ).all()
-    sessions = db.session.scalar(
-        select(func.count()).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
-    )
+    sessions = live_session_count(db.session, user.id, now=utcnow(), settings=current_settings())
     page_forms = {**_forms(user), **forms}
     return (
         render_template(

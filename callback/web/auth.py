@@ -121,7 +121,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> str | Response | tuple[str, int, dict[str, str]]:
     """Sign in with username and password."""
     if current_user.is_authenticated:
         return redirect(url_for("orders.index"))
@@ -151,7 +151,8 @@ def login() -> str | Response:
                 ),
                 "danger",
             )
-            return render_template("auth/login.html", form=form), 429
+            seconds = max(1, int((outcome.locked_until - now).total_seconds()))
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(seconds)}
         flash(_("Wrong username or password."), "danger")
     return render_template("auth/login.html", form=form)
 

@@ -1,6 +1,7 @@
 """User administration in the web interface, for admins only; every user changes their own password."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -198,3 +199,16 @@ def test_every_user_changes_their_own_password_and_other_sessions_end(isolated_a
     )
     _signed_in_as(app, "wang", "brand new pw")
     assert app.test_client().get("/account/password").status_code == 302  # anonymous: sign in first
+
+
+def test_the_user_page_counts_the_sessions_a_browser_could_still_resume(isolated_app):
+    app = isolated_app()
+    ids = _users(app, ("boss", "admin"), ("wang", "operator"))
+    admin = _signed_in_as(app, "boss")
+    _signed_in_as(app, "wang")
+    _signed_in_as(app, "wang")
+    assert "登录会话：2 个" in admin.get(f"/admin/users/{ids['wang']}").text
+    app.config["CLOCK"] = lambda: TEST_NOW + timedelta(minutes=25)
+    admin.get("/admin/")  # the admin keeps their own session alive
+    app.config["CLOCK"] = lambda: TEST_NOW + timedelta(minutes=35)
+    assert "登录会话：0 个" in admin.get(f"/admin/users/{ids['wang']}").text

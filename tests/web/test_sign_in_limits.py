@@ -51,6 +51,7 @@ def test_five_failures_lock_the_account_even_with_the_right_password_until_the_w
     assert locked.status_code == 429
     assert "登录失败次数过多" in locked.text
     assert "10 分钟" in locked.text  # the first failure leaves the 15-minute window at minute 15
+    assert locked.headers["Retry-After"] == str(10 * 60)
     english = app.test_client()
     english.post("/language/en")
     refused = _sign_in(english, "wang", PASSWORD)
