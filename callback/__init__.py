@@ -27,7 +27,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  (Chinese text as is, contract 4)
     register_extensions(app)
     register_sqlite_tuning(app)
-    register_proxy_fix(app)
     register_blueprints(app)
     register_cli(app)
     return app
@@ -95,20 +94,10 @@ def register_sqlite_tuning(app: Flask) -> None:
             tune_engine(engine)
 
 
-def register_proxy_fix(app: Flask) -> None:
-    """Trust X-Forwarded-For/Proto/Host/Prefix from TRUSTED_PROXIES reverse proxies in front (0: none)."""
-    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
-    if hops > 0:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops
-        )
-
-
 def register_blueprints(app: Flask) -> None:
     """Mount the web pages and the API."""
     from callback.web import (
+        admin,
         api,
         auth,
         cases,
@@ -119,15 +108,18 @@ def register_blueprints(app: Flask) -> None:
         orders,
         recordings,
         reports,
+        security,
         telephony_hooks,
     )
 
+    security.init_app(app, app.extensions["callback.settings"])
     errors.init_app(app)
     auth.init_app(app)
     filters.init_app(app)
     for blueprint in (auth.bp, orders.bp, operator.bp, cases.bp, ledgers.bp, reports.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(recordings.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     # Twilio cannot send a CSRF token; its webhooks check X-Twilio-Signature instead.

@@ -77,5 +77,23 @@ WTF_CSRF_TIME_LIMIT = None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
-# Reverse proxies in front of the app whose X-Forwarded-For/Proto/Host/Prefix are trusted (nginx: 1).
+# Sessions and sign-in (issue 9). A signed-in session ends after this many minutes without a request,
+# and in any case this many hours after signing in ("stay signed in" included: it only survives closing
+# the browser within these limits).
+SESSION_IDLE_MINUTES = 30
+SESSION_MAX_HOURS = 12
+# After this many failed sign-ins for one username within LOGIN_LOCKOUT_MINUTES, that username cannot
+# sign in (429) until the window has passed, even with the right password.
+LOGIN_MAX_FAILURES = 5
+LOGIN_LOCKOUT_MINUTES = 15
+# The same for one client address, over all usernames (and for bad API tokens): higher, because a
+# call-centre floor often reaches the server through one address.
+LOGIN_MAX_FAILURES_PER_ADDRESS = 30
+# How many reverse proxies in front of the app set X-Forwarded-For / X-Forwarded-Proto; 0 = none
+# (then those headers are ignored, as a client could forge them).
 TRUSTED_PROXIES = 0
+# Cookies: HttpOnly and SameSite=Lax for both; Secure as well when PREFERRED_URL_SCHEME = "https"
+# (set it when users reach the app over TLS, e.g. behind the utility's reverse proxy).
+PREFERRED_URL_SCHEME = "http"
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"

@@ -12,13 +12,14 @@ from callback.audit import Actor
 from callback.cases import add_penalty, open_case_by_hand, transition
 from callback.intake.service import upsert_orders
 from callback.intake.validation import ValidOrder, validate_order
-from callback.models import User, WorkOrder
+from callback.models import AuditEvent, User, WorkOrder
 from callback.settings import Settings
 from callback.tick import run_tick
 from callback.users import create_user
 from callback.workdays import CallingHours
 from callback.worklist import claim_next, record_attempt
 
+DEMO_SOURCE = "seed-demo"  # the audit trail's source of everything seed-demo creates
 DEMO_PASSWORD = "callback-demo"  # noqa: S105  (the published demo login, printed by make run)
 DEMO_USERS = (
     ("operator", "operator"),
@@ -114,9 +115,9 @@ def seed_demo(session: Session, *, now: datetime, settings: Settings) -> DemoRep
     created_users = []
     for username, role in DEMO_USERS:
         if session.scalar(select(User.id).where(User.username == username)) is None:
-            create_user(session, username, role, DEMO_PASSWORD, now=now, actor=Actor(source="seed-demo"))
+            create_user(session, username, role, DEMO_PASSWORD, now=now, actor=Actor(source=DEMO_SOURCE))
             created_users.append(username)
-    actor = Actor(source="seed-demo")
+    actor = Actor(source=DEMO_SOURCE)
     valid = [validate_order(raw, settings.tz, now) for raw in demo_orders(now, settings)]
     orders = [item for item in valid if isinstance(item, ValidOrder)]
     upsert_orders(session, orders, now=now, settings=settings, actor=actor)
@@ -264,3 +265,23 @@ def attach_demo_recordings(session: Session, store: Any, *, now: datetime) -> in
             now=now,
         )
     return len(attempts)
+def _created_by_demo(entity_type: str, action: str) -> Any:
+    return select(AuditEvent.entity_id).where(
+        AuditEvent.entity_type == entity_type,
+        AuditEvent.action == action,
+        AuditEvent.source == DEMO_SOURCE,
+        AuditEvent.entity_id.is_not(None),
+    )
+
+
+def foreign_data(session: Session) -> dict[str, int]:
+    """Count the orders and users that seed-demo did not create (a real installation's data)."""
+    orders = session.scalar(
+        select(func.count())
+        .select_from(WorkOrder)
+        .where(WorkOrder.id.not_in(_created_by_demo("work_order", "order.created")))
+    )
+    users = session.scalar(
+        select(func.count()).select_from(User).where(User.id.not_in(_created_by_demo("user", "user.created")))
+    )
+    return {"orders": orders or 0, "users": users or 0}

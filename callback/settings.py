@@ -49,6 +49,13 @@ class Settings:
     recordings_path: str = ""
     delete_provider_recordings: bool = False
     recording_max_bytes: int = 20 * 1024 * 1024
+    # Sessions and sign-in (issue 9).
+    session_idle: timedelta = timedelta(minutes=30)
+    session_max: timedelta = timedelta(hours=12)
+    login_max_failures: int = 5
+    login_lockout: timedelta = timedelta(minutes=15)
+    login_max_failures_per_address: int = 30
+    trusted_proxies: int = 0
 
 
 def _int(config: Mapping[str, Any], key: str, problems: list[str], minimum: int = 0) -> int:
@@ -210,7 +217,17 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         recordings_path=recordings_path,
         delete_provider_recordings=delete_provider_recordings is True,
         recording_max_bytes=_int(config, "RECORDING_MAX_MB", problems, minimum=1) * 1024 * 1024,
+        session_idle=timedelta(minutes=_int(config, "SESSION_IDLE_MINUTES", problems, minimum=1)),
+        session_max=timedelta(hours=_int(config, "SESSION_MAX_HOURS", problems, minimum=1)),
+        login_max_failures=_int(config, "LOGIN_MAX_FAILURES", problems, minimum=1),
+        login_lockout=timedelta(minutes=_int(config, "LOGIN_LOCKOUT_MINUTES", problems, minimum=1)),
+        login_max_failures_per_address=_int(config, "LOGIN_MAX_FAILURES_PER_ADDRESS", problems, minimum=1),
+        trusted_proxies=_int(config, "TRUSTED_PROXIES", problems),
     )
+    if str(config.get("PREFERRED_URL_SCHEME")) not in ("http", "https"):
+        problems.append(
+            f"PREFERRED_URL_SCHEME must be http or https, got {config.get('PREFERRED_URL_SCHEME')!r}"
+        )
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
     return settings

@@ -13,7 +13,11 @@
   function draw(id, option, onClick) {
     var element = document.getElementById(id);
     var chart = echarts.init(element);
-    chart.setOption(Object.assign({ animation: false, tooltip: { trigger: "axis" } }, option));
+    var merged = Object.assign({ animation: false, tooltip: { trigger: "axis" } }, option);
+    // Tooltips drawn on the canvas: ECharts' HTML tooltips carry style attributes, which the
+    // Content-Security-Policy (style-src 'self') refuses.
+    merged.tooltip = Object.assign({}, merged.tooltip, { renderMode: "richText" });
+    chart.setOption(merged);
     if (onClick) {
       chart.on("click", function (params) {
         var target = onClick(params);

@@ -3,6 +3,7 @@
 import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -144,3 +145,27 @@ def twilio_post(client: FlaskClient) -> Callable[..., TestResponse]:
         return client.post(path, data=params, headers=headers)
 
     return post
+
+
+@pytest.fixture
+def isolated_app(tmp_path, monkeypatch) -> Iterator[Callable[..., Flask]]:
+    """Return a factory of apps on a fresh database that hold no app context around the test.
+
+    Each request then gets its own app context and `g`, as in production (with the `app` fixture every
+    request shares the test's `g`, so Flask-Login's cached user and Flask-WTF's token leak between clients).
+    Open `with app.app_context():` to reach the database.
+    """
+    made: list[Flask] = []
+
+    def build(**config: Any) -> Flask:
+        built = make_app(tmp_path / f"app{len(made)}", monkeypatch, **config)
+        with built.app_context():
+            fresh_schema(built)
+        made.append(built)
+        return built
+
+    yield build
+    for built in made:
+        with built.app_context():
+            db.session.remove()
+            db.engine.dispose()

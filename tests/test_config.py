@@ -43,6 +43,13 @@ def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeyp
         ("TELEPHONY", "carrier-pigeon", "TELEPHONY"),
         ("TELEPHONY", "twilio", "TWILIO_ACCOUNT_SID"),
         ("EXTRA_HOLIDAYS", "2026-02-30", "EXTRA_HOLIDAYS"),
+        ("SESSION_IDLE_MINUTES", "0", "SESSION_IDLE_MINUTES"),
+        ("SESSION_MAX_HOURS", "half", "SESSION_MAX_HOURS"),
+        ("LOGIN_MAX_FAILURES", "0", "LOGIN_MAX_FAILURES"),
+        ("LOGIN_LOCKOUT_MINUTES", "-5", "LOGIN_LOCKOUT_MINUTES"),
+        ("LOGIN_MAX_FAILURES_PER_ADDRESS", "0", "LOGIN_MAX_FAILURES_PER_ADDRESS"),
+        ("TRUSTED_PROXIES", "-1", "TRUSTED_PROXIES"),
+        ("PREFERRED_URL_SCHEME", "ftp", "PREFERRED_URL_SCHEME"),
     ],
 )
 def test_bad_configuration_stops_start_up_with_a_clear_message(tmp_path, monkeypatch, key, value, complaint):
@@ -58,3 +65,18 @@ def test_auto_kinds_may_be_empty(tmp_path, monkeypatch):
     monkeypatch.setenv("CALLBACK_AUTO_KINDS", "")
     with create_app().app_context():
         assert current_settings().auto_kinds == frozenset()
+
+
+def test_the_session_and_sign_in_keys_have_the_contracts_defaults_and_can_be_set(tmp_path, monkeypatch):
+    monkeypatch.setenv("CALLBACK_INSTANCE_PATH", str(tmp_path))
+    with create_app().app_context():
+        settings = current_settings()
+        assert settings.session_idle.total_seconds() == 30 * 60
+        assert settings.session_max.total_seconds() == 12 * 3600
+        assert (settings.login_max_failures, settings.login_lockout.total_seconds()) == (5, 15 * 60)
+        assert settings.trusted_proxies == 0
+    monkeypatch.setenv("CALLBACK_SESSION_IDLE_MINUTES", "10")
+    monkeypatch.setenv("CALLBACK_LOGIN_MAX_FAILURES", "3")
+    with create_app().app_context():
+        assert current_settings().session_idle.total_seconds() == 10 * 60
+        assert current_settings().login_max_failures == 3

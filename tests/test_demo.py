@@ -27,3 +27,42 @@ def test_seed_demo_if_empty_leaves_existing_data_alone(runner):
     again = runner.invoke(args=["seed-demo", "--if-empty"])
     assert "already holds orders" in again.output
     assert db.session.scalar(select(func.count()).select_from(WorkOrder)) == 120
+
+
+def test_seed_demo_refuses_a_database_holding_real_orders_and_prints_no_logins(runner, client, api_headers):
+    from tests.factories import order_payload
+
+    response = client.put(
+        "/api/v1/work-orders/GD-REAL-1", json=order_payload("GD-REAL-1"), headers=api_headers("integration")
+    )
+    assert response.status_code == 200
+    users_before = db.session.scalar(select(func.count()).select_from(User))
+
+    refused = runner.invoke(args=["seed-demo"])
+    assert refused.exit_code == 1
+    assert "1 work order(s)" in refused.output and "seed-demo did not create" in refused.output
+    assert "callback-demo" not in refused.output
+    quiet = runner.invoke(args=["seed-demo", "--if-empty"])  # make run on such a database still serves
+    assert quiet.exit_code == 0
+    assert "callback-demo" not in quiet.output
+    assert db.session.scalar(select(func.count()).select_from(WorkOrder)) == 1
+    assert db.session.scalar(select(func.count()).select_from(User)) == users_before
+    assert db.session.scalar(select(User.id).where(User.username == "operator")) is None
+
+
+def test_seed_demo_refuses_a_database_with_real_users_even_without_orders(runner):
+    made = runner.invoke(
+        args=["create-user", "chief", "--role", "admin", "--password-stdin"], input="chief-password\n"
+    )
+    assert made.exit_code == 0
+    refused = runner.invoke(args=["seed-demo"])
+    assert refused.exit_code == 1
+    assert "1 user(s)" in refused.output
+    assert db.session.scalar(select(User.id).where(User.username == "operator")) is None
+
+
+def test_seed_demo_runs_again_on_its_own_demo_database(runner):
+    assert runner.invoke(args=["seed-demo", "--if-empty"]).exit_code == 0
+    again = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert again.exit_code == 0, again.output
+    assert "callback-demo" in again.output

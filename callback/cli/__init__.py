@@ -31,6 +31,10 @@ def register_commands(app: Flask) -> None:
     for command in (
         users.create_user,
         users.create_token,
+        users.deactivate_user_command,
+        users.set_password_command,
+        users.set_role_command,
+        users.revoke_token_command,
         import_orders.import_orders_command,
         tick.tick_command,
         demo.seed_demo,

@@ -33,7 +33,15 @@ from callback.models.order import (
 )
 from callback.models.recording import UPLOAD_PROVIDER, CallRecording, RecordingStatus
 from callback.models.task import ACTIVE_TASK_STATES, CallbackTask, TaskChannel, TaskKind, TaskState
-from callback.models.user import ApiToken, Role, User, hash_token, new_token_secret
+from callback.models.user import (
+    ApiToken,
+    Role,
+    SignInFailure,
+    User,
+    UserSession,
+    hash_token,
+    new_token_secret,
+)
 
 __all__ = [
     "AAPOR_CODES",
@@ -66,11 +74,13 @@ __all__ = [
     "Penalty",
     "RecordingStatus",
     "Role",
+    "SignInFailure",
     "SupervisionCase",
     "TaskChannel",
     "TaskKind",
     "TaskState",
     "User",
+    "UserSession",
     "WorkOrder",
     "hash_token",
     "new_token_secret",

@@ -28,6 +28,8 @@ def _urls(app: Flask, case_id: int, task_id: int, attempt_id: int) -> list[tuple
         "code": "en",
         "filename": "x",
         "recording_id": 1,
+        "user_id": 1,
+        "token_id": 1,
     }
     urls = []
     for rule in app.url_map.iter_rules():

@@ -10,9 +10,12 @@ from flask import g, request
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
+from callback.clock import utcnow
 from callback.extensions import db
 from callback.models import ApiToken, User, hash_token
 from callback.settings import current_settings
+from callback.signin import minutes_until, record_bad_token, token_locked_until
+from callback.users import touch_token
 from callback.web.errors import ApiError
 
 P = ParamSpec("P")
@@ -28,13 +31,28 @@ def authenticated_user() -> User:
         raise ApiError(
             401, "unauthorized", _("Authentication is required: send Authorization: Bearer <token>.")
         )
+    now, settings, address = utcnow(), current_settings(), request.remote_addr or "unknown"
+    locked_until = token_locked_until(db.session, address, now=now, settings=settings)
+    if locked_until is not None:
+        raise ApiError(
+            429,
+            "too_many_requests",
+            _(
+                "Too many bad tokens from your address; try again in %(minutes)d minutes.",
+                minutes=minutes_until(locked_until, now),
+            ),
+        )
     row = db.session.execute(
         select(ApiToken, User)
         .join(User, ApiToken.user_id == User.id)
         .where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked_at.is_(None))
     ).first()
     if row is None or not row.User.active:
+        record_bad_token(db.session, address, now=now, settings=settings)
+        db.session.commit()  # the count must outlive this refused request
         raise ApiError(401, "unauthorized", _("The token is unknown or revoked."))
+    if touch_token(db.session, row.ApiToken, now=now):
+        db.session.commit()  # nothing else is pending yet: the handler has not started
     return row.User
 
 
