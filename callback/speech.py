@@ -2,8 +2,8 @@
 
 One pure function, `understand(question, text, today)`, for every provider: Twilio's `SpeechResult`
 and Alibaba Cloud SmartCall's ASR `words` go through it alike. It never guesses: anything it cannot map
-to exactly one answer — "不知道", two different numbers, a date in the future, a yes and a no at once — is `NotUnderstood`,
-so the IVR asks again and, in the end, hands the customer to an operator.
+to exactly one answer — "不知道", two different numbers, a date in the future, a yes and a no at
+once — is `NotUnderstood`, so the IVR asks again and, in the end, hands the customer to an operator.
 
 The spoken forms live with the questionnaire (`Question.spoken`, `Choice.spoken` in callback/survey.py); the
 yes/no forms every boolean question shares, the Chinese numerals and the date phrases are here.
