@@ -173,9 +173,7 @@ def _hand_over(
     return Turn(closing=script.HANDED_OVER)
 
 
-def start_survey(
-    session: Session, attempt: CallAttempt, *, now: datetime, settings: Settings
-) -> Turn:
+def start_survey(session: Session, attempt: CallAttempt, *, now: datetime, settings: Settings) -> Turn:
     """Greet the customer who answered and put the first question; or hang up on a machine."""
     if attempt.disposition is not None:
         return Turn()

@@ -11,7 +11,9 @@ ACTION = "https://callback.example.com/twilio/gather/7?q=progress&try=1"
 
 @pytest.mark.parametrize("question", [q for q in QUESTIONNAIRE if q.keypad is not None], ids=lambda q: q.code)
 def test_each_question_is_spoken_in_mandarin_inside_a_gather_with_its_keypad_and_voice(question):
-    root = parse_twiml(twiml.ask(question.ivr_prompt_zh, question.keypad, ACTION, hints=question.speech_hints))
+    root = parse_twiml(
+        twiml.ask(question.ivr_prompt_zh, question.keypad, ACTION, hints=question.speech_hints)
+    )
     gather = root.find("./Gather")
     assert gather.get("action") == ACTION and gather.get("method") == "POST"
     # Keys or words: Mandarin speech recognition, with the question's spoken forms as hints.
