@@ -1,6 +1,7 @@
-"""Telephony: the provider port, the Twilio and simulated providers, the IVR's TwiML, and the dialer.
+"""Telephony: the provider port, the Twilio, Alibaba Cloud and simulated providers, the IVR, the dialer.
 
-The domain (worklist, findings, cases) never imports `twilio`; only this package and the webhooks do.
+The domain (worklist, findings, cases) never imports `twilio` or Alibaba's SDK; only this package and the
+webhooks do.
 """
 
 from flask import Flask
@@ -19,6 +20,27 @@ def make_provider(app: Flask) -> TelephonyProvider:
             auth_token=app.config["TWILIO_AUTH_TOKEN"],
             from_number=app.config["TWILIO_FROM"],
             api_base=app.config["TWILIO_API_BASE"],
+            timeout_seconds=float(app.config.get("TWILIO_HTTP_TIMEOUT_SECONDS") or 10),
+        )
+    if app.config["TELEPHONY"] == "aliyun":
+        from callback.telephony.aliyun_provider import AliyunCallSettings, AliyunProvider
+        from callback.telephony.ivr import next_question
+        from callback.telephony.script import GREETING
+
+        first = next_question(None, {})
+        assert first is not None and first.ivr_prompt_zh is not None  # noqa: S101  (the questionnaire)
+        return AliyunProvider(
+            access_key_id=app.config["ALIYUN_ACCESS_KEY_ID"],
+            access_key_secret=app.config["ALIYUN_ACCESS_KEY_SECRET"],
+            endpoint=app.config["ALIYUN_VMS_ENDPOINT"],
+            call_settings=AliyunCallSettings(
+                called_show_number=app.config["ALIYUN_CALLED_SHOW_NUMBER"],
+                voice_code=app.config["ALIYUN_VOICE_CODE"],
+                asr_model_id=app.config.get("ALIYUN_ASR_MODEL_ID"),
+                record=bool(app.config.get("ALIYUN_RECORD", True)),
+            ),
+            first_prompt=first.ivr_prompt_zh,
+            greeting=GREETING,
             timeout_seconds=float(app.config.get("TWILIO_HTTP_TIMEOUT_SECONDS") or 10),
         )
     from callback.telephony.simulated import SimulatedProvider

@@ -88,10 +88,9 @@ def _log(attempt: CallAttempt, now: datetime, event: str, **details: Any) -> Non
     attempt.transcript = [*(attempt.transcript or []), {"at": now.isoformat(), **entry}]
 
 
-def _adopt_call(attempt: CallAttempt, params: Mapping[str, str]) -> None:
-    """Remember the provider's call sid (it may arrive here first when the create response was lost)."""
-    sid = params.get("CallSid") or None
-    if sid is None:
+def adopt_call(attempt: CallAttempt, sid: str | None) -> None:
+    """Remember the provider's call id (it may arrive here first when the create response was lost)."""
+    if not sid:
         return
     if attempt.provider_call_sid is None:
         attempt.provider_call_sid = sid
@@ -99,10 +98,19 @@ def _adopt_call(attempt: CallAttempt, params: Mapping[str, str]) -> None:
         raise CallMismatch(f"attempt {attempt.id} belongs to call {attempt.provider_call_sid}, not {sid}")
 
 
+def _adopt_call(attempt: CallAttempt, params: Mapping[str, str]) -> None:
+    adopt_call(attempt, params.get("CallSid") or None)
+
+
 def _note_status(attempt: CallAttempt, status: str, now: datetime) -> None:
     if is_later_status(attempt.call_status, status):
         attempt.call_status = status
         _log(attempt, now, "status", text=status)
+
+
+# Shared with the other providers' dialogues (aliyun_dialogue.py).
+log_event = _log
+note_status = _note_status
 
 
 @dataclass(frozen=True)
