@@ -45,4 +45,9 @@ def make_provider(app: Flask) -> TelephonyProvider:
         )
     from callback.telephony.simulated import SimulatedProvider
 
-    return SimulatedProvider(app, settings.simulation_mix, seed=app.config.get("SIMULATION_SEED"))
+    return SimulatedProvider(
+        app,
+        settings.simulation_mix,
+        seed=app.config.get("SIMULATION_SEED"),
+        protocol=app.config.get("SIMULATION_PROTOCOL") or "twilio",
+    )

@@ -24,7 +24,14 @@ REQUIRED = {
     "QueryCallDetailByCallId": ("CallId", "ProdId", "QueryDate"),
     "CancelCall": ("CallId",),
 }
-MUST_SIGN = ("host", "x-acs-action", "x-acs-content-sha256", "x-acs-date", "x-acs-signature-nonce", "x-acs-version")
+MUST_SIGN = (
+    "host",
+    "x-acs-action",
+    "x-acs-content-sha256",
+    "x-acs-date",
+    "x-acs-signature-nonce",
+    "x-acs-version",
+)
 
 
 def _encode(value: str) -> str:
@@ -38,7 +45,12 @@ def canonical_query(query: list[tuple[str, str]]) -> str:
 
 
 def expected_signature(
-    secret: str, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str], signed: list[str]
+    secret: str,
+    method: str,
+    path: str,
+    query: list[tuple[str, str]],
+    headers: dict[str, str],
+    signed: list[str],
 ) -> str:
     """Return the hex ACS3-HMAC-SHA256 signature of a request, per Alibaba Cloud's V3 signature document."""
     canonical_headers = "".join(f"{name}:{headers.get(name, '').strip()}\n" for name in signed)
@@ -85,7 +97,7 @@ class FakeVoiceService:
 class _Handler(BaseHTTPRequestHandler):
     service: FakeVoiceService
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (BaseHTTPRequestHandler's name)
+    def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet."""
 
     def _answer(self, status: int, body: dict[str, Any]) -> None:
@@ -137,12 +149,14 @@ class _Handler(BaseHTTPRequestHandler):
         params = dict(query) | dict(parse_qsl(payload.decode(), keep_blank_values=True))
         missing = [name for name in REQUIRED[action] if not params.get(name)]
         if missing:
-            self._refuse(400, "MissingParameter", f"The input parameter {missing[0]} that is mandatory is missing.")
+            self._refuse(
+                400, "MissingParameter", f"The input parameter {missing[0]} that is mandatory is missing."
+            )
             return
         self.service.requests.append({"action": action, "params": params})
         getattr(self, f"_{action}")(params)
 
-    def _SmartCall(self, params: dict[str, str]) -> None:  # noqa: N802  (named after the action)
+    def _SmartCall(self, params: dict[str, str]) -> None:
         behaviour = self.service.next_smart_call.pop(0) if self.service.next_smart_call else "ok"
         if behaviour not in ("ok", "lose"):
             self._refuse(200, behaviour, "refused by the fake as the test asked")
@@ -155,12 +169,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._answer(200, {"Code": "OK", "Message": "OK", "CallId": call_id, "RequestId": str(uuid.uuid4())})
 
-    def _QueryCallDetailByCallId(self, params: dict[str, str]) -> None:  # noqa: N802
+    def _QueryCallDetailByCallId(self, params: dict[str, str]) -> None:
         found = [call for call in self.service.calls if call.call_id == params["CallId"]]
         data = json.dumps(found[0].detail, ensure_ascii=False) if found and found[0].detail else None
         self._answer(200, {"Code": "OK", "Message": "OK", "Data": data, "RequestId": str(uuid.uuid4())})
 
-    def _CancelCall(self, params: dict[str, str]) -> None:  # noqa: N802
+    def _CancelCall(self, params: dict[str, str]) -> None:
         found = [call for call in self.service.calls if call.call_id == params["CallId"]]
         for call in found:
             call.cancelled = True
