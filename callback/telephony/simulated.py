@@ -79,10 +79,6 @@ class SimulatedProvider:
         """Find nothing: a simulated call whose creation failed never existed."""
         return None
 
-    def end_call(self, sid: str) -> None:
-        """Hang up a simulated call: drop it if it has not been played yet; never raise."""
-        self.pending = [entry for entry in self.pending if entry[1] != sid]
-
     def run_pending(self) -> None:
         """Play every queued call through the webhooks, one after the other."""
         while self.pending:

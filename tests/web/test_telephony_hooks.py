@@ -382,3 +382,24 @@ def test_the_transcript_shows_what_was_said_and_pressed_to_staff_only(client, lo
     assert "<kbd>7</kbd>" in page
     detail = client.get("/orders/TRANSCRIPT-1").get_data(as_text=True)
     assert path in detail
+
+
+def test_the_transcript_shows_what_the_customer_said_and_how_it_was_understood(
+    client, login, start_call, twilio_post
+):
+    attempt = start_call("TRANSCRIPT-2")
+    response = twilio_post(f"/twilio/voice/{attempt.id}", {"CallSid": SID, "AnsweredBy": "human"})
+    response = say(twilio_post, response, "嗯，是我")
+    response = say(twilio_post, response, "不记得了")
+    say(twilio_post, response, "十一月五号")
+    login("operator")
+    page = client.get(f"/twilio/attempts/{attempt.id}/transcript").get_data(as_text=True)
+    rows = page.split("<tbody>")[1].split("</tbody>")[0]
+    root = ElementTree.fromstring(f"<t>{rows}</t>")  # noqa: S314  (the app's own page, in a test)
+    heard = [
+        (row.find(".//q").text, row.findtext(".//span[@class='understood']"))
+        for row in root.iter("tr")
+        if row.get("class") == "transcript-heard"
+    ]
+    assert heard == [("嗯，是我", "是"), ("不记得了", None), ("十一月五号", "2026-11-05")]
+    assert page.count("未识别") == 1  # the one answer not understood is marked
