@@ -231,6 +231,19 @@ def receipt_outcome(receipt: Mapping[str, Any]) -> tuple[str, str | None]:
     return ("completed", HUMAN) if talked else ("failed", None)
 
 
+def receipt_from_detail(call_id: str, attempt_id: int, detail: Mapping[str, Any]) -> dict[str, Any]:
+    """Return QueryCallDetailByCallId's record of a call as the VoiceReport it stands in for. Pure."""
+    return {
+        "call_id": call_id,
+        "out_id": str(attempt_id),
+        "status_code": str(detail.get("state") or ""),
+        "status_msg": str(detail.get("stateDesc") or ""),
+        "duration": detail.get("duration") or 0,
+        "start_time": detail.get("startDate") or "",
+        "end_time": detail.get("endDate") or "",
+    }
+
+
 def on_voice_report(
     session: Session, attempt: CallAttempt, receipt: Mapping[str, Any], *, now: datetime, settings: Settings
 ) -> None:

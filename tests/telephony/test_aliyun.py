@@ -634,3 +634,35 @@ def test_recovery_after_the_dialing_timeout_applies_to_smartcalls_too(aliyun_app
     )
     db.session.commit()
     assert attempt_of("STUCK-1").disposition == "partial"
+
+
+def test_a_lost_receipt_is_recovered_with_query_call_detail_by_call_id(aliyun_app, fake):
+    dial(aliyun_app, "QRY-1", "QRY-2")
+    first, second = attempt_of("QRY-1"), attempt_of("QRY-2")
+    fake.service.call(first.provider_call_sid).detail = {
+        "caller": SHOW_NUMBER,
+        "callee": "13800138000",
+        "state": "200002",
+        "stateDesc": "用户占线",
+        "duration": 0,
+        "gmtCreate": "2026-11-27 10:00:01",
+    }
+    # Within SILENT_AFTER of the last word from the calls nothing is asked.
+    later = lambda minutes: Dialer(  # noqa: E731
+        db.session,
+        make_provider(aliyun_app),
+        CallPacer(db.engine, 1000),
+        current_settings(),
+        aliyun_app.config,
+        lambda: TEST_NOW + timedelta(minutes=minutes),
+    )
+    later(2).run_pass()
+    assert not [r for r in fake.service.requests if r["action"] == "QueryCallDetailByCallId"]
+    report = later(6).run_pass()
+    queries = [r["params"] for r in fake.service.requests if r["action"] == "QueryCallDetailByCallId"]
+    assert {q["CallId"] for q in queries} == {first.provider_call_sid, second.provider_call_sid}
+    assert all(q["ProdId"] == "11030000180001" for q in queries)  # 智能外呼
+    assert report.recovered_by_lookup == 1
+    assert attempt_of("QRY-1").disposition == "busy"
+    # The platform knows nothing yet of the other: it waits for its receipt, or for tick.
+    assert attempt_of("QRY-2").disposition is None
