@@ -55,7 +55,7 @@ SIMULATION_AUTH_TOKEN: str | None = None
 # How the simulated customers behave, as weights: agree (answers match the system), disagree (they do not),
 # no_answer, busy, machine (an answering machine picks up), hang_up (the customer hangs up mid-survey).
 SIMULATION_MIX = "agree=45,disagree=20,no_answer=12,busy=8,machine=8,hang_up=7"
-# Which provider's protocol the simulated customer speaks: twilio or aliyun.
+# Which provider's protocol the simulated customer speaks: twilio, aliyun, or both (alternating calls).
 SIMULATION_PROTOCOL = "twilio"
 # Seed of the simulated customers' choices (unset: different every run).
 SIMULATION_SEED: int | None = None

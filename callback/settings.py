@@ -165,8 +165,8 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
     if token and not re.fullmatch(r"[A-Za-z0-9_-]{16,128}", str(token)):
         problems.append("ALIYUN_CALLBACK_TOKEN must be 16 to 128 of A-Z a-z 0-9 - _ (it goes in a URL)")
     protocol = config.get("SIMULATION_PROTOCOL") or "twilio"
-    if protocol not in ("twilio", "aliyun"):
-        problems.append(f"SIMULATION_PROTOCOL must be twilio or aliyun, got {protocol!r}")
+    if protocol not in ("twilio", "aliyun", "both"):
+        problems.append(f"SIMULATION_PROTOCOL must be twilio, aliyun or both, got {protocol!r}")
     if telephony == "twilio":
         missing = [
             key

@@ -65,9 +65,15 @@ class SimulatedProvider:
         weights = [weight for _, weight in self.mix]
         return self.rng.choices(names, weights)[0]
 
+    def protocol_of(self, call: OutboundCall) -> str:
+        """Return the protocol a call is played in; `both` alternates Twilio and SmartCall by attempt."""
+        if self.protocol == "both":
+            return "aliyun" if call.attempt_id % 2 == 0 else "twilio"
+        return self.protocol
+
     def place_call(self, call: OutboundCall) -> PlaceResult:
         """Accept the call at once and queue it for its simulated customer."""
-        if self.protocol == "aliyun":
+        if self.protocol_of(call) == "aliyun":
             number = uuid.uuid4().int
             sid = f"{number % 10**12:012d}^{number // 10**12 % 10**12:012d}"  # SmartCall's CallId
         else:
@@ -83,7 +89,7 @@ class SimulatedProvider:
         """Play every queued call through the webhooks, one after the other."""
         while self.pending:
             call, sid, outcome = self.pending.pop(0)
-            customer = AliyunSimulatedCustomer if self.protocol == "aliyun" else SimulatedCustomer
+            customer = AliyunSimulatedCustomer if self.protocol_of(call) == "aliyun" else SimulatedCustomer
             customer(self.app, call, sid, outcome, self.rng).play()
             self.played.append((call, sid, outcome))
 

@@ -620,6 +620,25 @@ def test_the_simulated_customer_can_play_the_smartcall_protocol(tmp_path, monkey
         db.engine.dispose()
 
 
+def test_the_simulation_can_alternate_both_protocols(tmp_path, monkeypatch):
+    app = make_app(
+        tmp_path, monkeypatch, SIMULATION_PROTOCOL="both", SIMULATION_MIX="agree=1", SIMULATION_SEED=3
+    )
+    with app.app_context():
+        fresh_schema(app)
+        store_connected_orders(current_settings(), "BOTH-1", "BOTH-2", "BOTH-3", "BOTH-4")
+        provider = make_provider(app)
+        Dialer(
+            db.session, provider, CallPacer(db.engine, 1000), current_settings(), app.config, lambda: TEST_NOW
+        ).run_pass()
+        attempts = db.session.scalars(select(CallAttempt).order_by(CallAttempt.id)).all()
+        assert {attempt.disposition for attempt in attempts} == {"completed"}
+        kinds = {("smartcall" if "^" in a.provider_call_sid else "twilio") for a in attempts}
+        assert kinds == {"smartcall", "twilio"}
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_recovery_after_the_dialing_timeout_applies_to_smartcalls_too(aliyun_app, fake, client):
     from callback.tick import run_tick
 
