@@ -82,7 +82,7 @@ def dialogue() -> Response:
 
 def _receipts(handle: Callable[[Any, dict[str, Any]], None]) -> Response:
     """Hand each receipt of an HTTP push to `handle`, its attempt locked; unknown ones are skipped."""
-    body = request.get_json(silent=True)
+    body = request.get_json(force=True, silent=True)  # whatever Content-Type the push declares
     try:
         receipts = aliyun_dialogue.read_receipts(body)
     except aliyun_dialogue.BadCallback as bad:
