@@ -125,6 +125,11 @@ def register_blueprints(app: Flask) -> None:
     # Twilio cannot send a CSRF token; its webhooks check X-Twilio-Signature instead.
     app.register_blueprint(telephony_hooks.bp)
     csrf.exempt(telephony_hooks.bp)
+    # Alibaba Cloud's callbacks carry the deployment's token in their URL instead.
+    from callback.web import aliyun_hooks
+
+    app.register_blueprint(aliyun_hooks.bp)
+    csrf.exempt(aliyun_hooks.bp)
 
 
 def register_cli(app: Flask) -> None:

@@ -15,6 +15,20 @@ TWILIO_AUTH_TOKEN: str | None = None
 TWILIO_FROM: str | None = None
 TWILIO_API_BASE = "https://api.twilio.com"
 PUBLIC_BASE_URL: str | None = None
+# Alibaba Cloud Voice Service (TELEPHONY=aliyun): SmartCall, its dialogue callback and receipts.
+ALIYUN_ACCESS_KEY_ID: str | None = None
+ALIYUN_ACCESS_KEY_SECRET: str | None = None
+ALIYUN_CALLED_SHOW_NUMBER: str | None = None
+ALIYUN_VMS_ENDPOINT = "https://dyvmsapi.aliyuncs.com"
+# The opening voice: a voice file id from the console, or a TTS variable ($greeting$ says GREETING);
+# the first question follows as TTS ($prompt$).
+ALIYUN_VOICE_CODE = "$greeting$"
+# The ASR model id from the console; unset, SmartCall's Mandarin base model (customer_service_8k).
+ALIYUN_ASR_MODEL_ID: str | None = None
+# The unguessable token in the callback URLs (/aliyun/<token>/…); at least 16 characters.
+ALIYUN_CALLBACK_TOKEN: str | None = None
+# SmartCall RecordFlag: record automated calls.
+ALIYUN_RECORD = True
 
 OFFLINE_TOLERANCE_DAYS = 2
 REPEAT_TRIPS_MIN = 2
@@ -41,6 +55,8 @@ SIMULATION_AUTH_TOKEN: str | None = None
 # How the simulated customers behave, as weights: agree (answers match the system), disagree (they do not),
 # no_answer, busy, machine (an answering machine picks up), hang_up (the customer hangs up mid-survey).
 SIMULATION_MIX = "agree=45,disagree=20,no_answer=12,busy=8,machine=8,hang_up=7"
+# Which provider's protocol the simulated customer speaks: twilio, aliyun, or both (alternating calls).
+SIMULATION_PROTOCOL = "twilio"
 # Seed of the simulated customers' choices (unset: different every run).
 SIMULATION_SEED: int | None = None
 

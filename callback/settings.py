@@ -1,5 +1,6 @@
 """The configuration the domain needs, checked once at start-up and passed to services."""
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,6 +14,14 @@ from callback.workdays import CallingHours, WorkCalendar, parse_dates
 
 SIMULATED_OUTCOMES = ("agree", "disagree", "no_answer", "busy", "machine", "hang_up")
 SIMULATION_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+ALIYUN_REQUIRED = (
+    "ALIYUN_ACCESS_KEY_ID",
+    "ALIYUN_ACCESS_KEY_SECRET",
+    "ALIYUN_CALLED_SHOW_NUMBER",
+    "ALIYUN_VMS_ENDPOINT",
+    "ALIYUN_VOICE_CODE",
+    "ALIYUN_CALLBACK_TOKEN",
+)
 
 
 class ConfigError(RuntimeError):
@@ -157,8 +166,18 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         calls_per_second = 1.0
 
     telephony = str(config.get("TELEPHONY"))
-    if telephony not in ("simulated", "twilio"):
-        problems.append(f"TELEPHONY must be simulated or twilio, got {telephony!r}")
+    if telephony not in ("simulated", "twilio", "aliyun"):
+        problems.append(f"TELEPHONY must be simulated, twilio or aliyun, got {telephony!r}")
+    if telephony == "aliyun":
+        missing = [key for key in ALIYUN_REQUIRED if not config.get(key)]
+        if missing:
+            problems.append("TELEPHONY=aliyun needs " + ", ".join(missing))
+    token = config.get("ALIYUN_CALLBACK_TOKEN")
+    if token and not re.fullmatch(r"[A-Za-z0-9_-]{16,128}", str(token)):
+        problems.append("ALIYUN_CALLBACK_TOKEN must be 16 to 128 of A-Z a-z 0-9 - _ (it goes in a URL)")
+    protocol = config.get("SIMULATION_PROTOCOL") or "twilio"
+    if protocol not in ("twilio", "aliyun", "both"):
+        problems.append(f"SIMULATION_PROTOCOL must be twilio, aliyun or both, got {protocol!r}")
     if telephony == "twilio":
         missing = [
             key

@@ -36,6 +36,8 @@ class Choice:
     zh: str
     en: str
     key: str
+    # What a customer may say for it (besides `zh`), for answers by voice (callback/speech.py).
+    spoken: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,9 @@ class Question:
     # The question as spoken by the IVR, when it differs from `zh` (which may carry written hints).
     ivr_zh: str | None = None
     asked_when: Callable[[Mapping[str, Any]], bool] = field(default=always)
+    # Phrases a customer may say, with the answer each stands for, checked before the shared forms
+    # (yes/no, numbers, dates) of callback/speech.py.
+    spoken: tuple[tuple[str, AnswerValue], ...] = ()
 
     @property
     def keypad(self) -> Keypad | None:
@@ -123,6 +128,16 @@ class Question:
             instructions = "请输入四位数字的月和日，例如3月1日请按0301。"
         return question + instructions
 
+    @property
+    def speech_hints(self) -> tuple[str, ...]:
+        """Return phrases the recogniser should expect for this question (Twilio <Gather hints>)."""
+        phrases = [choice.zh.replace("/", "，") for choice in self.choices]
+        phrases += [phrase for choice in self.choices for phrase in choice.spoken]
+        phrases += [phrase for phrase, _ in self.spoken]
+        if self.type == "boolean":
+            phrases += ["是", "不是", "对", "没有", "有"]
+        return tuple(dict.fromkeys(phrases))
+
     def choice_for(self, value: Any) -> Choice | None:
         """Return the choice whose value is `value`, if the question has one."""
         for choice in self.choices:
@@ -139,6 +154,7 @@ QUESTIONNAIRE: tuple[Question, ...] = (
         "boolean",
         zh="您是这张工单的用电申请人吗？",
         en="Are you the applicant for this work order?",
+        spoken=(("我就是", True), ("本人", True), ("是我", True), ("不是我", False), ("我不是", False)),
     ),
     Question(
         "applied_on",
@@ -152,10 +168,45 @@ QUESTIONNAIRE: tuple[Question, ...] = (
         zh="现在现场进展到哪一步了？",
         en="How far has the work on site got?",
         choices=(
-            Choice("none", "还没人联系/没动静", "Nobody has been in touch / nothing has happened", "1"),
-            Choice("surveyed", "已勘查", "The site has been surveyed", "2"),
-            Choice("construction", "在施工", "Construction is under way", "3"),
-            Choice("connected", "已装表通电", "The meter is installed and the power is on", "4"),
+            Choice(
+                "none",
+                "还没人联系/没动静",
+                "Nobody has been in touch / nothing has happened",
+                "1",
+                spoken=("没人联系", "没人来", "没动静", "没有动静", "没消息", "没进展", "还没开始", "没开始"),
+            ),
+            Choice(
+                "surveyed",
+                "已勘查",
+                "The site has been surveyed",
+                "2",
+                spoken=("勘查", "勘察", "看过现场", "来看过", "看了现场", "踏勘", "现场看了"),
+            ),
+            Choice(
+                "construction",
+                "在施工",
+                "Construction is under way",
+                "3",
+                spoken=("施工", "动工", "开工", "在装", "正在装", "在建", "架线", "在弄"),
+            ),
+            Choice(
+                "connected",
+                "已装表通电",
+                "The meter is installed and the power is on",
+                "4",
+                spoken=(
+                    "通电",
+                    "通了电",
+                    "电通了",
+                    "来电了",
+                    "有电了",
+                    "用上电",
+                    "装表",
+                    "装好表",
+                    "接电",
+                    "送电",
+                ),
+            ),
         ),
     ),
     Question(
@@ -171,6 +222,13 @@ QUESTIONNAIRE: tuple[Question, ...] = (
         zh="装表接电前有人通知您吗？",
         en="Were you told before the meter was installed and connected?",
         asked_when=POWERED,
+        spoken=(
+            ("通知了", True),
+            ("通知过", True),
+            ("打过电话", True),
+            ("没通知", False),
+            ("没人通知", False),
+        ),
     ),
     Question(
         "trips",
@@ -185,6 +243,12 @@ QUESTIONNAIRE: tuple[Question, ...] = (
         "boolean",
         zh="除身份证或营业执照外，是否要求您提供其他材料？",
         en="Apart from your ID card or business licence, were you asked for any other documents?",
+        spoken=(
+            ("只要了身份证", False),
+            ("只要身份证", False),
+            ("只要了营业执照", False),
+            ("就身份证", False),
+        ),
     ),
     Question(
         "fee_requested",
@@ -204,11 +268,25 @@ QUESTIONNAIRE: tuple[Question, ...] = (
         zh="您对这次办电总体满意吗？(5 非常满意 … 1 非常不满意)",
         en="Overall, how satisfied are you with getting connected? (5 very satisfied … 1 very dissatisfied)",
         choices=(
-            Choice(5, "非常满意", "Very satisfied", "5"),
-            Choice(4, "满意", "Satisfied", "4"),
-            Choice(3, "一般", "Neither satisfied nor dissatisfied", "3"),
-            Choice(2, "不满意", "Dissatisfied", "2"),
-            Choice(1, "非常不满意", "Very dissatisfied", "1"),
+            Choice(
+                5, "非常满意", "Very satisfied", "5", spoken=("很满意", "特别满意", "十分满意", "太满意了")
+            ),
+            Choice(4, "满意", "Satisfied", "4", spoken=("挺满意", "比较满意", "还算满意", "满意的")),
+            Choice(
+                3,
+                "一般",
+                "Neither satisfied nor dissatisfied",
+                "3",
+                spoken=("还行", "还可以", "凑合", "马马虎虎"),
+            ),
+            Choice(2, "不满意", "Dissatisfied", "2", spoken=("不太满意", "不怎么满意", "不大满意")),
+            Choice(
+                1,
+                "非常不满意",
+                "Very dissatisfied",
+                "1",
+                spoken=("很不满意", "特别不满意", "太差了", "非常差"),
+            ),
         ),
         minimum=1,
         maximum=5,

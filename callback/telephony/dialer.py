@@ -9,12 +9,12 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from callback.models import CallAttempt, CallbackTask, Disposition, TaskChannel
+from callback.models import CallAttempt, CallbackTask, Disposition, TaskChannel, TaskState
 from callback.settings import Settings
 from callback.telephony.pacing import CallPacer
 from callback.telephony.port import (
@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 
 # Twilio's name for a call whose create response never arrived and that lookup has not found yet.
 UNKNOWN_STATUS = "unknown"
+# A call with no callback for this long has ended (dialogue turns come every few seconds; silence is
+# reported after MuteTime): a provider that can look calls up is asked what became of it.
+SILENT_AFTER = timedelta(minutes=5)
 
 
 class DialerStopped(Exception):
@@ -103,6 +106,7 @@ class Dialer:
         """Look up lost calls, then call each task workable at the start of the pass once, at most."""
         report = PassReport()
         self.look_up_lost_calls(report)
+        self.ask_about_silent_calls(report)
         budget = self.workable_count(self.clock())
         self.session.commit()
         for _ in range(budget):
@@ -212,6 +216,43 @@ class Dialer:
                 self._adopt_sid(attempt_id, sid, status="queued")
                 report.recovered_by_lookup += 1
         self.session.commit()
+
+    def ask_about_silent_calls(self, report: PassReport) -> None:
+        """Ask a provider that can look calls up (SmartCall: QueryCallDetailByCallId) about silent calls.
+
+        A call with no callback for SILENT_AFTER has ended; if its receipt was lost, the platform's record of
+        it ends the attempt as the receipt would have, instead of `tick` guessing after DIAL_TIMEOUT_MINUTES.
+        """
+        detail_of = getattr(self.provider, "call_detail", None)
+        if detail_of is None:
+            return
+        from callback.telephony import aliyun_dialogue, ivr
+
+        now = self.clock()
+        silent = self.session.execute(
+            select(CallAttempt.id, CallAttempt.provider_call_sid, CallAttempt.started_at)
+            .join(CallbackTask, CallbackTask.id == CallAttempt.task_id)
+            .where(
+                CallAttempt.channel == TaskChannel.AUTO.value,
+                CallAttempt.disposition.is_(None),
+                CallAttempt.provider_call_sid.is_not(None),
+                CallbackTask.state == TaskState.DIALING.value,
+                CallbackTask.lease_expires_at <= now + self.settings.dial_timeout - SILENT_AFTER,
+            )
+        ).all()
+        self.session.commit()
+        for attempt_id, sid, started_at in silent:
+            detail = detail_of(sid, started_at)
+            if not detail or not detail.get("state"):
+                continue
+            attempt = ivr.lock_attempt(self.session, attempt_id)
+            if attempt is None or attempt.disposition is not None:
+                self.session.rollback()
+                continue
+            receipt = aliyun_dialogue.receipt_from_detail(sid, attempt_id, detail)
+            aliyun_dialogue.on_voice_report(self.session, attempt, receipt, now=now, settings=self.settings)
+            self.session.commit()
+            report.recovered_by_lookup += 1
 
     def run_forever(self, stop: threading.Event) -> None:
         """Make passes until `stop` is set, resting DIALER_IDLE_SECONDS when a pass placed nothing."""

@@ -1,10 +1,13 @@
 """The IVR's conversation and the call's status callbacks, as the webhooks drive them.
 
+The conversation is provider-neutral: `start_survey` and `take_answer` return a `Turn` (what to say and ask
+next); `twiml_for` renders it for Twilio, callback/telephony/aliyun_dialogue.py for Alibaba Cloud SmartCall.
 Each handler gets the attempt already locked (`lock_attempt`), changes only that call's own record, and
 leaves every task and finding to the worklist (`finish_automated_attempt`, `keep_dialing`).
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from callback.models import CallAttempt, TaskChannel
 from callback.settings import Settings
-from callback.survey import QUESTIONNAIRE, Question, answer_from_keypad
-from callback.telephony import twiml
+from callback.speech import NotUnderstood, understand
+from callback.survey import QUESTIONNAIRE, AnswerValue, Question, answer_from_keypad
+from callback.telephony import script, twiml
 from callback.telephony.outcomes import (
     FAX,
     FINAL_STATUSES,
@@ -25,7 +29,13 @@ from callback.telephony.outcomes import (
     is_machine,
 )
 from callback.telephony.signing import gather_path, public_url
-from callback.worklist import finish_automated_attempt, keep_dialing, store_answer, stored_answers
+from callback.worklist import (
+    finish_automated_attempt,
+    hand_automated_attempt_to_operators,
+    keep_dialing,
+    store_answer,
+    stored_answers,
+)
 
 # A question is put once and re-asked twice on an invalid or empty answer; then the IVR moves on.
 TRIES_PER_QUESTION = 3
@@ -78,15 +88,18 @@ def _log(attempt: CallAttempt, now: datetime, event: str, **details: Any) -> Non
     attempt.transcript = [*(attempt.transcript or []), {"at": now.isoformat(), **entry}]
 
 
-def _adopt_call(attempt: CallAttempt, params: Mapping[str, str]) -> None:
-    """Remember the provider's call sid (it may arrive here first when the create response was lost)."""
-    sid = params.get("CallSid") or None
-    if sid is None:
+def adopt_call(attempt: CallAttempt, sid: str | None) -> None:
+    """Remember the provider's call id (it may arrive here first when the create response was lost)."""
+    if not sid:
         return
     if attempt.provider_call_sid is None:
         attempt.provider_call_sid = sid
     elif attempt.provider_call_sid != sid:
         raise CallMismatch(f"attempt {attempt.id} belongs to call {attempt.provider_call_sid}, not {sid}")
+
+
+def _adopt_call(attempt: CallAttempt, params: Mapping[str, str]) -> None:
+    adopt_call(attempt, params.get("CallSid") or None)
 
 
 def _note_status(attempt: CallAttempt, status: str, now: datetime) -> None:
@@ -95,35 +108,176 @@ def _note_status(attempt: CallAttempt, status: str, now: datetime) -> None:
         _log(attempt, now, "status", text=status)
 
 
+# Shared with the other providers' dialogues (aliyun_dialogue.py).
+log_event = _log
+note_status = _note_status
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The IVR's next move, whatever the provider: say `preamble`, then put `question` (try `try_number`);
+    or, with no question, say `closing` (if any) and hang up. Rendered as TwiML or a SmartCall reply.
+    """
+
+    question: Question | None = None
+    try_number: int = 1
+    preamble: str | None = None
+    closing: str | None = None
+    notice: str | None = None  # said before everything else on the first turn (the recording notice)
+
+    @property
+    def prompt(self) -> str | None:
+        """Return what is said to put the question."""
+        if self.question is None:
+            return None
+        return self.question.ivr_prompt_zh or self.question.zh
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What came back for one question: keys pressed, or the words the provider's recogniser heard."""
+
+    digits: str = ""
+    speech: str = ""
+
+
 def _ask(
     attempt: CallAttempt,
     question: Question,
     try_number: int,
     *,
     now: datetime,
-    config: Mapping[str, Any],
     preamble: str | None = None,
     notice: str | None = None,
-) -> str:
-    prompt = question.ivr_prompt_zh or question.zh
+) -> Turn:
+    turn = Turn(question, try_number, preamble, notice=notice)
     if notice:
         _log(attempt, now, "said", text=notice)
     if preamble:
         _log(attempt, now, "said", question=question.code, try_number=try_number, text=preamble)
-    _log(attempt, now, "said", question=question.code, try_number=try_number, text=prompt)
-    action = public_url(config, gather_path(attempt.id, question.code, try_number))
-    assert question.keypad is not None  # noqa: S101  (questions_for_ivr has only keypad questions)
-    return twiml.ask(prompt, question.keypad, action, preamble=preamble, notice=notice)
+    _log(attempt, now, "said", question=question.code, try_number=try_number, text=turn.prompt)
+    return turn
 
 
-def _close(session: Session, attempt: CallAttempt, *, now: datetime, settings: Settings) -> str:
+def _close(session: Session, attempt: CallAttempt, *, now: datetime, settings: Settings) -> Turn:
     """Say goodbye and record the call's outcome now: the survey is over whatever the status callbacks do."""
     attempt.ivr_finished_at = now
-    _log(attempt, now, "said", text=twiml.CLOSING)
+    _log(attempt, now, "said", text=script.CLOSING)
     answers = stored_answers(session, attempt.id)
     disposition = disposition_for_ended_call("completed", attempt.answered_by or HUMAN, answers, True)
     finish_automated_attempt(session, attempt, disposition, now=now, settings=settings)
-    return twiml.goodbye()
+    return Turn(closing=script.CLOSING)
+
+
+def _hand_over(
+    session: Session, attempt: CallAttempt, question: Question, *, now: datetime, settings: Settings
+) -> Turn:
+    """End a call whose answer could not be understood, and give the callback to an operator."""
+    attempt.ivr_finished_at = now
+    _log(attempt, now, "said", question=question.code, text=script.HANDED_OVER)
+    hand_automated_attempt_to_operators(
+        session,
+        attempt,
+        note=f"The answer to {question.code} was not understood by voice; handed to an operator.",
+        now=now,
+        settings=settings,
+    )
+    return Turn(closing=script.HANDED_OVER)
+
+
+def start_survey(session: Session, attempt: CallAttempt, *, now: datetime, settings: Settings) -> Turn:
+    """Greet the customer who answered and put the first question; or hang up on a machine."""
+    if attempt.disposition is not None:
+        return Turn()
+    if is_machine(attempt.answered_by) or attempt.answered_by == FAX:
+        _log(attempt, now, "machine", text=attempt.answered_by)
+        disposition = disposition_for_ended_call("completed", attempt.answered_by, {}, False)
+        finish_automated_attempt(session, attempt, disposition, now=now, settings=settings)
+        return Turn()
+    if attempt.ivr_finished_at is not None:
+        return Turn(closing=script.CLOSING)
+    keep_dialing(session, attempt, now=now, settings=settings)
+    first = next_question(None, stored_answers(session, attempt.id))
+    if first is None:  # pragma: no cover  (the questionnaire always has keypad questions)
+        return _close(session, attempt, now=now, settings=settings)
+    return _ask(attempt, first, 1, now=now, preamble=script.GREETING, notice=script.RECORDING_NOTICE)
+
+
+def take_answer(
+    session: Session,
+    attempt: CallAttempt,
+    question: Question,
+    try_number: int,
+    heard: Heard,
+    *,
+    now: datetime,
+    settings: Settings,
+) -> Turn:
+    """Take the answer to one question, by keys or by voice; re-ask it, put the next one, or close.
+
+    Keys are read as the keypad says; words through callback/speech.py. An answer not understood is asked
+    again; words still not understood at the last try hand the callback to an operator (never guessed),
+    while a missing or invalid key lets the IVR move on, as it always has.
+    """
+    if attempt.disposition is not None or attempt.ivr_finished_at is not None:
+        return Turn(closing=script.CLOSING)
+    digits = heard.digits.strip()
+    words = heard.speech.strip()
+    today = now.astimezone(settings.tz).date()
+    value: AnswerValue | None = None
+    if digits:
+        value = answer_from_keypad(question, digits, today)
+        _log(
+            attempt,
+            now,
+            "pressed",
+            question=question.code,
+            try_number=try_number,
+            digits=digits,
+            valid=value is not None,
+        )
+    elif words:
+        understood = understand(question, words, today)
+        value = None if isinstance(understood, NotUnderstood) else understood
+        _log(
+            attempt,
+            now,
+            "heard",
+            question=question.code,
+            try_number=try_number,
+            text=words[:500],
+            understood=value,
+            reason=understood.reason if isinstance(understood, NotUnderstood) else None,
+            valid=value is not None,
+        )
+    keep_dialing(session, attempt, now=now, settings=settings)
+    if value is None and try_number < TRIES_PER_QUESTION:
+        preamble = script.NOT_UNDERSTOOD if words else script.INVALID_ENTRY if digits else script.NO_ENTRY
+        return _ask(attempt, question, try_number + 1, now=now, preamble=preamble)
+    if value is None and words:
+        return _hand_over(session, attempt, question, now=now, settings=settings)
+    if value is not None:
+        store_answer(session, attempt, question.code, value, now=now)
+    following = next_question(question.code, stored_answers(session, attempt.id))
+    if following is None:
+        return _close(session, attempt, now=now, settings=settings)
+    return _ask(attempt, following, 1, now=now)
+
+
+def twiml_for(turn: Turn, attempt_id: int, config: Mapping[str, Any]) -> str:
+    """Render an IVR turn as TwiML: a <Gather> posting to the question's gather URL, or goodbye."""
+    if turn.question is None:
+        return twiml.goodbye(turn.closing) if turn.closing else twiml.hang_up()
+    assert turn.question.keypad is not None and turn.prompt is not None  # noqa: S101  (IVR questions)
+    action = public_url(config, gather_path(attempt_id, turn.question.code, turn.try_number))
+    return twiml.ask(
+        turn.prompt,
+        turn.question.keypad,
+        action,
+        preamble=turn.preamble,
+        notice=turn.notice,
+        hints=turn.question.speech_hints,
+    )
 
 
 def on_voice(
@@ -141,22 +295,7 @@ def on_voice(
     answered_by = params.get("AnsweredBy") or None
     if answered_by and attempt.answered_by is None:
         attempt.answered_by = answered_by
-    if attempt.disposition is not None:
-        return twiml.hang_up()
-    if is_machine(attempt.answered_by) or attempt.answered_by == FAX:
-        _log(attempt, now, "machine", text=attempt.answered_by)
-        disposition = disposition_for_ended_call("completed", attempt.answered_by, {}, False)
-        finish_automated_attempt(session, attempt, disposition, now=now, settings=settings)
-        return twiml.hang_up()
-    if attempt.ivr_finished_at is not None:
-        return twiml.goodbye()
-    keep_dialing(session, attempt, now=now, settings=settings)
-    first = next_question(None, stored_answers(session, attempt.id))
-    if first is None:  # pragma: no cover  (the questionnaire always has keypad questions)
-        return _close(session, attempt, now=now, settings=settings)
-    return _ask(
-        attempt, first, 1, now=now, config=config, preamble=twiml.GREETING, notice=twiml.RECORDING_NOTICE
-    )
+    return twiml_for(start_survey(session, attempt, now=now, settings=settings), attempt.id, config)
 
 
 def on_gather(
@@ -170,32 +309,11 @@ def on_gather(
     settings: Settings,
     config: Mapping[str, Any],
 ) -> str:
-    """Take the keypad answer to one question; re-ask it, or put the next one, or close the survey."""
+    """Take the keypad or spoken answer to one question (Digits or SpeechResult) and answer with TwiML."""
     _adopt_call(attempt, params)
-    if attempt.disposition is not None or attempt.ivr_finished_at is not None:
-        return twiml.goodbye()
-    digits = (params.get("Digits") or "").strip()
-    today = now.astimezone(settings.tz).date()
-    value = answer_from_keypad(question, digits, today) if digits else None
-    _log(
-        attempt,
-        now,
-        "pressed",
-        question=question.code,
-        try_number=try_number,
-        digits=digits,
-        valid=value is not None,
-    )
-    keep_dialing(session, attempt, now=now, settings=settings)
-    if value is None and try_number < TRIES_PER_QUESTION:
-        preamble = twiml.INVALID_ENTRY if digits else twiml.NO_ENTRY
-        return _ask(attempt, question, try_number + 1, now=now, config=config, preamble=preamble)
-    if value is not None:
-        store_answer(session, attempt, question.code, value, now=now)
-    following = next_question(question.code, stored_answers(session, attempt.id))
-    if following is None:
-        return _close(session, attempt, now=now, settings=settings)
-    return _ask(attempt, following, 1, now=now, config=config)
+    heard = Heard(digits=params.get("Digits") or "", speech=params.get("SpeechResult") or "")
+    turn = take_answer(session, attempt, question, try_number, heard, now=now, settings=settings)
+    return twiml_for(turn, attempt.id, config)
 
 
 def on_status(

@@ -1,10 +1,14 @@
-"""The simulated provider: no real call; a simulated customer plays Twilio's signed webhooks in-process.
+"""The simulated provider: no real call; a simulated customer plays the provider's callbacks in-process.
+
+SIMULATION_PROTOCOL=twilio (the default) posts Twilio's signed webhooks; =aliyun posts Alibaba Cloud
+SmartCall's dialogue callbacks (answers by voice) and receipts under /aliyun/<token>/.
 
 The customer answers the IVR through the same URLs, with the same parameters and X-Twilio-Signature as
 Twilio would send, so `TELEPHONY=simulated` runs the whole path (dialer, webhooks, IVR, findings, cases)
 on one machine with no account. SIMULATION_MIX decides how each customer behaves.
 """
 
+import json
 import random
 import uuid
 from collections.abc import Mapping, Sequence
@@ -19,6 +23,8 @@ from sqlalchemy.orm import Session
 
 from callback.extensions import db
 from callback.models import CallAttempt
+from callback.survey import QUESTIONS_BY_CODE, Question, answer_from_keypad
+from callback.telephony.aliyun_dialogue import callback_token
 from callback.telephony.port import CallPlaced, OutboundCall, PlaceResult
 from callback.telephony.signing import SIGNATURE_HEADER, public_base_url, signature
 
@@ -43,8 +49,11 @@ class SimulatedProvider:
 
     name = "simulated"
 
-    def __init__(self, app: Flask, mix: Sequence[tuple[str, int]], seed: int | None = None) -> None:
+    def __init__(
+        self, app: Flask, mix: Sequence[tuple[str, int]], seed: int | None = None, protocol: str = "twilio"
+    ) -> None:
         self.app = app
+        self.protocol = protocol
         self.mix = list(mix)
         self.rng = random.Random(seed)  # noqa: S311  (a simulation, not security)
         self.pending: list[tuple[OutboundCall, str, str]] = []
@@ -56,9 +65,19 @@ class SimulatedProvider:
         weights = [weight for _, weight in self.mix]
         return self.rng.choices(names, weights)[0]
 
+    def protocol_of(self, call: OutboundCall) -> str:
+        """Return the protocol a call is played in; `both` alternates Twilio and SmartCall by attempt."""
+        if self.protocol == "both":
+            return "aliyun" if call.attempt_id % 2 == 0 else "twilio"
+        return self.protocol
+
     def place_call(self, call: OutboundCall) -> PlaceResult:
         """Accept the call at once and queue it for its simulated customer."""
-        sid = "CA" + uuid.uuid4().hex
+        if self.protocol_of(call) == "aliyun":
+            number = uuid.uuid4().int
+            sid = f"{number % 10**12:012d}^{number // 10**12 % 10**12:012d}"  # SmartCall's CallId
+        else:
+            sid = "CA" + uuid.uuid4().hex
         self.pending.append((call, sid, self.choose_outcome()))
         return CallPlaced(sid)
 
@@ -70,7 +89,8 @@ class SimulatedProvider:
         """Play every queued call through the webhooks, one after the other."""
         while self.pending:
             call, sid, outcome = self.pending.pop(0)
-            SimulatedCustomer(self.app, call, sid, outcome, self.rng).play()
+            customer = AliyunSimulatedCustomer if self.protocol_of(call) == "aliyun" else SimulatedCustomer
+            customer(self.app, call, sid, outcome, self.rng).play()
             self.played.append((call, sid, outcome))
 
 
@@ -235,3 +255,134 @@ def _local_date(value: Any, tz: Any) -> date | None:
 
 def _mmdd(day: date) -> str:
     return f"{day.month:02d}{day.day:02d}"
+
+
+class AliyunSimulatedCustomer(SimulatedCustomer):
+    """One customer on an Alibaba Cloud SmartCall: answers by voice (sometimes keys) through /aliyun/.
+
+    Posts what the platform posts: the dialogue callback with the recogniser's words (or a key) for the
+    call_id, echoing each reply's dynamic_id, then the VoiceReport receipt when the call ends.
+    """
+
+    def __init__(self, app: Flask, call: OutboundCall, sid: str, outcome: str, rng: random.Random) -> None:
+        super().__init__(app, call, sid, outcome, rng)
+        self.token = callback_token(app.config)
+
+    def post_json(self, kind: str, body: Any) -> dict[str, Any]:
+        response = self.client.post(f"/aliyun/{self.token}/{kind}", json=body)
+        return response.get_json(silent=True) or {}
+
+    def report(self, smart_status: str, status_code: str, duration: int) -> None:
+        """Send the call's VoiceReport (呼叫记录) receipt."""
+        self.post_json(
+            "voice-report",
+            [
+                {
+                    "call_id": self.sid,
+                    "out_id": str(self.call.attempt_id),
+                    "status_code": status_code,
+                    "smart_status_code": smart_status,
+                    "duration": str(duration),
+                    "callee": self.call.to.removeprefix("+86"),
+                    "hangup_direction": "用户",
+                }
+            ],
+        )
+
+    def say(self, dynamic: str, words: str = "", keys: str = "") -> dict[str, Any]:
+        """Post one dialogue turn, as the platform does after the customer spoke or pressed a key."""
+        content: dict[str, Any] = {"dynamic_id": dynamic}
+        if keys:
+            content_type, content["dtmf"] = "dtmf", keys
+        elif words:
+            content_type, content["words"] = "normal", words
+        else:
+            content_type = "mute"
+        response = self.client.post(
+            f"/aliyun/{self.token}/dialogue",
+            data={
+                "call_id": self.sid,
+                "timestamp": str(int(datetime.now().timestamp() * 1000)),
+                "content_type": content_type,
+                "content": json.dumps(content, ensure_ascii=False),
+            },
+        )
+        return (response.get_json(silent=True) or {}).get("data") or {}
+
+    def play(self) -> None:
+        """Live through the call: maybe answer, answer each question put, hang up; then the receipt."""
+        if self.outcome == "busy":
+            self.report("USER_BUSY", "200002", 0)
+            return
+        if self.outcome == "no_answer":
+            self.report("NO_ANSWER", "200003", 0)
+            return
+        if self.outcome == "machine":
+            self.report("INTELLIGENT_ANSWER", "200000", 12)
+            return
+        spoken = self.planned_words()
+        keys = self.planned_answers()
+        data = {"action": "play", "dynamic_id": f"a{self.call.attempt_id}"}
+        question = ivr_first_question()
+        answered = 0
+        while data.get("action") == "play" and question is not None:
+            if self.outcome == "hang_up" and answered >= HANG_UP_AFTER_ANSWERS:
+                break
+            dynamic = str(data.get("dynamic_id") or "")
+            parts = dynamic.split(".")
+            code, try_number = (parts[1], int(parts[2])) if len(parts) == 3 else (question, 1)
+            if try_number == 1 and self.rng.random() < WRONG_KEY_SHARE:
+                data = self.say(dynamic, words="啊？你说什么")  # not understood: asked again
+                continue
+            if self.rng.random() < KEYS_SHARE:
+                data = self.say(dynamic, keys=keys.get(code, ""))
+            else:
+                data = self.say(dynamic, words=spoken.get(code, ""))
+            answered += 1
+        self.report("ANSWERED", "200000", 20 + 8 * answered)
+
+    def planned_words(self) -> dict[str, str]:
+        """Return what this customer says per question: the planned keys' answers, in everyday Mandarin."""
+        today = datetime.now(self.tz).date()
+        words = {}
+        for code, key in self.planned_answers().items():
+            question = QUESTIONS_BY_CODE[code]
+            value = answer_from_keypad(question, key, today)
+            if value is not None:
+                words[code] = spoken_answer(question, value)
+        return words
+
+
+# How often a simulated SmartCall customer presses a key instead of speaking.
+KEYS_SHARE = 0.1
+
+
+def ivr_first_question() -> str | None:
+    """Return the code of the question SmartCall's opening puts (the IVR's first)."""
+    from callback.telephony.ivr import next_question
+
+    first = next_question(None, {})
+    return first.code if first is not None else None
+
+
+def _chinese(number: int) -> str:
+    digits = "零一二三四五六七八九"
+    if number < 10:
+        return digits[number]
+    tens, ones = divmod(number, 10)
+    return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
+
+
+def spoken_answer(question: Question, value: Any) -> str:
+    """Return how a customer would say an answer in Mandarin (the simulated customer's words)."""
+    if question.type == "boolean":
+        return "是的" if value else "没有"
+    choice = question.choice_for(value)
+    if choice is not None:
+        return choice.spoken[0] if choice.spoken else choice.zh.split("/")[0]
+    if question.type == "integer":
+        return "一趟也没跑" if value == 0 else ("两" if value == 2 else _chinese(int(value))) + "趟"
+    if question.type == "date":
+        day = date.fromisoformat(str(value))
+        return f"{_chinese(day.month)}月{_chinese(day.day)}号"
+    return str(value)

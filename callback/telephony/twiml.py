@@ -1,8 +1,30 @@
 """TwiML builders for the IVR: pure functions from what to say and where to send keys to an XML string."""
 
+from collections.abc import Sequence
+
 from twilio.twiml.voice_response import VoiceResponse
 
 from callback.survey import Keypad
+from callback.telephony.script import (
+    CLOSING,
+    GREETING,
+    INVALID_ENTRY,
+    NO_ENTRY,
+    NOT_UNDERSTOOD,
+    RECORDING_NOTICE,
+)
+
+__all__ = [
+    "CLOSING",
+    "GREETING",
+    "INVALID_ENTRY",
+    "NOT_UNDERSTOOD",
+    "NO_ENTRY",
+    "RECORDING_NOTICE",
+    "ask",
+    "goodbye",
+    "hang_up",
+]
 
 # Mandarin text-to-speech: Amazon Polly's Zhiyu voice through Twilio's <Say>.
 VOICE = "Polly.Zhiyu"
@@ -10,15 +32,8 @@ LANGUAGE = "cmn-CN"
 # Seconds Twilio waits for the first (and each next) key before it posts an empty answer.
 GATHER_TIMEOUT_SECONDS = 8
 
-# Said first on every automated call: the call is recorded (dual channel) as evidence.
-RECORDING_NOTICE = "本次通话将被录音。"
-GREETING = (
-    "您好，这里是供电公司用电业务回访。"
-    "关于您近期办理的用电申请，想占用您一分钟时间，请用电话按键回答几个问题。"
-)
-INVALID_ENTRY = "对不起，您的输入无效。"
-NO_ENTRY = "对不起，没有收到您的按键。"
-CLOSING = "问题已经问完，感谢您对供电服务工作的支持，再见。"
+# Speech recognition of the customer's answers (Gather input="dtmf speech"): Mandarin, simplified Chinese.
+SPEECH_LANGUAGE = "cmn-Hans-CN"
 
 
 def _say(target: VoiceResponse, text: str) -> None:
@@ -32,14 +47,16 @@ def ask(
     *,
     preamble: str | None = None,
     notice: str | None = None,
+    hints: Sequence[str] = (),
 ) -> str:
-    """Return TwiML that says `notice` and `preamble`, then asks `prompt` in a <Gather> to `action_url`.
+    """Return TwiML that says `notice` and `preamble`, then asks `prompt` inside a <Gather> to `action_url`.
 
     The notice (本次通话将被录音) is its own <Say>, before anything else, outside the Gather: it cannot be
-    skipped by pressing a key.
+    skipped by answering.
 
-    The prompt is inside the Gather so a caller may answer before it ends; an empty answer (timeout)
-    is posted too (actionOnEmptyResult), so the IVR re-asks instead of falling off the end of the document.
+    The prompt is inside the Gather so a caller may answer before it ends, with keys or by voice (Twilio
+    posts Digits or SpeechResult; `hints` are the phrases the recogniser should expect); an empty answer
+    (timeout) is posted too (actionOnEmptyResult), so the IVR re-asks instead of falling off the end.
     """
     response = VoiceResponse()
     if notice:
@@ -49,7 +66,10 @@ def ask(
     gather = response.gather(
         action=action_url,
         method="POST",
-        input="dtmf",
+        input="dtmf speech",
+        language=SPEECH_LANGUAGE,
+        speech_timeout="auto",
+        hints=", ".join(hints) if hints else None,
         num_digits=keypad.num_digits,
         finish_on_key=keypad.finish_on_key,
         timeout=GATHER_TIMEOUT_SECONDS,

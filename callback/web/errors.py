@@ -86,7 +86,7 @@ def _describe(status: int, error: HTTPException) -> str:
 
 def refuse_json_to_pages() -> None:
     """Answer 415 to a JSON body sent to a page: its forms take form data (Flask-WTF would read the JSON)."""
-    api_or_webhook = request.path.startswith(("/api/", "/twilio/"))
+    api_or_webhook = request.path.startswith(("/api/", "/twilio/", "/aliyun/"))
     if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.is_json and not api_or_webhook:
         abort(415)
 

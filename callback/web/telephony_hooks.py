@@ -241,12 +241,17 @@ def _event_row(event: dict[str, Any], english: bool) -> dict[str, Any]:
         at = datetime.fromisoformat(str(event.get("at")))
     except ValueError:
         at = None
+    understood = event.get("understood")
+    code = event.get("question")
     return {
         "at": at,
         "event": event.get("event"),
-        "question": _question_text(event.get("question"), english) if event.get("question") else "",
+        "question": _question_text(code, english) if code else "",
         "try_number": event.get("try_number"),
+        # What the customer said (answers by voice), as the provider's recogniser heard it.
         "text": event.get("text") or "",
         "digits": event.get("digits"),
         "valid": event.get("valid"),
+        "understood": _answer_text(code, understood, english) if code and understood is not None else None,
+        "provider": event.get("provider"),
     }

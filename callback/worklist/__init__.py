@@ -17,6 +17,7 @@ from callback.worklist.attempts import (
 from callback.worklist.automated import (
     DIALER_ACTOR,
     finish_automated_attempt,
+    hand_automated_attempt_to_operators,
     keep_dialing,
     recover_stuck_dialing,
     start_automated_attempt,
@@ -52,6 +53,7 @@ __all__ = [
     "current_claim",
     "finish_attempt",
     "finish_automated_attempt",
+    "hand_automated_attempt_to_operators",
     "held_task",
     "keep_dialing",
     "move_tasks",

@@ -14,6 +14,7 @@ from callback.models import (
     CallAttempt,
     CallbackTask,
     Disposition,
+    OrderStatus,
     TaskChannel,
     TaskState,
 )
@@ -114,6 +115,48 @@ def finish_automated_attempt(
         store_answers=False,
     )
     _hand_over_to_operators(session, task, now=now, settings=settings, actor=actor)
+    return outcome
+
+
+def hand_automated_attempt_to_operators(
+    session: Session,
+    attempt: CallAttempt,
+    *,
+    note: str,
+    now: datetime,
+    settings: Settings,
+    actor: Actor = DIALER_ACTOR,
+) -> AttemptOutcome | None:
+    """End an automated call whose answers could not be understood, and give its task to the operators.
+
+    The attempt keeps what was understood (a partial interview: its findings count); the task opens at once
+    in the operators' queue instead of being done, so a person asks again. None if it already ended.
+    """
+    outcome = finish_automated_attempt(
+        session, attempt, Disposition.PARTIAL, note=note, now=now, settings=settings, actor=actor
+    )
+    if outcome is None:
+        return None
+    task = outcome.task
+    if task.state != TaskState.DONE.value or task.order.status == OrderStatus.CANCELLED.value:
+        return outcome
+    task.state = TaskState.OPEN.value
+    task.not_before = now
+    task.channel = TaskChannel.OPERATOR.value
+    record(
+        session,
+        actor,
+        now,
+        [
+            AuditEntry(
+                "task.state",
+                "callback_task",
+                task.id,
+                {"from": TaskState.DONE.value, "to": task.state, "reason": "answer not understood"},
+            ),
+            AuditEntry("task.handed_over", "callback_task", task.id, {"to": TaskChannel.OPERATOR.value}),
+        ],
+    )
     return outcome
 
 

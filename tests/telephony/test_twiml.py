@@ -10,11 +10,18 @@ ACTION = "https://callback.example.com/twilio/gather/7?q=progress&try=1"
 
 
 @pytest.mark.parametrize("question", [q for q in QUESTIONNAIRE if q.keypad is not None], ids=lambda q: q.code)
-def test_each_question_is_spoken_in_mandarin_inside_a_gather_with_its_keypad(question):
-    root = parse_twiml(twiml.ask(question.ivr_prompt_zh, question.keypad, ACTION))
+def test_each_question_is_spoken_in_mandarin_inside_a_gather_with_its_keypad_and_voice(question):
+    root = parse_twiml(
+        twiml.ask(question.ivr_prompt_zh, question.keypad, ACTION, hints=question.speech_hints)
+    )
     gather = root.find("./Gather")
     assert gather.get("action") == ACTION and gather.get("method") == "POST"
-    assert gather.get("input") == "dtmf"
+    # Keys or words: Mandarin speech recognition, with the question's spoken forms as hints.
+    assert gather.get("input") == "dtmf speech"
+    assert gather.get("language") == "cmn-Hans-CN"
+    assert gather.get("speechTimeout") == "auto"
+    if question.speech_hints:
+        assert gather.get("hints").split(", ") == list(question.speech_hints)
     assert gather.get("numDigits") == str(question.keypad.num_digits)
     assert gather.get("finishOnKey") == question.keypad.finish_on_key
     assert int(gather.get("timeout")) > 0
@@ -51,3 +58,6 @@ def test_the_recording_notice_is_said_first_outside_the_gather():
     assert root.find("./Say[1]").get("language") == "cmn-CN"
     assert root.find("./Say[2]").text == twiml.GREETING
     assert "录音" not in root.find("./Gather/Say").text  # a key press cannot skip the notice
+def test_a_gather_without_hints_has_no_hints_attribute():
+    gather = parse_twiml(twiml.ask("问题", QUESTIONNAIRE[0].keypad, ACTION)).find("./Gather")
+    assert gather.get("hints") is None and gather.get("input") == "dtmf speech"

@@ -166,6 +166,69 @@ def test_a_whole_survey_completes_the_attempt_and_opens_cases_like_an_operators_
     assert reload(attempt.id).disposition == "completed"
 
 
+def say(twilio_post, response, words: str):
+    """Answer the question by voice, as Twilio posts what its recogniser heard."""
+    return twilio_post(action_path(response), {"CallSid": SID, "SpeechResult": words, "Confidence": "0.9"})
+
+
+def test_a_whole_survey_by_voice_ends_like_the_same_survey_by_keys(start_call, twilio_post):
+    attempt = start_call()
+    response = twilio_post(f"/twilio/voice/{attempt.id}", {"CallSid": SID, "AnsweredBy": "human"})
+    words = {
+        "is_applicant": "是的",
+        "applied_on": "十一月一号",
+        "progress": "还在施工呢",
+        "trips": "跑了四趟",
+        "extra_documents": "没有",
+        "fee_requested": "没有",
+        "integrity": "没有",
+        "satisfaction": "不太满意",
+    }
+    asked = []
+    while (code := question_of(response)) is not None:
+        asked.append(code)
+        response = say(twilio_post, response, words[code])
+    assert asked == list(words)
+    done = reload(attempt.id)
+    assert done.disposition == "completed"
+    assert done.answer_map() == {
+        "is_applicant": True,
+        "applied_on": "2026-11-01",
+        "progress": "construction",
+        "trips": 4,
+        "extra_documents": False,
+        "fee_requested": False,
+        "integrity": False,
+        "satisfaction": 2,
+    }
+    categories = set(db.session.scalars(select(SupervisionCase.category)))
+    assert {"offline_circulation", "false_completion", "repeat_trips", "dissatisfied"} <= categories
+    heard = [event for event in done.transcript if event["event"] == "heard"]
+    assert heard[2]["text"] == "还在施工呢" and heard[2]["understood"] == "construction"
+
+
+def test_words_not_understood_are_asked_again_then_the_callback_goes_to_an_operator(start_call, twilio_post):
+    attempt = start_call()
+    response = twilio_post(f"/twilio/voice/{attempt.id}", {"CallSid": SID, "AnsweredBy": "human"})
+    response = say(twilio_post, response, "是的")
+    response = say(twilio_post, response, "不记得了")
+    assert "没有听清" in parse_twiml(response.get_data(as_text=True)).find("Say").text
+    assert question_of(response) == "applied_on" and "try=2" in gather_of(response).get("action")
+    response = say(twilio_post, response, "好像是上个月吧")
+    response = say(twilio_post, response, "记不清")
+    root = parse_twiml(response.get_data(as_text=True))
+    assert root.find("Gather") is None and root.find("Hangup") is not None
+    assert "工作人员" in root.find("Say").text
+    done = reload(attempt.id)
+    # Nothing guessed: the applicant answer is kept, the date is not, and a person will ask again.
+    assert done.answer_map() == {"is_applicant": True}
+    assert done.disposition == "partial"
+    task = db.session.get(CallbackTask, done.task_id)
+    assert (task.state, task.channel) == ("open", TaskChannel.OPERATOR.value)
+    reasons = [event.get("reason") for event in done.transcript if event["event"] == "heard"]
+    assert reasons == [None, "the customer does not know", "no date", "the customer does not know"]
+
+
 def test_connected_customers_are_asked_when_and_whether_they_were_told(start_call, twilio_post):
     attempt = start_call()
     response = twilio_post(f"/twilio/voice/{attempt.id}", {"CallSid": SID, "AnsweredBy": "human"})
@@ -321,3 +384,24 @@ def test_the_transcript_shows_what_was_said_and_pressed_to_staff_only(client, lo
     assert "<kbd>7</kbd>" in page
     detail = client.get("/orders/TRANSCRIPT-1").get_data(as_text=True)
     assert path in detail
+
+
+def test_the_transcript_shows_what_the_customer_said_and_how_it_was_understood(
+    client, login, start_call, twilio_post
+):
+    attempt = start_call("TRANSCRIPT-2")
+    response = twilio_post(f"/twilio/voice/{attempt.id}", {"CallSid": SID, "AnsweredBy": "human"})
+    response = say(twilio_post, response, "嗯，是我")
+    response = say(twilio_post, response, "不记得了")
+    say(twilio_post, response, "十一月五号")
+    login("operator")
+    page = client.get(f"/twilio/attempts/{attempt.id}/transcript").get_data(as_text=True)
+    rows = page.split("<tbody>")[1].split("</tbody>")[0]
+    root = ElementTree.fromstring(f"<t>{rows}</t>")  # noqa: S314  (the app's own page, in a test)
+    heard = [
+        (row.find(".//q").text, row.findtext(".//span[@class='understood']"))
+        for row in root.iter("tr")
+        if row.get("class") == "transcript-heard"
+    ]
+    assert heard == [("嗯，是我", "是"), ("不记得了", None), ("十一月五号", "2026-11-05")]
+    assert page.count("未识别") == 1  # the one answer not understood is marked
