@@ -9,7 +9,7 @@ from callback.models.attempt import (
     CallAttempt,
     Disposition,
 )
-from callback.models.audit import AuditEvent
+from callback.models.audit import AuditChannel, AuditEvent
 from callback.models.case import (
     ENDED_CASE_STATES,
     CaseCategory,
@@ -47,6 +47,7 @@ __all__ = [
     "STAGE_TIME_FIELDS",
     "Answer",
     "ApiToken",
+    "AuditChannel",
     "AuditEvent",
     "CallAttempt",
     "CallbackTask",
