@@ -104,6 +104,9 @@ def register_blueprints(app: Flask) -> None:
     filters.init_app(app)
     for blueprint in (auth.bp, orders.bp, operator.bp, cases.bp, ledgers.bp, reports.bp):
         app.register_blueprint(blueprint)
+    from callback.web import audit_pages
+
+    app.register_blueprint(audit_pages.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     # Twilio cannot send a CSRF token; its webhooks check X-Twilio-Signature instead.
