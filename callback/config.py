@@ -67,3 +67,7 @@ LANGUAGES = ["zh_CN", "en"]
 WTF_CSRF_TIME_LIMIT = None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# Retention (issue 9): purge-personal-data de-identifies orders finished more than this many days ago
+# (its --older-than-days overrides it). None: the command needs --older-than-days.
+RETENTION_DAYS: int | None = None

@@ -45,6 +45,8 @@ class Settings:
     ring_seconds: int = 30
     dialer_idle_seconds: float = 5.0
     simulation_mix: tuple[tuple[str, int], ...] = (("agree", 1),)
+    # Days after an order finished before purge-personal-data de-identifies it; None: only when asked.
+    retention_days: int | None = None
 
 
 def _int(config: Mapping[str, Any], key: str, problems: list[str], minimum: int = 0) -> int:
@@ -169,6 +171,10 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         problems.append("DIALER_IDLE_SECONDS must be a number above 0")
         idle_seconds = 5.0
 
+    retention_days = None
+    if config.get("RETENTION_DAYS") not in (None, ""):
+        retention_days = _int(config, "RETENTION_DAYS", problems, minimum=1)
+
     settings = Settings(
         tz=tz,
         calling_hours=calling_hours,
@@ -193,6 +199,7 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         ring_seconds=_int(config, "DIALER_RING_SECONDS", problems, minimum=5),
         dialer_idle_seconds=idle_seconds,
         simulation_mix=_simulation_mix(config.get("SIMULATION_MIX"), problems),
+        retention_days=retention_days,
     )
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))

@@ -26,7 +26,7 @@ def parse_now(value: str | None) -> datetime:
 
 def register_commands(app: Flask) -> None:
     """Add every command to the app's CLI."""
-    from callback.cli import demo, dialer, import_orders, tick, users
+    from callback.cli import demo, dialer, import_orders, retention, tick, users
 
     for command in (
         users.create_user,
@@ -35,5 +35,6 @@ def register_commands(app: Flask) -> None:
         tick.tick_command,
         demo.seed_demo,
         dialer.dialer_command,
+        retention.purge_personal_data,
     ):
         app.cli.add_command(command)
