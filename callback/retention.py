@@ -74,11 +74,22 @@ class PurgeCounts:
         self.audit_events += other.audit_events
 
 
-def purgeable_orders(cutoff: datetime) -> Select[tuple[int]]:
-    """Select the ids of orders to purge: finished before `cutoff`, no open case, no callback to make."""
-    finished = or_(
-        *(and_(WorkOrder.status == status.value, moment < cutoff) for status, moment in FINISHED_AT.items())
-    )
+def purgeable_orders(cutoff: datetime | None, order_nos: Sequence[str] = ()) -> Select[tuple[int]]:
+    """Select the ids of orders to purge: finished before `cutoff`, no open case, no callback to make.
+
+    With `order_nos` (a customer's request to delete their data) only those orders, finished at any time.
+    """
+    if cutoff is None:
+        finished = WorkOrder.status.in_([status.value for status in FINISHED_AT])
+    else:
+        finished = or_(
+            *(
+                and_(WorkOrder.status == status.value, moment < cutoff)
+                for status, moment in FINISHED_AT.items()
+            )
+        )
+    if order_nos:
+        finished = and_(finished, WorkOrder.order_no.in_(list(order_nos)))
     open_case = exists().where(
         SupervisionCase.order_id == WorkOrder.id,
         SupervisionCase.state.not_in([state.value for state in ENDED_CASE_STATES]),
@@ -94,9 +105,15 @@ def purgeable_orders(cutoff: datetime) -> Select[tuple[int]]:
     )
 
 
-def next_batch(session: Session, cutoff: datetime, after_id: int, size: int | None = None) -> list[int]:
+def next_batch(
+    session: Session,
+    cutoff: datetime | None,
+    after_id: int,
+    size: int | None = None,
+    order_nos: Sequence[str] = (),
+) -> list[int]:
     """Return the next `size` ids to purge after `after_id`."""
-    query = purgeable_orders(cutoff).where(WorkOrder.id > after_id).limit(size or BATCH_SIZE)
+    query = purgeable_orders(cutoff, order_nos).where(WorkOrder.id > after_id).limit(size or BATCH_SIZE)
     return list(session.scalars(query))
 
 
@@ -159,7 +176,7 @@ def scrub_details(details: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def purge_orders(
-    session: Session, order_ids: Sequence[int], *, now: datetime, actor: Actor, older_than_days: int
+    session: Session, order_ids: Sequence[int], *, now: datetime, actor: Actor, older_than_days: int | None
 ) -> PurgeCounts:
     """De-identify these orders and everything personal kept about them; audit one `order.purged` each."""
     counts = PurgeCounts(orders=len(order_ids), order_ids=list(order_ids))
@@ -225,14 +242,13 @@ def purge_orders(
         )
         counts.evidence = len(evidence)
     counts.audit_events = _scrub_audit(session, ids)
+    # Why: the retention period, or (no period) the customer's request naming the order.
+    reason = {"older_than_days": older_than_days} if older_than_days is not None else {"on_request": True}
     record(
         session,
         actor,
         now,
-        [
-            AuditEntry("order.purged", "work_order", order_id, {"older_than_days": older_than_days})
-            for order_id in ids
-        ],
+        [AuditEntry("order.purged", "work_order", order_id, reason) for order_id in ids],
     )
     return counts
 
@@ -260,3 +276,17 @@ def _scrub_audit(session: Session, ids: list[int]) -> int:
 def cutoff_for(now: datetime, older_than_days: int) -> datetime:
     """Return the moment before which an order must have finished to be purged."""
     return now - timedelta(days=older_than_days)
+
+
+def why_kept(session: Session, order_no: str) -> str | None:
+    """Say why an order asked for by number cannot be purged now; None when it can."""
+    order = session.scalar(select(WorkOrder).where(WorkOrder.order_no == order_no))
+    if order is None:
+        return "no such order"
+    if order.customer_phone == PURGED_PHONE:
+        return "already de-identified"
+    if order.status not in {status.value for status in FINISHED_AT}:
+        return f"not finished (status {order.status}): callbacks may still be due; use the do-not-call list"
+    if session.scalar(purgeable_orders(None, [order_no])) is None:
+        return "a supervision case about it is still open, or a callback is still to be made"
+    return None

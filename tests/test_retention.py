@@ -366,3 +366,36 @@ def test_the_pure_helpers_keep_codes_and_drop_words():
         "changes": {"address": [None, PURGED_TEXT], "status": ["a", "b"]},
         "purged": True,
     }
+
+
+def test_a_customer_s_request_purges_their_finished_order_alone(history):
+    app, _client, _headers = history
+    result = app.test_cli_runner().invoke(
+        args=[
+            "purge-personal-data",
+            *(
+                "--order-no",
+                "OLD-1",
+                "--order-no",
+                "OLD-RUNNING",
+                "--order-no",
+                "NEW-1",
+                "--order-no",
+                "NOPE",
+            ),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "de-identified 1 orders finished:" in result.output
+    assert "OLD-RUNNING: kept, not finished (status accepted)" in result.output
+    assert (
+        "NEW-1: kept, a supervision case about it is still open, or a callback is still to be made"
+        in result.output
+    )
+    assert "NOPE: kept, no such order" in result.output
+    assert order("OLD-1").customer_phone == PURGED_PHONE
+    assert order("NEW-1").customer_phone == "+8613800138000"
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "order.purged"))
+    assert (event.entity_id, event.details) == (order("OLD-1").id, {"on_request": True})
+    again = app.test_cli_runner().invoke(args=["purge-personal-data", "--order-no", "OLD-1"])
+    assert "OLD-1: kept, already de-identified" in again.output
