@@ -49,6 +49,8 @@ def current_origin() -> tuple[str, str | None]:
     found = BLUEPRINT_CHANNELS.get(request.blueprint or "")
     if found is None:
         found = next((c for prefix, c in PATH_CHANNELS if request.path.startswith(prefix)), AuditChannel.WEB)
+    if found == AuditChannel.WEBHOOK and request.method == "GET":
+        found = AuditChannel.WEB  # a page beside the webhooks (the IVR transcript), read in a browser
     address = request.remote_addr
     return found.value, address[:64] if address else None
 

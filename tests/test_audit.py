@@ -34,10 +34,12 @@ def write(action: str = "thing.done", **details) -> AuditEvent:
         ("/reports/exports/orders.csv", "web"),
         ("/api/v1/tasks/claim", "api"),
         ("/twilio/voice/1", "webhook"),
+        ("/twilio/attempts/1/transcript", "web"),  # a page beside the webhooks, read in a browser
     ],
 )
 def test_inside_a_request_the_path_gives_the_channel_and_the_request_the_address(app: Flask, path, expected):
-    with app.test_request_context(path, environ_base={"REMOTE_ADDR": "10.20.30.40"}):
+    method = "GET" if path.endswith("transcript") else "POST"
+    with app.test_request_context(path, method=method, environ_base={"REMOTE_ADDR": "10.20.30.40"}):
         assert current_origin() == (expected, "10.20.30.40")
 
 
