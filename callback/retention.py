@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, or_, select, text, update
+from sqlalchemy import Select, and_, case, exists, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor, AuditEntry, record
@@ -40,6 +40,8 @@ from callback.models import (
 from callback.survey import QUESTIONNAIRE
 
 BATCH_SIZE = 500
+# How many ids one look for purgeable orders spans, in batches: bounded work per query on any table.
+WINDOW_FACTOR = 4
 PURGED_TEXT = "已脱敏"
 # Not a number anybody can be called on (no Chinese number starts with 0 after +86), and never one intake
 # stores, so it also marks an order as already purged.
@@ -112,9 +114,21 @@ def next_batch(
     size: int | None = None,
     order_nos: Sequence[str] = (),
 ) -> list[int]:
-    """Return the next `size` ids to purge after `after_id`."""
-    query = purgeable_orders(cutoff, order_nos).where(WorkOrder.id > after_id).limit(size or BATCH_SIZE)
-    return list(session.scalars(query))
+    """Return the next ids to purge after `after_id` (at most `size`; none when the table is done).
+
+    Each query looks at a window of ids only: asked for "the first `size` after `after_id`" at once, a
+    database may gather every purgeable row through the status index and sort them all, for every batch.
+    """
+    size = size or BATCH_SIZE
+    last = session.scalar(select(func.max(WorkOrder.id))) or 0
+    while after_id < last:
+        upper = after_id + size * WINDOW_FACTOR
+        query = purgeable_orders(cutoff, order_nos).where(WorkOrder.id > after_id, WorkOrder.id <= upper)
+        ids = list(session.scalars(query.limit(size)))
+        if ids:
+            return ids
+        after_id = upper
+    return []
 
 
 def deidentify_snapshot(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:
