@@ -399,3 +399,16 @@ def test_a_customer_s_request_purges_their_finished_order_alone(history):
     assert (event.entity_id, event.details) == (order("OLD-1").id, {"on_request": True})
     again = app.test_cli_runner().invoke(args=["purge-personal-data", "--order-no", "OLD-1"])
     assert "OLD-1: kept, already de-identified" in again.output
+
+
+def test_the_systemd_sample_runs_the_command_daily(app):
+    from pathlib import Path
+
+    deploy = Path(__file__).resolve().parent.parent / "deploy"
+    service = (deploy / "callback-retention.service").read_text()
+    timer = (deploy / "callback-retention.timer").read_text()
+    [exec_start] = [line for line in service.splitlines() if line.startswith("ExecStart=")]
+    command = exec_start.split("--app callback", 1)[1].split()
+    assert command == ["purge-personal-data"]  # RETENTION_DAYS from the environment file gives N
+    assert app.test_cli_runner().invoke(args=[*command, "--help"]).exit_code == 0
+    assert "OnCalendar=*-*-* 02:30:00" in timer and "Unit=callback-retention.service" in timer
