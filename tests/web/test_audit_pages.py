@@ -257,3 +257,14 @@ def test_the_csv_export_of_the_trail_is_itself_audited(client, login, one_order)
     assert event.actor_id == user.id
     assert event.details["dataset"] == "audit_events" and event.details["filters"] == {"entity": "work_order"}
     assert event.details["rows"] == len(rows) - 1
+
+
+def test_a_case_s_evidence_shows_the_order_snapshot_with_the_number_masked(client, api_headers, one_order):
+    task = client.post("/api/v1/tasks/claim", headers=api_headers("operator")).json
+    call = {"disposition": "completed", "answers": {"progress": "surveyed", "satisfaction": 1}}
+    saved = client.post(f"/api/v1/tasks/{task['id']}/attempts", json=call, headers=api_headers("operator"))
+    case_id = saved.json["cases_opened"][0]["id"]
+    case = client.get(f"/api/v1/cases/{case_id}", headers=api_headers("supervisor")).json
+    snapshot = case["evidence"][0]["order_snapshot"]
+    assert snapshot["customer_phone"] == "+86138****8000"
+    assert snapshot["order_no"] == "GD-1" and snapshot["status"] == "accepted"
