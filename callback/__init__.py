@@ -99,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     from callback.web import (
         admin,
         api,
+        audit_pages,
         auth,
         cases,
         errors,
@@ -120,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(recordings.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(audit_pages.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     # Twilio cannot send a CSRF token; its webhooks check X-Twilio-Signature instead.

@@ -1,14 +1,58 @@
-"""Write the audit trail. Every service that changes state records here, in the same transaction."""
+"""Write the audit trail. Every service that changes state records here, in the same transaction.
 
-from collections.abc import Iterable
+Each event carries its channel (web, api, cli, dialer, webhook) and the client's address, found here rather
+than passed by the callers: inside a request, the blueprint decides the channel and the request gives the
+address (the client's, once ProxyFix has applied TRUSTED_PROXIES); outside a request, the code that runs a
+loop says what it is with `channel("dialer")`, and everything else is the command line.
+"""
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from flask import has_request_context, request
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from callback.models import AuditEvent
+from callback.models import AuditChannel, AuditEvent
+
+# Requests to these blueprints come from machines, not people at a browser.
+BLUEPRINT_CHANNELS: dict[str, AuditChannel] = {"api": AuditChannel.API, "twilio": AuditChannel.WEBHOOK}
+# The same by path, for blueprints added later under these prefixes (another telephony provider).
+PATH_CHANNELS: tuple[tuple[str, AuditChannel], ...] = (
+    ("/api/", AuditChannel.API),
+    ("/twilio/", AuditChannel.WEBHOOK),
+    ("/aliyun/", AuditChannel.WEBHOOK),
+    ("/webhooks/", AuditChannel.WEBHOOK),
+)
+
+_outside_request: ContextVar[AuditChannel] = ContextVar("audit_channel", default=AuditChannel.CLI)
+
+
+@contextmanager
+def channel(name: AuditChannel | str) -> Iterator[None]:
+    """Attribute the events written outside a request in this block to `name` (the dialer's loop)."""
+    token = _outside_request.set(AuditChannel(name))
+    try:
+        yield
+    finally:
+        _outside_request.reset(token)
+
+
+def current_origin() -> tuple[str, str | None]:
+    """Return the channel and client address of the code running now."""
+    if not has_request_context():
+        return _outside_request.get().value, None
+    found = BLUEPRINT_CHANNELS.get(request.blueprint or "")
+    if found is None:
+        found = next((c for prefix, c in PATH_CHANNELS if request.path.startswith(prefix)), AuditChannel.WEB)
+    if found == AuditChannel.WEBHOOK and request.method == "GET":
+        found = AuditChannel.WEB  # a page beside the webhooks (the IVR transcript), read in a browser
+    address = request.remote_addr
+    return found.value, address[:64] if address else None
 
 
 @dataclass(frozen=True)
@@ -35,12 +79,15 @@ def jsonable(value: Any) -> Any:
 
 
 def record(session: Session, actor: Actor, now: datetime, entries: Iterable[AuditEntry]) -> None:
-    """Add audit events for the entries in one bulk insert."""
+    """Add audit events for the entries in one bulk insert, with the channel and address of the caller."""
+    via, address = current_origin()
     rows = [
         {
             "at": now,
             "actor_id": actor.user_id,
             "source": actor.source,
+            "channel": via,
+            "address": address,
             "action": entry.action,
             "entity_type": entry.entity_type,
             "entity_id": entry.entity_id,
@@ -50,3 +97,21 @@ def record(session: Session, actor: Actor, now: datetime, entries: Iterable[Audi
     ]
     if rows:
         session.execute(insert(AuditEvent), rows)
+
+
+def export_entry(
+    dataset: str, fmt: str, filters: dict[str, Any], rows: int, *, full_numbers: bool = False
+) -> AuditEntry:
+    """Describe one export for the audit trail: what was taken, with which filters, how many rows."""
+    return AuditEntry(
+        "export",
+        "export",
+        None,
+        {
+            "dataset": dataset,
+            "format": fmt,
+            "filters": {key: jsonable(value) for key, value in filters.items() if value not in (None, "")},
+            "rows": rows,
+            "full_numbers": full_numbers,
+        },
+    )

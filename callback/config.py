@@ -113,3 +113,6 @@ TRUSTED_PROXIES = 0
 PREFERRED_URL_SCHEME = "http"
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
+# Retention (issue 9): purge-personal-data de-identifies orders finished more than this many days ago
+# (its --older-than-days overrides it). None: the command needs --older-than-days.
+RETENTION_DAYS: int | None = None

@@ -65,6 +65,8 @@ class Settings:
     login_lockout: timedelta = timedelta(minutes=15)
     login_max_failures_per_address: int = 30
     trusted_proxies: int = 0
+    # Days after an order finished before purge-personal-data de-identifies it; None: only when asked.
+    retention_days: int | None = None
 
 
 def _int(config: Mapping[str, Any], key: str, problems: list[str], minimum: int = 0) -> int:
@@ -208,6 +210,9 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
     if not isinstance(recordings_path, str):
         problems.append(f"RECORDINGS_PATH must be a directory path, got {recordings_path!r}")
         recordings_path = ""
+    retention_days = None
+    if config.get("RETENTION_DAYS") not in (None, ""):
+        retention_days = _int(config, "RETENTION_DAYS", problems, minimum=1)
 
     settings = Settings(
         tz=tz,
@@ -242,6 +247,7 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         login_lockout=timedelta(minutes=_int(config, "LOGIN_LOCKOUT_MINUTES", problems, minimum=1)),
         login_max_failures_per_address=_int(config, "LOGIN_MAX_FAILURES_PER_ADDRESS", problems, minimum=1),
         trusted_proxies=_int(config, "TRUSTED_PROXIES", problems),
+        retention_days=retention_days,
     )
     if str(config.get("PREFERRED_URL_SCHEME")) not in ("http", "https"):
         problems.append(

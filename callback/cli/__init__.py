@@ -26,7 +26,7 @@ def parse_now(value: str | None) -> datetime:
 
 def register_commands(app: Flask) -> None:
     """Add every command to the app's CLI."""
-    from callback.cli import backup, demo, dialer, import_orders, tick, tick_loop, users
+    from callback.cli import backup, demo, dialer, import_orders, retention, tick, tick_loop, users
 
     for command in (
         users.create_user,
@@ -41,5 +41,6 @@ def register_commands(app: Flask) -> None:
         dialer.dialer_command,
         backup.backup_command,
         tick_loop.tick_loop_command,
+        retention.purge_personal_data,
     ):
         app.cli.add_command(command)

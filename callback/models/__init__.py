@@ -9,7 +9,7 @@ from callback.models.attempt import (
     CallAttempt,
     Disposition,
 )
-from callback.models.audit import AuditEvent
+from callback.models.audit import AuditChannel, AuditEvent
 from callback.models.case import (
     ENDED_CASE_STATES,
     CaseCategory,
@@ -57,6 +57,7 @@ __all__ = [
     "UPLOAD_PROVIDER",
     "Answer",
     "ApiToken",
+    "AuditChannel",
     "AuditEvent",
     "CallAttempt",
     "CallRecording",

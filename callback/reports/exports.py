@@ -22,6 +22,7 @@ from openpyxl import Workbook
 from sqlalchemy import ColumnElement, Select, and_, func, select, true
 from sqlalchemy.orm import Session
 
+from callback.formatting import mask_phone
 from callback.models import (
     AAPOR_CODES,
     ENDED_CASE_STATES,
@@ -91,6 +92,8 @@ class ExportFilter:
     state: str | None = None
     overdue: bool = False
     now: datetime = field(default_factory=lambda: datetime.min)
+    # Phone numbers in full (only admins and supervisors may ask, and the export is audited); else masked.
+    full_numbers: bool = False
 
     def period(self, column: Any, tz: ZoneInfo) -> ColumnElement[bool]:
         """Return the condition that `column` lies in the period (no condition without one)."""
@@ -251,7 +254,7 @@ def _order_cells(
             [
                 row.order_no,
                 row.customer_name,
-                row.customer_phone,
+                row.customer_phone if filters.full_numbers else mask_phone(row.customer_phone),
                 row.address,
                 enum_label("customer_type", row.customer_type),
                 row.service_center,
@@ -531,6 +534,12 @@ DATASETS: dict[str, Dataset] = {
 
 
 # Writing ------------------------------------------------------------------------------------------------
+
+
+def count_rows(session: Session, dataset: Dataset, filters: ExportFilter, settings: Settings) -> int:
+    """Return how many rows the dataset holds for the filters."""
+    query = dataset.query(filters, settings).order_by(None).subquery()
+    return session.scalar(select(func.count()).select_from(query)) or 0
 
 
 def row_chunks(

@@ -259,3 +259,8 @@ def report_workbook(report: Report, filters: ReportFilter, settings: Settings) -
             ),
         ]
     )
+
+
+def report_rows(report: Report) -> int:
+    """Return how many rows of orders, cases and penalties the report's workbook holds."""
+    return len(report.orders) + len(report.cases) + len(report.penalties)

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from callback.models import CallAttempt, CallbackTask, Disposition, TaskChannel, TaskState
+from callback.audit import channel as audit_channel
+from callback.models import AuditChannel, CallAttempt, CallbackTask, Disposition, TaskChannel, TaskState
 from callback.settings import Settings
 from callback.telephony.pacing import CallPacer
 from callback.telephony.port import (
@@ -104,6 +105,10 @@ class Dialer:
 
     def run_pass(self) -> PassReport:
         """Look up lost calls, then call each task workable at the start of the pass once, at most."""
+        with audit_channel(AuditChannel.DIALER):  # events of the pass are the dialer's (webhooks: their own)
+            return self._run_pass()
+
+    def _run_pass(self) -> PassReport:
         report = PassReport()
         self.look_up_lost_calls(report)
         self.ask_about_silent_calls(report)

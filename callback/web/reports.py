@@ -1,11 +1,13 @@
 """Reports, the dashboard and exports (issue 6): pages for supervisors, chart data as JSON, CSV and XLSX."""
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from flask import (
     Blueprint,
     Response,
+    abort,
     jsonify,
     render_template,
     request,
@@ -13,8 +15,10 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from sqlalchemy import func, select
+from flask_login import current_user
+from sqlalchemy import select
 
+from callback.audit import Actor, export_entry, record
 from callback.clock import utcnow
 from callback.extensions import db
 from callback.models import CustomerType, Role, WorkOrder
@@ -23,6 +27,7 @@ from callback.reports.exports import (
     DATASETS,
     XLSX_MIMETYPE,
     Sheet,
+    count_rows,
     csv_stream,
     parse_export_filter,
     row_chunks,
@@ -30,13 +35,21 @@ from callback.reports.exports import (
 )
 from callback.reports.filters import ALL_CUSTOMER_TYPES, FilterError, ReportFilter, parse_filter
 from callback.reports.frames import connected_orders
-from callback.reports.monthly import figure_rows, letter_breakdown, report_sentence, report_workbook
+from callback.reports.monthly import (
+    figure_rows,
+    letter_breakdown,
+    report_rows,
+    report_sentence,
+    report_workbook,
+)
 from callback.reports.summary import build_report
 from callback.settings import current_settings
 from callback.web.auth import roles_required
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 REPORT_READERS = (Role.SUPERVISOR, Role.ADMIN)
+# Who may tick "full numbers" on an export (issue 9); everybody else gets 138****1234.
+FULL_NUMBER_READERS = (Role.SUPERVISOR, Role.ADMIN)
 ROWS_SHOWN = 200
 CONNECTIONS_PER_PAGE = 100
 
@@ -181,6 +194,31 @@ def _download_name(stem: str, filters: ReportFilter | None, fmt: str) -> str:
     return f"{stem}{period}.{fmt}"
 
 
+def audit_export(dataset: str, fmt: str, rows: int, *, full_numbers: bool = False) -> None:
+    """Write down who exported what, with which filters and how many rows; commit it before sending."""
+    filters = {key: value[:200] for key, value in request.args.items() if key != "full_numbers"}
+    record(
+        db.session,
+        Actor(user_id=current_user.id),
+        utcnow(),
+        [export_entry(dataset, fmt, filters, rows, full_numbers=full_numbers)],
+    )
+    db.session.commit()
+
+
+def _full_numbers() -> bool:
+    """Read the "full numbers" box of an export: only admins and supervisors may tick it (403 otherwise)."""
+    if not _flag_ticked(request.args.get("full_numbers")):
+        return False
+    if not current_user.has_role(*FULL_NUMBER_READERS):
+        abort(403)
+    return True
+
+
+def _flag_ticked(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on", "y")
+
+
 @bp.get("/monthly.xlsx")
 @roles_required(*REPORT_READERS)
 def monthly_xlsx() -> Response:
@@ -188,6 +226,7 @@ def monthly_xlsx() -> Response:
     filters, _problem = _filters()
     settings = current_settings()
     report = build_report(db.session, filters, settings, utcnow())
+    audit_export("monthly", "xlsx", report_rows(report))
     return send_file(
         report_workbook(report, filters, settings),
         mimetype=XLSX_MIMETYPE,
@@ -241,8 +280,7 @@ def rows(dataset: str) -> str | tuple[str, int]:
         filters = _export_filters(dataset)
     except FilterError as error:
         return render_template("error.html", status=400, message=f"{error.field}: {error.message}"), 400
-    query = DATASETS[dataset].query(filters, settings)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    total = count_rows(db.session, DATASETS[dataset], filters, settings)
     shown = [
         row
         for chunk in row_chunks(db.session, DATASETS[dataset], filters, settings, limit=ROWS_SHOWN)
@@ -255,7 +293,8 @@ def rows(dataset: str) -> str | tuple[str, int]:
         rows=shown,
         total=total,
         limit=ROWS_SHOWN,
-        args=request.args.to_dict(),
+        args={key: value for key, value in request.args.items() if key != "full_numbers"},
+        may_see_full_numbers=current_user.has_role(*FULL_NUMBER_READERS),
     )
 
 
@@ -268,7 +307,11 @@ def export(dataset: str, fmt: str) -> Response | tuple[str, int]:
         filters = _export_filters(dataset)
     except FilterError as error:
         return render_template("error.html", status=400, message=f"{error.field}: {error.message}"), 400
+    filters = replace(filters, full_numbers=_full_numbers())
     source = DATASETS[dataset]
+    audit_export(
+        dataset, fmt, count_rows(db.session, source, filters, settings), full_numbers=filters.full_numbers
+    )
     stem = source.name if not filters.ledger else f"ledger-{filters.ledger}"
     period = (
         f"-{filters.start.isoformat()}-{filters.end.isoformat()}" if filters.start and filters.end else ""

@@ -108,9 +108,9 @@ def test_export_links_appear_once_the_reports_export_exists(client: FlaskClient,
         assert "ledger.xlsx" not in page
         return
     with app.test_request_context():
-        links = [
-            url_for("reports.export", dataset="ledger", fmt=fmt, ledger="pre_advanced")
-            for fmt in ("csv", "xlsx")
-        ]
-    for link in links:
-        assert f'href="{link}"' in page
+        csv_url, xlsx_url = (url_for("reports.export", dataset="ledger", fmt=fmt) for fmt in ("csv", "xlsx"))
+    # One form: the ledger as a hidden field, CSV as its action, XLSX as the other button's formaction.
+    assert f'action="{csv_url}"' in page
+    assert f'formaction="{xlsx_url}"' in page
+    assert '<input type="hidden" name="ledger" value="pre_advanced">' in page
+    assert 'name="full_numbers"' in page  # a supervisor may ask for full numbers

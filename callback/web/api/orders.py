@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from callback.audit import Actor
+from callback.audit import Actor, AuditEntry, record
 from callback.clock import utcnow
 from callback.extensions import db
 from callback.intake.service import ItemResult, rejected, upsert_orders
@@ -83,6 +83,13 @@ def get_work_order(order_no: str) -> dict[str, Any]:
     if order is None:
         raise ApiError(404, "not_found", _("No work order %(order_no)s.", order_no=order_no))
     body = order_json(order)
+    record(  # the answer carries the full number: a read of personal data, audited
+        db.session,
+        Actor(user_id=g.api_user.id),
+        utcnow(),
+        [AuditEntry("order.phone_read", "work_order", order.id, {"order_no": order.order_no})],
+    )
+    db.session.commit()
     body["timeline"] = timeline_json(order)
     body["tasks"] = [
         {**task_json(task, with_order=False), "attempts": [attempt_json(a) for a in task.attempts]}

@@ -2,14 +2,15 @@
 
 from typing import Any
 
-from flask import Response, request, send_file
+from flask import Response, g, request, send_file
 
+from callback.audit import Actor, export_entry, record
 from callback.clock import utcnow
 from callback.extensions import db
 from callback.models import Role
 from callback.reports.exports import XLSX_MIMETYPE
 from callback.reports.filters import FilterError, ReportFilter, parse_filter
-from callback.reports.monthly import report_workbook
+from callback.reports.monthly import report_rows, report_workbook
 from callback.reports.summary import build_report
 from callback.settings import current_settings
 from callback.web.api import bp
@@ -48,7 +49,12 @@ def report_summary_xlsx() -> Response:
     """Return the same figures as a workbook, with the orders, cases and penalties behind them."""
     filters = _filters()
     settings = current_settings()
-    report = build_report(db.session, filters, settings, utcnow())
+    now = utcnow()
+    report = build_report(db.session, filters, settings, now)
+    args = {key: value[:200] for key, value in request.args.items()}
+    entry = export_entry("summary", "xlsx", args, report_rows(report))
+    record(db.session, Actor(user_id=g.api_user.id), now, [entry])
+    db.session.commit()
     return send_file(
         report_workbook(report, filters, settings),
         mimetype=XLSX_MIMETYPE,

@@ -33,6 +33,14 @@ def order_json(order: WorkOrder, *, full_phone: bool = True) -> dict[str, Any]:
     return body
 
 
+def masked_snapshot(snapshot: dict[str, Any] | None) -> dict[str, Any]:
+    """Return an order snapshot with its phone number masked: evidence is read for dates, not to call."""
+    snapshot = dict(snapshot or {})
+    if snapshot.get("customer_phone"):
+        snapshot["customer_phone"] = mask_phone(snapshot["customer_phone"])
+    return snapshot
+
+
 def timeline_json(order: WorkOrder) -> list[dict[str, Any]]:
     """Represent the stages the order went through, in order."""
     return [{"stage": stage, "at": local_iso(moment)} for stage, moment in order.timeline()]
@@ -129,7 +137,7 @@ def case_json(case: SupervisionCase, *, full: bool = False) -> dict[str, Any]:
                 "attempt_id": item.attempt_id,
                 "finding_id": item.finding_id,
                 "answers": item.answers,
-                "order_snapshot": item.order_snapshot,
+                "order_snapshot": masked_snapshot(item.order_snapshot),
                 "detail": item.detail,
                 "added_at": local_iso(item.added_at),
             }

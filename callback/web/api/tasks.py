@@ -7,6 +7,7 @@ from flask import Response, g, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from callback.audit import Actor, AuditEntry, record
 from callback.clock import utcnow
 from callback.extensions import db
 from callback.models import CallbackTask, Role, TaskKind, TaskState, WorkOrder
@@ -58,7 +59,15 @@ def claim() -> Response | dict[str, Any]:
         if kind is not None and kind not in [k.value for k in TaskKind]:
             message = _("must be one of %(choices)s", choices=", ".join(k.value for k in TaskKind))
             raise ApiError(422, "invalid", message, [{"field": "kind", "message": message}])
-    task = claim_next(db.session, g.api_user.id, now=_now(), settings=current_settings(), kind=kind)
+    now = _now()
+    task = claim_next(db.session, g.api_user.id, now=now, settings=current_settings(), kind=kind)
+    if task is not None:  # the answer carries the full number: a read of personal data, audited
+        record(
+            db.session,
+            Actor(user_id=g.api_user.id),
+            now,
+            [AuditEntry("task.phone_read", "callback_task", task.id, {"order_id": task.order_id})],
+        )
     db.session.commit()
     if task is None:
         return Response(status=204)
