@@ -1,5 +1,6 @@
 """dialer: the automated calling loop (contract 7)."""
 
+import logging
 import signal
 import threading
 
@@ -14,6 +15,8 @@ from callback.telephony import make_provider
 from callback.telephony.dialer import Dialer, DialerStopped, PassReport
 from callback.telephony.pacing import CallPacer
 
+log = logging.getLogger(__name__)
+
 
 def _echo(report: PassReport) -> None:
     click.echo(
@@ -24,8 +27,9 @@ def _echo(report: PassReport) -> None:
 
 @click.command("dialer")
 @click.option("--once", is_flag=True, help="Make one pass over the workable tasks and exit.")
+@click.option("--name", help="Name of this dialer on /healthz and the dialers page (default: host:pid).")
 @with_appcontext
-def dialer_command(once: bool) -> None:
+def dialer_command(once: bool, name: str | None) -> None:
     """Call customers about automated tasks: IVR questionnaire, keypad answers, same outcomes as operators."""
     settings = current_settings()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -36,6 +40,7 @@ def dialer_command(once: bool) -> None:
         settings,
         app.config,
         utcnow,
+        name=name,
     )
     try:
         if once:
@@ -44,6 +49,7 @@ def dialer_command(once: bool) -> None:
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
+        log.info("dialer %s started", dialer.name)
         click.echo(
             f"dialer running ({app.config['TELEPHONY']}, at most {settings.dialer_calls_per_second:g} "
             "calls per second across all dialers); Ctrl+C stops it"

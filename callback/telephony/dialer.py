@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from callback.models import CallAttempt, CallbackTask, Disposition, TaskChannel
 from callback.settings import Settings
+from callback.telephony import heartbeat
 from callback.telephony.pacing import CallPacer
 from callback.telephony.port import (
     CallOutcomeUnknown,
@@ -62,6 +64,8 @@ class Dialer:
         settings: Settings,
         config: dict,
         clock: Callable[[], datetime],
+        *,
+        name: str | None = None,
     ) -> None:
         self.session = session
         self.provider = provider
@@ -70,6 +74,11 @@ class Dialer:
         self.config = config
         self.clock = clock
         self.stop = threading.Event()
+        # The heartbeat's name (host:pid unless given), and the attempts whose calls this dialer placed
+        # and that have not ended yet (its calls in flight).
+        self.name = name or heartbeat.default_dialer_name()
+        self.started_at = clock()
+        self.in_flight: set[int] = set()
 
     def outbound_call(self, attempt: CallAttempt, phone: str) -> OutboundCall:
         """Describe the call of an attempt for the provider, with its webhook URLs."""
@@ -108,8 +117,32 @@ class Dialer:
             self.pacer.wait_for_slot()
             if not self.dial_next(report):
                 break
+            self.beat()
         self.session.commit()
+        self.beat()
+        busy = report.placed or report.rejected or report.lost or report.recovered_by_lookup or self.in_flight
+        log.log(
+            logging.INFO if busy else logging.DEBUG,
+            "dialer pass: %d placed, %d refused, %d lost, %d found again, %d in flight",
+            report.placed,
+            report.rejected,
+            report.lost,
+            report.recovered_by_lookup,
+            len(self.in_flight),
+        )
         return report
+
+    def beat(self) -> None:
+        """Write this dialer's heartbeat: alive now, with its calls in flight."""
+        self.in_flight = heartbeat.calls_still_in_flight(self.session, self.in_flight)
+        heartbeat.beat(
+            self.session,
+            self.name,
+            started_at=self.started_at,
+            now=self.clock(),
+            calls_in_flight=len(self.in_flight),
+        )
+        self.session.commit()
 
     def dial_next(self, report: PassReport) -> bool:
         """Claim one task, record its attempt, place its call; False when nothing was left to claim."""
@@ -121,6 +154,8 @@ class Dialer:
         call = self.outbound_call(attempt, attempt.task.order.customer_phone)
         self.session.commit()  # the attempt exists before the provider hears of the call
         result = self.provider.place_call(call)
+        log.info("attempt %s (task %s): provider answered %s", attempt.id, attempt.task_id, type(result).__name__)
+        self.in_flight.add(attempt.id)
         self.record_result(attempt.id, call, result, report, started_at=now)
         self.session.commit()
         self.provider.run_pending()
@@ -215,10 +250,41 @@ class Dialer:
                 report = self.run_pass()
             except DialerStopped:
                 raise
+            except SQLAlchemyError as error:
+                # The database is restarting or unreachable: say so in one line and try again.
+                log.warning(
+                    "dialer pass failed, the database cannot be reached (%s: %s); retrying in %gs",
+                    type(error).__name__,
+                    _first_line(error),
+                    self.settings.dialer_idle_seconds,
+                )
+                self._rollback()
+                report = PassReport()
             except Exception:
-                # A database restart or network hiccup must not end the dialer; the next pass retries.
+                # A network hiccup or a bug in one pass must not end the dialer; the next pass retries.
                 log.exception("dialer pass failed; retrying after a pause")
-                self.session.rollback()
+                self._rollback()
                 report = PassReport()
             if report.placed == 0:
                 stop.wait(self.settings.dialer_idle_seconds)
+        self._forget()
+
+    def _rollback(self) -> None:
+        try:
+            self.session.rollback()
+        except SQLAlchemyError:
+            log.debug("rollback after a failed pass failed too", exc_info=True)
+
+    def _forget(self) -> None:
+        """Remove this dialer's heartbeat on a clean stop (a dead dialer's stays, ageing, on the page)."""
+        try:
+            heartbeat.forget(self.session, self.name)
+            self.session.commit()
+        except SQLAlchemyError:
+            self._rollback()
+
+
+def _first_line(error: BaseException) -> str:
+    """Return the first line of an error's message (SQLAlchemy's carry the statement on later lines)."""
+    original = getattr(error, "orig", None) or error
+    return (str(original).strip().splitlines() or [""])[0][:300]

@@ -1,0 +1,58 @@
+"""While the database cannot be reached: 503 with Retry-After and a sentence in the user's language."""
+
+import logging
+
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from callback.extensions import db, login_manager
+from callback.web.errors import error_body
+
+log = logging.getLogger(__name__)
+
+# Connection refused or lost, server shutting down, "database is locked", a pool with no free connection;
+# on SQLite also "unable to open database file" and "no such table" (a schema not yet upgraded).
+UNAVAILABLE_ERRORS = (OperationalError, InterfaceError, PoolTimeoutError)
+
+
+def first_line(error: BaseException) -> str:
+    """Return the first line of a database error (later lines carry the SQL statement)."""
+    original = getattr(error, "orig", None) or error
+    return (str(original).strip().splitlines() or [""])[0][:300]
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Tell whether a database error means "cannot reach the database" rather than a bug in a query."""
+    if isinstance(error, UNAVAILABLE_ERRORS):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+def handle_database_unavailable(error: SQLAlchemyError) -> tuple[Response | str, int, dict[str, str]]:
+    """Answer 503 with Retry-After: the contract's JSON error under /api, a page elsewhere."""
+    log.warning(
+        "database unavailable on %s %s: %s: %s",
+        request.method,
+        request.path,
+        type(error).__name__,
+        first_line(error),
+    )
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        pass  # the connection is gone; the session is removed at the end of the request anyway
+    # The error page shows the menu for the signed-in user: do not ask the database who that is.
+    g._login_user = login_manager.anonymous_user()
+    headers = {"Retry-After": str(current_app.config["DATABASE_RETRY_AFTER_SECONDS"])}
+    message = _("The database cannot be reached right now; please try again in a minute.")
+    if request.path.startswith("/api/"):
+        return jsonify(error_body("database_unavailable", message)), 503, headers
+    return render_template("error.html", status=503, message=message), 503, headers
+
+
+def init_app(app: Flask) -> None:
+    """Register the outage handler for the database errors that mean "unreachable"."""
+    for error_class in UNAVAILABLE_ERRORS:
+        app.register_error_handler(error_class, handle_database_unavailable)
