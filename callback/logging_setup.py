@@ -27,7 +27,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 REDACTED = "[redacted]"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [req=%(request_id)s user=%(user_id)s] %(message)s"
-# Libraries whose DEBUG/INFO lines carry SQL parameters or request bodies (phone numbers): never below WARNING.
+# Libraries whose DEBUG/INFO lines carry SQL parameters or request bodies (phone numbers): WARNING at least.
 QUIET_LOGGERS = ("sqlalchemy", "twilio.http_client", "urllib3", "alembic.runtime.migration")
 
 _REDACTIONS = (
@@ -36,7 +36,9 @@ _REDACTIONS = (
     (re.compile(r"\bcb_[A-Za-z0-9_-]{16,}"), REDACTED),
     # password=…, "token": "…", secret: … (also Twilio's AuthToken).
     (
-        re.compile(r"(?i)(\b(?:password|passwd|auth_?token|token|secret)\b[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+"),
+        re.compile(
+            r"(?i)(\b(?:password|passwd|auth_?token|token|secret)\b[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+"
+        ),
         r"\1" + REDACTED,
     ),
     # Phone numbers: E.164, mainland mobiles (with or without 86), landlines with an area code.
@@ -71,7 +73,7 @@ def _user_id() -> str:
         return str(api_user.id)
     try:
         user_id = session.get("_user_id")  # Flask-Login's session key
-    except Exception:  # noqa: BLE001  (a broken session cookie must not break logging)
+    except Exception:
         return "-"
     return str(user_id) if user_id else "-"
 
@@ -79,7 +81,7 @@ def _user_id() -> str:
 class TextFormatter(logging.Formatter):
     """Text lines with ISO 8601 UTC times to the millisecond, redacted."""
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
 
     def format(self, record: logging.LogRecord) -> str:
@@ -121,9 +123,7 @@ def logging_config(level: str, fmt: str) -> dict[str, Any]:
         "disable_existing_loggers": False,
         "filters": {"context": {"()": ContextFilter}},
         "formatters": {"callback": formatter},
-        "handlers": {
-            "callback": {"()": StderrHandler, "formatter": "callback", "filters": ["context"]}
-        },
+        "handlers": {"callback": {"()": StderrHandler, "formatter": "callback", "filters": ["context"]}},
         "loggers": {name: {"level": "WARNING"} for name in QUIET_LOGGERS},
         "root": {"level": level, "handlers": ["callback"]},
     }

@@ -170,7 +170,9 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         idle_seconds = 5.0
 
     if str(config.get("LOG_LEVEL", "INFO")).upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-        problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {config.get('LOG_LEVEL')!r}")
+        problems.append(
+            f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {config.get('LOG_LEVEL')!r}"
+        )
     if str(config.get("LOG_FORMAT", "text")).lower() not in ("text", "json"):
         problems.append(f"LOG_FORMAT must be text or json, got {config.get('LOG_FORMAT')!r}")
     _int(config, "DATABASE_RETRY_AFTER_SECONDS", problems, minimum=1)

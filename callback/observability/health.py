@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from callback.clock import utcnow
 from callback.extensions import csrf, db
-from callback.observability.outage import first_line
+from callback.observability.outage import first_line, quiet_rollback
 from callback.settings import current_settings
 from callback.telephony.heartbeat import heartbeats
 
@@ -44,7 +44,7 @@ def migration_state(connection: Connection, directory: str) -> str:
 def _is_known(script: ScriptDirectory, revision: str) -> bool:
     try:
         return script.get_revision(revision) is not None
-    except Exception:  # noqa: BLE001  (alembic raises its own errors for unknown revisions)
+    except Exception:
         return False
 
 
@@ -77,10 +77,7 @@ def healthz() -> tuple[Response, int] | tuple[Response, int, dict[str, str]]:
         db.session.rollback()
     except SQLAlchemyError as error:
         log.warning("health check: the database cannot be reached: %s", first_line(error))
-        try:
-            db.session.rollback()
-        except SQLAlchemyError:
-            pass
+        quiet_rollback(db.session)
         body.update(status="unavailable", database="unreachable", migrations="unknown")
     else:
         if body["migrations"] == "head":

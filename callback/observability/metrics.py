@@ -31,6 +31,7 @@ from callback.models import (
     TaskChannel,
     TaskState,
 )
+from callback.observability.outage import quiet_rollback
 from callback.settings import Settings, current_settings
 from callback.worklist import workable_condition
 
@@ -80,23 +81,18 @@ class WorkCollector(Collector):
         try:
             metrics = list(self._work())
         except SQLAlchemyError:
-            self.session.rollback()
-            up.add_metric([], 0)
-            yield up
-            return
-        finally:
-            try:
-                self.session.rollback()
-            except SQLAlchemyError:
-                pass
-        up.add_metric([], 1)
+            metrics = None
+        quiet_rollback(self.session)
+        up.add_metric([], 0 if metrics is None else 1)
         yield up
-        yield from metrics
+        yield from metrics or []
 
     def _work(self) -> Iterator[Metric]:
         session, now = self.session, self.now
         tasks = GaugeMetricFamily(
-            "callback_tasks", "Callback tasks by kind, state and channel.", labels=["kind", "state", "channel"]
+            "callback_tasks",
+            "Callback tasks by kind, state and channel.",
+            labels=["kind", "state", "channel"],
         )
         for kind, state, channel, count in session.execute(
             select(CallbackTask.kind, CallbackTask.state, CallbackTask.channel, func.count()).group_by(
@@ -152,7 +148,9 @@ class WorkCollector(Collector):
         yield attempts
 
         in_flight = session.scalar(
-            select(func.count()).select_from(CallbackTask).where(CallbackTask.state == TaskState.DIALING.value)
+            select(func.count())
+            .select_from(CallbackTask)
+            .where(CallbackTask.state == TaskState.DIALING.value)
         )
         yield GaugeMetricFamily(
             "callback_calls_in_flight", "Automated calls placed and not yet ended.", value=in_flight or 0
@@ -205,7 +203,9 @@ class WorkCollector(Collector):
             )
         )
         yield GaugeMetricFamily(
-            "callback_cases_overdue", "Cases still open past their SLA (CASE_SLA_WORKDAYS).", value=overdue or 0
+            "callback_cases_overdue",
+            "Cases still open past their SLA (CASE_SLA_WORKDAYS).",
+            value=overdue or 0,
         )
 
 

@@ -1,11 +1,13 @@
 """While the database cannot be reached: 503 with Retry-After and a sentence in the user's language."""
 
+import contextlib
 import logging
 
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.orm import Session, scoped_session
 
 from callback.extensions import db, login_manager
 from callback.web.errors import error_body
@@ -21,6 +23,12 @@ def first_line(error: BaseException) -> str:
     """Return the first line of a database error (later lines carry the SQL statement)."""
     original = getattr(error, "orig", None) or error
     return (str(original).strip().splitlines() or [""])[0][:300]
+
+
+def quiet_rollback(session: Session | scoped_session[Session]) -> None:
+    """Roll back, ignoring a connection that is already gone (the session is discarded anyway)."""
+    with contextlib.suppress(SQLAlchemyError):
+        session.rollback()
 
 
 def is_unavailable(error: BaseException) -> bool:
@@ -39,10 +47,7 @@ def handle_database_unavailable(error: SQLAlchemyError) -> tuple[Response | str,
         type(error).__name__,
         first_line(error),
     )
-    try:
-        db.session.rollback()
-    except SQLAlchemyError:
-        pass  # the connection is gone; the session is removed at the end of the request anyway
+    quiet_rollback(db.session)
     # The error page shows the menu for the signed-in user: do not ask the database who that is.
     g._login_user = login_manager.anonymous_user()
     headers = {"Retry-After": str(current_app.config["DATABASE_RETRY_AFTER_SECONDS"])}

@@ -145,7 +145,7 @@ def init_app(app: Flask) -> None:
 
 @click.command("collect-static")
 def collect_static() -> None:
-    """Build the static files (hashed names, gzip and brotli copies) into STATIC_BUILD_PATH, if out of date."""
+    """Build the static files (hashed names, gzip and brotli) into STATIC_BUILD_PATH, if out of date."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     target = build_path(app) or Path(app.instance_path, "static")
     assert app.static_folder is not None  # noqa: S101  (the app has static/)

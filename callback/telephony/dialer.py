@@ -154,7 +154,9 @@ class Dialer:
         call = self.outbound_call(attempt, attempt.task.order.customer_phone)
         self.session.commit()  # the attempt exists before the provider hears of the call
         result = self.provider.place_call(call)
-        log.info("attempt %s (task %s): provider answered %s", attempt.id, attempt.task_id, type(result).__name__)
+        log.info(
+            "attempt %s (task %s): provider answered %s", attempt.id, attempt.task_id, type(result).__name__
+        )
         self.in_flight.add(attempt.id)
         self.record_result(attempt.id, call, result, report, started_at=now)
         self.session.commit()

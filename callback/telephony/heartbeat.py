@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from callback.models import CallAttempt, DialerHeartbeat
 
-# A heartbeat not renewed for this long belongs to a dialer that is gone; the next beat of any dialer drops it.
+# A heartbeat not renewed for this long is a dialer that is gone: the next beat of any dialer drops it.
 FORGET_AFTER = timedelta(days=1)
 
 
@@ -55,7 +55,9 @@ def beat(session: Session, name: str, *, started_at: datetime, now: datetime, ca
 def forget(session: Session, name: str) -> None:
     """Remove a dialer's heartbeat when it stops cleanly."""
     session.execute(
-        delete(DialerHeartbeat).where(DialerHeartbeat.name == name).execution_options(synchronize_session=False)
+        delete(DialerHeartbeat)
+        .where(DialerHeartbeat.name == name)
+        .execution_options(synchronize_session=False)
     )
 
 
