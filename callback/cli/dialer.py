@@ -7,15 +7,18 @@ import threading
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from callback.clock import utcnow
 from callback.extensions import db
+from callback.observability.outage import first_line, is_unavailable
 from callback.settings import current_settings
 from callback.telephony import make_provider
 from callback.telephony.dialer import Dialer, DialerStopped, PassReport
 from callback.telephony.pacing import CallPacer
 
 log = logging.getLogger(__name__)
+EXIT_DATABASE_UNREACHABLE = 3
 
 
 def _echo(report: PassReport) -> None:
@@ -44,7 +47,13 @@ def dialer_command(once: bool, name: str | None) -> None:
     )
     try:
         if once:
-            _echo(dialer.run_pass())
+            try:
+                _echo(dialer.run_pass())
+            except SQLAlchemyError as error:
+                if not is_unavailable(error):
+                    raise
+                click.echo(f"dialer: cannot reach the database ({first_line(error)})", err=True)
+                raise SystemExit(EXIT_DATABASE_UNREACHABLE) from None
             return
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, scoped_session
@@ -13,6 +14,8 @@ from callback.extensions import db, login_manager
 from callback.web.errors import error_body
 
 log = logging.getLogger(__name__)
+# Endpoints that answer without a signed-in user, and must keep answering during an outage.
+SKIP_USER_LOOKUP = frozenset({"health.healthz", "metrics.metrics", "static"})
 
 # Connection refused or lost, server shutting down, "database is locked", a pool with no free connection;
 # on SQLite also "unable to open database file" and "no such table" (a schema not yet upgraded).
@@ -57,7 +60,17 @@ def handle_database_unavailable(error: SQLAlchemyError) -> tuple[Response | str,
     return render_template("error.html", status=503, message=message), 503, headers
 
 
+def load_user_first() -> None:
+    """Look up the signed-in user before anything else, so an outage is met here with a 503.
+
+    Otherwise the first lookup could come from drawing an error page (a 404's menu), which would fail again.
+    """
+    if request.endpoint not in SKIP_USER_LOOKUP:
+        current_user.is_authenticated  # noqa: B018  (the lookup is the point)
+
+
 def init_app(app: Flask) -> None:
     """Register the outage handler for the database errors that mean "unreachable"."""
+    app.before_request(load_user_first)
     for error_class in UNAVAILABLE_ERRORS:
         app.register_error_handler(error_class, handle_database_unavailable)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from callback.models import CallAttempt, CallbackTask, Disposition, TaskChannel
+from callback.observability.outage import first_line
 from callback.settings import Settings
 from callback.telephony import heartbeat
 from callback.telephony.pacing import CallPacer
@@ -257,7 +258,7 @@ class Dialer:
                 log.warning(
                     "dialer pass failed, the database cannot be reached (%s: %s); retrying in %gs",
                     type(error).__name__,
-                    _first_line(error),
+                    first_line(error),
                     self.settings.dialer_idle_seconds,
                 )
                 self._rollback()
@@ -285,8 +286,3 @@ class Dialer:
         except SQLAlchemyError:
             self._rollback()
 
-
-def _first_line(error: BaseException) -> str:
-    """Return the first line of an error's message (SQLAlchemy's carry the statement on later lines)."""
-    original = getattr(error, "orig", None) or error
-    return (str(original).strip().splitlines() or [""])[0][:300]
