@@ -53,7 +53,8 @@ def _latency_histogram() -> Histogram:
 
 
 def start_timer() -> None:
-    g.metrics_started = time.perf_counter()
+    if current_app.config.get("METRICS_ENABLED"):
+        g.metrics_started = time.perf_counter()
 
 
 def observe_latency(response: Response) -> Response:
@@ -234,6 +235,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     csrf.exempt(bp)
     app.extensions[EXTENSION] = _latency_histogram()
-    if app.config.get("METRICS_ENABLED"):
-        app.before_request(start_timer)
-        app.after_request(observe_latency)
+    app.before_request(start_timer)
+    app.after_request(observe_latency)
