@@ -23,6 +23,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from whitenoise import WhiteNoise
 from whitenoise.compress import Compressor
 
@@ -77,12 +78,14 @@ def build(source: Path, target: Path) -> dict[str, Any]:
     for relative, digest in files.items():
         hashed = hashed_name(relative, digest)
         names[relative] = hashed
-        for name in (relative, hashed):
-            destination = staging / name
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source / relative, destination)
-            if compressor.should_compress(name):
-                compressor.compress(str(destination))
+        (staging / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / relative, staging / relative)
+        shutil.copyfile(source / relative, staging / hashed)
+        if compressor.should_compress(relative):
+            # Compress once (brotli at its best takes a while on ECharts); the hashed name gets copies.
+            for compressed in compressor.compress(str(staging / relative)):
+                suffix = compressed.removeprefix(str(staging / relative))
+                shutil.copyfile(compressed, str(staging / hashed) + suffix)
     manifest = {"fingerprint": fingerprint(files), "files": names}
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
     retired = target.with_name(f".{target.name}.old-{os.getpid()}")
@@ -144,6 +147,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("collect-static")
+@with_appcontext
 def collect_static() -> None:
     """Build the static files (hashed names, gzip and brotli) into STATIC_BUILD_PATH, if out of date."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
