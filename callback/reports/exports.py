@@ -11,6 +11,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -65,19 +66,33 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+# While a chunk of rows becomes cells, the labels it needs are looked up once each: a translation lookup
+# costs more than the rest of a cell, and one language holds for the whole chunk.
+_chunk_labels: ContextVar[dict[tuple[str, Any], str] | None] = ContextVar("_chunk_labels", default=None)
+
+
+def _remembered(key: tuple[str, Any], make: Callable[[], str]) -> str:
+    memo = _chunk_labels.get()
+    if memo is None:
+        return make()
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
+
+
 def enum_label(kind: str, value: str | None) -> str:
     """Label an enum value in the current language; fall back to the value where no label exists yet."""
     from callback.web.labels import LABELS, label  # the web layer owns the labels; import late, no cycle
 
     if value is None:
         return ""
-    return label(kind, value) if kind in LABELS else value
+    return _remembered((kind, value), lambda: label(kind, value) if kind in LABELS else value)
 
 
 def yes_no(value: bool | None) -> str:
     if value is None:
         return ""
-    return _("Yes") if value else _("No")
+    return _remembered(("yes_no", bool(value)), lambda: _("Yes") if value else _("No"))
 
 
 @dataclass(frozen=True)
@@ -549,7 +564,12 @@ def row_chunks(
         query = query.limit(limit)
     result = session.execute(query.execution_options(yield_per=CHUNK_ROWS))
     for rows in result.partitions():
-        yield dataset.cells(session, rows, filters, settings)
+        memo = _chunk_labels.set({})
+        try:
+            cells = dataset.cells(session, rows, filters, settings)
+        finally:
+            _chunk_labels.reset(memo)
+        yield cells
 
 
 def _csv_text(value: Any) -> Any:
