@@ -31,7 +31,7 @@ from callback.models import (
     TaskChannel,
     TaskState,
 )
-from callback.observability.outage import quiet_rollback
+from callback.observability.outage import is_unavailable, quiet_rollback
 from callback.settings import Settings, current_settings
 from callback.worklist import workable_condition
 
@@ -81,7 +81,9 @@ class WorkCollector(Collector):
         up = GaugeMetricFamily("callback_database_up", "1 when the database answered this scrape, else 0.")
         try:
             metrics = list(self._work())
-        except SQLAlchemyError:
+        except SQLAlchemyError as error:
+            if not is_unavailable(error):
+                raise  # a bug in a query, not an outage: let it be a logged 500
             metrics = None
         quiet_rollback(self.session)
         up.add_metric([], 0 if metrics is None else 1)
@@ -118,21 +120,18 @@ class WorkCollector(Collector):
             )
         yield workable
 
-        claimed = {
-            expired: count
-            for expired, count in session.execute(
-                select(CallbackTask.lease_expires_at < now, func.count())
-                .where(CallbackTask.state == TaskState.CLAIMED.value)
-                .group_by(CallbackTask.lease_expires_at < now)
-            )
-        }
+        claimed = CallbackTask.state == TaskState.CLAIMED.value
+        expired = session.scalar(
+            select(func.count()).select_from(CallbackTask).where(claimed, CallbackTask.lease_expires_at < now)
+        )
+        held = session.scalar(select(func.count()).select_from(CallbackTask).where(claimed))
         claims = GaugeMetricFamily(
             "callback_claims",
             "Tasks claimed by operators; expired=true are leases past their end that tick has not returned.",
             labels=["expired"],
         )
-        claims.add_metric(["false"], claimed.get(False, 0))
-        claims.add_metric(["true"], claimed.get(True, 0))
+        claims.add_metric(["false"], (held or 0) - (expired or 0))
+        claims.add_metric(["true"], expired or 0)
         yield claims
 
         attempts = CounterMetricFamily(
