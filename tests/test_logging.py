@@ -212,3 +212,21 @@ def test_log_level_and_format_are_checked_at_start_up(tmp_path, monkeypatch):
         make_app(tmp_path, monkeypatch, LOG_FORMAT="xml")
     with pytest.raises(SystemExit, match="LOG_LEVEL"):
         make_app(tmp_path, monkeypatch, LOG_LEVEL="LOUD")
+
+
+def test_the_dialer_commands_info_lines_are_visible_by_default(app, runner, settings):
+    store_connected_orders(
+        settings, "LOG-30"
+    )  # the simulated customer answers at once: nothing left in flight
+    result = runner.invoke(args=["dialer", "--once", "--name", "dialer-x"])
+    assert result.exit_code == 0, result.output
+    lines = [
+        line
+        for line in result.stderr.splitlines()
+        if " INFO callback.telephony.dialer [req=- user=-] " in line
+    ]
+    assert any("provider answered CallPlaced" in line for line in lines), result.stderr
+    assert any(
+        line.endswith("dialer pass: 1 placed, 0 refused, 0 lost, 0 found again, 1 in flight")
+        for line in lines
+    )

@@ -147,3 +147,9 @@ class FailingProvider:
 
     def run_pending(self) -> None:
         pass
+
+
+def test_dialer_once_exits_3_when_the_database_is_unreachable(dead_app):
+    result = dead_app.test_cli_runner().invoke(args=["dialer", "--once"])
+    assert result.exit_code == 3
+    assert "cannot reach the database" in result.output
