@@ -121,7 +121,7 @@ class Dialer:
             self.beat()
         self.session.commit()
         self.beat()
-        busy = report.placed or report.rejected or report.lost or report.recovered_by_lookup or self.in_flight
+        busy = report.placed or report.rejected or report.lost or report.recovered_by_lookup
         log.log(
             logging.INFO if busy else logging.DEBUG,
             "dialer pass: %d placed, %d refused, %d lost, %d found again, %d in flight",
