@@ -5,7 +5,8 @@ import socket
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from callback.models import CallAttempt, DialerHeartbeat
@@ -33,18 +34,19 @@ def calls_still_in_flight(session: Session, attempt_ids: Iterable[int]) -> set[i
 
 def beat(session: Session, name: str, *, started_at: datetime, now: datetime, calls_in_flight: int) -> None:
     """Record that the dialer `name` finished a pass at `now`; forget dialers silent for a day."""
-    updated = session.execute(
+    values = {"started_at": started_at, "last_pass_at": now, "calls_in_flight": calls_in_flight}
+    renew = (
         update(DialerHeartbeat)
         .where(DialerHeartbeat.name == name)
-        .values(last_pass_at=now, calls_in_flight=calls_in_flight, started_at=started_at)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if updated.rowcount == 0:  # type: ignore[attr-defined]
-        session.add(
-            DialerHeartbeat(
-                name=name, started_at=started_at, last_pass_at=now, calls_in_flight=calls_in_flight
-            )
-        )
+    if session.execute(renew).rowcount == 0:  # type: ignore[attr-defined]
+        try:
+            with session.begin_nested():  # two dialers given the same name may both be starting
+                session.execute(insert(DialerHeartbeat).values(name=name, **values))
+        except IntegrityError:
+            session.execute(renew)
     session.execute(
         delete(DialerHeartbeat)
         .where(DialerHeartbeat.last_pass_at < now - FORGET_AFTER)
