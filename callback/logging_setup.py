@@ -153,5 +153,9 @@ def return_request_id(response: Response) -> Response:
 def register_logging(app: Flask) -> None:
     """Configure logging from LOG_LEVEL and LOG_FORMAT and give every request an id."""
     configure_logging(str(app.config["LOG_LEVEL"]).upper(), str(app.config["LOG_FORMAT"]).lower())
+    # A database error's message carries the statement, never the row's values (phone numbers), even when an
+    # instance sets its own engine options (it may still set hide_parameters to False on purpose).
+    options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True, **options}
     app.before_request(assign_request_id)
     app.after_request(return_request_id)

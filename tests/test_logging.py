@@ -229,3 +229,23 @@ def test_the_dialer_commands_info_lines_are_visible_by_default(app, runner, sett
         line.endswith("dialer pass: 1 placed, 0 refused, 0 lost, 0 found again, 0 in flight")
         for line in lines
     )
+
+
+def test_database_errors_never_carry_row_values(tmp_path, monkeypatch):
+    app = make_app(tmp_path, monkeypatch, SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True})
+    with app.app_context():
+        fresh_schema(app)
+        from sqlalchemy import text
+        from sqlalchemy.exc import IntegrityError
+
+        statement = text(
+            "INSERT INTO users (id, username, role, active, created_at) VALUES (:id, :name, 'x', :on, :t)"
+        )
+        db.session.execute(statement, {"id": 1, "name": "13912345678", "on": True, "t": TEST_NOW})
+        with pytest.raises(IntegrityError) as raised:
+            db.session.execute(statement, {"id": 1, "name": "13912345678", "on": True, "t": TEST_NOW})
+        db.session.rollback()
+        db.session.remove()
+        db.engine.dispose()
+    assert "13912345678" not in str(raised.value)
+    assert "hidden due to hide_parameters" in str(raised.value)
