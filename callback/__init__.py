@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, has_request_context, request, session
 
 from callback.extensions import babel, csrf, db, login_manager, migrate
+from callback.logging_setup import register_logging
 from callback.settings import ConfigError, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,11 +25,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     register_config(app, test_config)
+    register_logging(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  (Chinese text as is, contract 4)
     register_extensions(app)
     register_sqlite_tuning(app)
     register_blueprints(app)
     register_cli(app)
+    register_observability(app)
     return app
 
 
@@ -139,3 +142,10 @@ def register_cli(app: Flask) -> None:
     from callback.cli import register_commands
 
     register_commands(app)
+
+
+def register_observability(app: Flask) -> None:
+    """Health check, metrics, the database-outage answer, the dialers' page and the built static files."""
+    from callback.observability import init_app
+
+    init_app(app)

@@ -1,7 +1,8 @@
 """Default configuration; ``instance/config.py`` and ``CALLBACK_*`` variables override it."""
 
 SQLALCHEMY_DATABASE_URI = "sqlite:///callback.sqlite"
-SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+# hide_parameters: a database error's message never carries the row's values (phone numbers) into the logs.
+SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
 
 TIMEZONE = "Asia/Shanghai"
 CALLING_HOURS = "08:00-20:00"
@@ -116,3 +117,16 @@ REMEMBER_COOKIE_SAMESITE = "Lax"
 # Retention (issue 9): purge-personal-data de-identifies orders finished more than this many days ago
 # (its --older-than-days overrides it). None: the command needs --older-than-days.
 RETENTION_DAYS: int | None = None
+# Seeing what it does (docs/observability.md).
+# Level of the log lines on stderr: DEBUG, INFO, WARNING, ERROR or CRITICAL.
+LOG_LEVEL = "INFO"
+# text: one readable line each; json: one JSON object a line, for a log collector.
+LOG_FORMAT = "text"
+# Serve GET /metrics (Prometheus text format, no sign-in: keep it on the intranet). Off: /metrics is 404.
+METRICS_ENABLED = False
+# Seconds a client is told to wait (Retry-After) when the database cannot be reached.
+DATABASE_RETRY_AFTER_SECONDS = 30
+# Folder of the built static files (content-hashed names, gzip and brotli copies), served by WhiteNoise with
+# a year's Cache-Control. Unset (development, tests): Flask serves static/ as it is. Built at start-up when
+# missing or out of date, or ahead of time with `flask --app callback collect-static`.
+STATIC_BUILD_PATH: str | None = None

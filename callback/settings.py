@@ -213,6 +213,13 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
     retention_days = None
     if config.get("RETENTION_DAYS") not in (None, ""):
         retention_days = _int(config, "RETENTION_DAYS", problems, minimum=1)
+    if str(config.get("LOG_LEVEL", "INFO")).upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        problems.append(
+            f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {config.get('LOG_LEVEL')!r}"
+        )
+    if str(config.get("LOG_FORMAT", "text")).lower() not in ("text", "json"):
+        problems.append(f"LOG_FORMAT must be text or json, got {config.get('LOG_FORMAT')!r}")
+    _int(config, "DATABASE_RETRY_AFTER_SECONDS", problems, minimum=1)
 
     settings = Settings(
         tz=tz,

@@ -3,13 +3,15 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from callback.extensions import db
 
 
 def test_upgrade_from_empty_matches_the_models_and_downgrades_cleanly(app):
     db.drop_all()
+    with db.engine.begin() as connection:  # the fixture stamped create_all's schema as head
+        connection.execute(text("DROP TABLE alembic_version"))
     upgrade()
     with db.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), db.metadata)

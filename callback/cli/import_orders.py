@@ -1,5 +1,6 @@
 """import-orders: work orders from a CSV or XLSX export (contract 3 and 5)."""
 
+import logging
 import sys
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 from callback.audit import Actor
@@ -15,9 +17,12 @@ from callback.extensions import db
 from callback.intake.files import ImportFileError
 from callback.intake.importer import ImportReport, import_orders_file
 from callback.intake.service import CREATED, REJECTED, STALE, UNCHANGED, UPDATED
+from callback.observability.outage import first_line, is_unavailable, quiet_rollback
 from callback.settings import current_settings
 
-EXIT_ALL_IMPORTED, EXIT_SOME_REJECTED, EXIT_UNREADABLE = 0, 1, 2
+log = logging.getLogger(__name__)
+
+EXIT_ALL_IMPORTED, EXIT_SOME_REJECTED, EXIT_UNREADABLE, EXIT_DATABASE_UNREACHABLE = 0, 1, 2, 3
 COUNT_LABELS = {
     CREATED: _l("created"),
     UPDATED: _l("updated"),
@@ -54,7 +59,10 @@ class _ProgressBar:
 @click.pass_context
 @with_appcontext
 def import_orders_command(ctx: click.Context, file: str, dry_run: bool, errors_path: str | None) -> None:
-    """Import work orders from FILE (CSV or XLSX); exit 0 all imported, 1 some rows rejected, 2 unreadable."""
+    """Import work orders from FILE (CSV or XLSX).
+
+    Exit 0 all imported, 1 some rows rejected, 2 file unreadable, 3 database unreachable.
+    """
     actor = Actor(source=f"import:{Path(file).name}")
     progress = _ProgressBar()
     try:
@@ -72,6 +80,23 @@ def import_orders_command(ctx: click.Context, file: str, dry_run: bool, errors_p
         click.echo(_("Cannot import %(file)s: %(error)s", file=file, error=error), err=True)
         click.echo(_("Nothing was imported."), err=True)
         ctx.exit(EXIT_UNREADABLE)
+    except SQLAlchemyError as error:
+        if not is_unavailable(error):
+            raise
+        quiet_rollback(db.session)
+        log.warning("import of %s stopped: the database cannot be reached: %s", file, first_line(error))
+        click.echo(
+            _("Cannot reach the database: %(error)s", error=first_line(error)),
+            err=True,
+        )
+        click.echo(
+            _(
+                "Rows already written stay; run the same import again once the database is back "
+                "(rows already imported count as unchanged)."
+            ),
+            err=True,
+        )
+        ctx.exit(EXIT_DATABASE_UNREACHABLE)
     finally:
         progress.close()
     _print_report(report)

@@ -1,15 +1,23 @@
 """tick: the periodic pass."""
 
+import logging
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from callback.audit import Actor
 from callback.cli import parse_now
 from callback.extensions import db
+from callback.observability.outage import first_line, is_unavailable, quiet_rollback
 from callback.recordings.jobs import fetch_job
 from callback.settings import current_settings
 from callback.tick import run_tick
+
+log = logging.getLogger(__name__)
+# The same code as import-orders' "could not reach the database".
+EXIT_DATABASE_UNREACHABLE = 3
 
 
 @click.command("tick")
@@ -21,8 +29,23 @@ def tick_command(now_text: str | None) -> None:
     Then fetch the calls' recordings that are ready (and retry the failed fetches that are due).
     """
     now = parse_now(now_text)
-    report = run_tick(db.session, now=now, settings=current_settings(), actor=Actor(source="tick"))
-    db.session.commit()
+    try:
+        report = run_tick(db.session, now=now, settings=current_settings(), actor=Actor(source="tick"))
+        db.session.commit()
+    except SQLAlchemyError as error:
+        if not is_unavailable(error):
+            raise
+        quiet_rollback(db.session)
+        # The timer runs tick again next minute; tick is idempotent, so nothing is lost by failing now.
+        log.warning("tick failed: the database cannot be reached: %s", first_line(error))
+        click.echo(f"tick: cannot reach the database ({first_line(error)}); the next run retries", err=True)
+        raise SystemExit(EXIT_DATABASE_UNREACHABLE) from None
+    log.info(
+        "tick: %d due_date tasks created, %d leases released, %d stuck calls recovered",
+        report.due_date_tasks_created,
+        report.leases_released,
+        report.dialing_recovered,
+    )
     click.echo(f"due_date tasks created: {report.due_date_tasks_created}")
     click.echo(f"expired leases released: {report.leases_released}")
     click.echo(f"stuck automated calls recovered: {report.dialing_recovered}")

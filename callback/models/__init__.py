@@ -21,6 +21,7 @@ from callback.models.case import (
     Penalty,
     SupervisionCase,
 )
+from callback.models.heartbeat import DialerHeartbeat
 from callback.models.order import (
     ORDER_FIELDS,
     POWERED_STATUSES,
@@ -67,6 +68,7 @@ __all__ = [
     "CaseEvidence",
     "CaseState",
     "CustomerType",
+    "DialerHeartbeat",
     "Disposition",
     "Finding",
     "Ledger",

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from callback.extensions import db
@@ -74,6 +74,9 @@ class CallAttempt(db.Model):
         back_populates="attempt", order_by="Answer.id", lazy="selectin"
     )
     findings: Mapped[list["Finding"]] = relationship(back_populates="attempt", order_by="Finding.id")
+
+    # /metrics counts attempts by channel and disposition at every scrape: an index-only scan.
+    __table_args__ = (Index("ix_call_attempts_outcome", "channel", "disposition"),)
 
     def answer_map(self) -> dict[str, Any]:
         """Return the answers as {question code: value}."""

@@ -7,18 +7,26 @@ formula (OWASP, "CSV Injection"). CSV is UTF-8 with a BOM so that Excel shows Ch
 import csv
 import io
 import os
+import re
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
+from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.compat.strings import safe_string
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 from sqlalchemy import ColumnElement, Select, and_, func, select, true
 from sqlalchemy.orm import Session
 
@@ -59,19 +67,33 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+# While a chunk of rows becomes cells, the labels it needs are looked up once each: a translation lookup
+# costs more than the rest of a cell, and one language holds for the whole chunk.
+_chunk_labels: ContextVar[dict[tuple[str, Any], str] | None] = ContextVar("_chunk_labels", default=None)
+
+
+def _remembered(key: tuple[str, Any], make: Callable[[], str]) -> str:
+    memo = _chunk_labels.get()
+    if memo is None:
+        return make()
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
+
+
 def enum_label(kind: str, value: str | None) -> str:
     """Label an enum value in the current language; fall back to the value where no label exists yet."""
     from callback.web.labels import LABELS, label  # the web layer owns the labels; import late, no cycle
 
     if value is None:
         return ""
-    return label(kind, value) if kind in LABELS else value
+    return _remembered((kind, value), lambda: label(kind, value) if kind in LABELS else value)
 
 
 def yes_no(value: bool | None) -> str:
     if value is None:
         return ""
-    return _("Yes") if value else _("No")
+    return _remembered(("yes_no", bool(value)), lambda: _("Yes") if value else _("No"))
 
 
 @dataclass(frozen=True)
@@ -551,7 +573,12 @@ def row_chunks(
         query = query.limit(limit)
     result = session.execute(query.execution_options(yield_per=CHUNK_ROWS))
     for rows in result.partitions():
-        yield dataset.cells(session, rows, filters, settings)
+        memo = _chunk_labels.set({})
+        try:
+            cells = dataset.cells(session, rows, filters, settings)
+        finally:
+            _chunk_labels.reset(memo)
+        yield cells
 
 
 def _csv_text(value: Any) -> Any:
@@ -610,3 +637,102 @@ def write_workbook(sheets: Iterable[Sheet]) -> IO[bytes]:
     finally:
         os.unlink(path)
     return stream
+
+
+class _Spool:
+    """A write-only byte sink that hands over what was written since the last `take` (zipfile's output)."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data, self.parts = b"".join(self.parts), []
+        return data
+
+
+# Sample cells that make openpyxl put its date and datetime styles in the template's styles.xml.
+_SAMPLE_ROW = [datetime(2000, 1, 1, 0, 0), date(2000, 1, 1)]
+_SAMPLE_STYLES = re.compile(r'<row r="2"><c r="A2" s="(\d+)"[^>]*>.*?<c r="B2" s="(\d+)"')
+
+
+def _cell_xml(reference: str, value: Any, datetime_style: str, date_style: str) -> str:
+    """Write one cell as openpyxl's write-only mode does (inline strings, dates as serial numbers)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return f'<c r="{reference}" t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, int | float):
+        return f'<c r="{reference}" t="n"><v>{safe_string(value)}</v></c>'
+    if isinstance(value, datetime):
+        return f'<c r="{reference}" s="{datetime_style}" t="n"><v>{safe_string(to_excel(value))}</v></c>'
+    if isinstance(value, date):
+        return f'<c r="{reference}" s="{date_style}" t="n"><v>{safe_string(to_excel(value))}</v></c>'
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    if not text:
+        return f'<c r="{reference}" t="inlineStr" />'
+    space = ' xml:space="preserve"' if text.strip() and text != text.strip() else ""
+    return f'<c r="{reference}" t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
+
+
+def stream_workbook(sheets: Sequence[Sheet]) -> Iterator[bytes]:
+    """Yield the workbook `write_workbook` makes, piece by piece as its rows are read.
+
+    openpyxl writes the parts that do not depend on the rows (workbook, styles, the header rows) into a small
+    template; each sheet's rows are then written into the ZIP entry of its sheet as they arrive, chunk by
+    chunk, and sent at once (a ZIP written to a stream carries each entry's sizes after its data). So a
+    download of any size starts at once, never waits on a worker or proxy timeout, and holds one chunk.
+    """
+    template = Workbook(write_only=True)
+    for sheet in sheets:
+        worksheet = template.create_sheet(title=sheet.title[:31])
+        worksheet.append([neutralise(text) for text in sheet.header])
+        worksheet.append(_SAMPLE_ROW)
+    buffer = io.BytesIO()
+    template.save(buffer)
+    source = zipfile.ZipFile(buffer)
+    spool = _Spool()
+    archive = zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED)  # type: ignore[arg-type]
+    sheet_entries = {f"xl/worksheets/sheet{number}.xml": sheet for number, sheet in enumerate(sheets, 1)}
+    for info in source.infolist():
+        sheet = sheet_entries.get(info.filename)
+        if sheet is None:
+            archive.writestr(info.filename, source.read(info.filename))
+            yield spool.take()
+            continue
+        xml = source.read(info.filename).decode()
+        head, rest = xml.split("<sheetData>", 1)
+        rows, tail = rest.split("</sheetData>", 1)
+        header_row = rows[: rows.index("</row>") + len("</row>")]
+        styles = _SAMPLE_STYLES.search(rows)
+        assert styles is not None  # noqa: S101  (openpyxl styles the sample dates)
+        datetime_style, date_style = styles.groups()
+        with archive.open(info.filename, "w", force_zip64=True) as entry:
+            entry.write(f"{head}<sheetData>{header_row}".encode())
+            number = 1
+            for chunk in sheet.chunks:
+                parts = []
+                for row in chunk:
+                    number += 1
+                    cells = "".join(
+                        _cell_xml(
+                            f"{get_column_letter(column)}{number}",
+                            _xlsx_cell(value),
+                            datetime_style,
+                            date_style,
+                        )
+                        for column, value in enumerate(row, 1)
+                    )
+                    parts.append(f'<row r="{number}">{cells}</row>')
+                entry.write("".join(parts).encode())
+                yield spool.take()
+            entry.write(f"</sheetData>{tail}".encode())
+        yield spool.take()
+    archive.close()
+    yield spool.take()

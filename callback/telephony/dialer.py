@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from callback.audit import channel as audit_channel
 from callback.models import AuditChannel, CallAttempt, CallbackTask, Disposition, TaskChannel, TaskState
+from callback.observability.outage import first_line
 from callback.settings import Settings
+from callback.telephony import heartbeat
 from callback.telephony.pacing import CallPacer
 from callback.telephony.port import (
     CallOutcomeUnknown,
@@ -67,6 +70,8 @@ class Dialer:
         config: dict,
         clock: Callable[[], datetime],
         after_pass: Callable[[datetime], object] | None = None,
+        *,
+        name: str | None = None,
     ) -> None:
         self.session = session
         self.provider = provider
@@ -77,6 +82,11 @@ class Dialer:
         # Work done after each pass, such as fetching the calls' recordings.
         self.after_pass = after_pass
         self.stop = threading.Event()
+        # The heartbeat's name (host:pid unless given), and the attempts whose calls this dialer placed
+        # and that have not ended yet (its calls in flight).
+        self.name = name or heartbeat.default_dialer_name()
+        self.started_at = clock()
+        self.in_flight: set[int] = set()
 
     def outbound_call(self, attempt: CallAttempt, phone: str) -> OutboundCall:
         """Describe the call of an attempt for the provider, with its webhook URLs."""
@@ -121,10 +131,34 @@ class Dialer:
             self.pacer.wait_for_slot()
             if not self.dial_next(report):
                 break
+            self.beat()
         self.session.commit()
         if self.after_pass is not None:
             self.after_pass(self.clock())
+        self.beat()
+        busy = report.placed or report.rejected or report.lost or report.recovered_by_lookup
+        log.log(
+            logging.INFO if busy else logging.DEBUG,
+            "dialer pass: %d placed, %d refused, %d lost, %d found again, %d in flight",
+            report.placed,
+            report.rejected,
+            report.lost,
+            report.recovered_by_lookup,
+            len(self.in_flight),
+        )
         return report
+
+    def beat(self) -> None:
+        """Write this dialer's heartbeat: alive now, with its calls in flight."""
+        self.in_flight = heartbeat.calls_still_in_flight(self.session, self.in_flight)
+        heartbeat.beat(
+            self.session,
+            self.name,
+            started_at=self.started_at,
+            now=self.clock(),
+            calls_in_flight=len(self.in_flight),
+        )
+        self.session.commit()
 
     def dial_next(self, report: PassReport) -> bool:
         """Claim one task, record its attempt, place its call; False when nothing was left to claim."""
@@ -136,6 +170,10 @@ class Dialer:
         call = self.outbound_call(attempt, attempt.task.order.customer_phone)
         self.session.commit()  # the attempt exists before the provider hears of the call
         result = self.provider.place_call(call)
+        log.info(
+            "attempt %s (task %s): provider answered %s", attempt.id, attempt.task_id, type(result).__name__
+        )
+        self.in_flight.add(attempt.id)
         self.record_result(attempt.id, call, result, report, started_at=now)
         self.session.commit()
         self.provider.run_pending()
@@ -267,10 +305,36 @@ class Dialer:
                 report = self.run_pass()
             except DialerStopped:
                 raise
+            except SQLAlchemyError as error:
+                # The database is restarting or unreachable: say so in one line and try again.
+                log.warning(
+                    "dialer pass failed, the database cannot be reached (%s: %s); retrying in %gs",
+                    type(error).__name__,
+                    first_line(error),
+                    self.settings.dialer_idle_seconds,
+                )
+                self._rollback()
+                report = PassReport()
             except Exception:
-                # A database restart or network hiccup must not end the dialer; the next pass retries.
+                # A network hiccup or a bug in one pass must not end the dialer; the next pass retries.
                 log.exception("dialer pass failed; retrying after a pause")
-                self.session.rollback()
+                self._rollback()
                 report = PassReport()
             if report.placed == 0:
                 stop.wait(self.settings.dialer_idle_seconds)
+        self._forget()
+
+    def _rollback(self) -> None:
+        try:
+            self.session.rollback()
+        except SQLAlchemyError:
+            log.debug("rollback after a failed pass failed too", exc_info=True)
+
+    def _forget(self) -> None:
+        """Remove this dialer's heartbeat on a clean stop (a dead dialer's stays, ageing, on the page)."""
+        try:
+            heartbeat.forget(self.session, self.name)
+            self.session.commit()
+        except SQLAlchemyError:
+            self._rollback()
+
