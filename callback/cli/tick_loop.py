@@ -7,7 +7,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from callback.cli.tick import tick_command
+from callback.cli.tick import EXIT_DATABASE_UNREACHABLE, tick_command
 from callback.extensions import db
 
 
@@ -32,6 +32,8 @@ def tick_loop_command(every: float) -> None:
         except (SQLAlchemyError, click.ClickException, SystemExit) as error:
             # SQLAlchemy's message names the failing statement, never its parameters (phone numbers).
             reason = getattr(error, "orig", None) or error
+            if isinstance(error, SystemExit) and error.code == EXIT_DATABASE_UNREACHABLE:
+                reason = "cannot reach the database"  # tick has said why, above
             click.echo(f"tick-loop: pass {passes} failed ({reason}); trying again in {every:g} s", err=True)
         finally:
             db.session.rollback()

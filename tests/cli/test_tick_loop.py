@@ -34,5 +34,6 @@ def test_tick_loop_reports_a_failed_pass_retries_and_stops_cleanly_on_sigterm(tm
         loop.send_signal(signal.SIGTERM)
         code = loop.wait(timeout=30)
     assert code == 0
-    assert "tick-loop: pass 1 failed (unable to open database file); trying again in 1 s" in failures[0]
+    assert "tick-loop: pass 1 failed (cannot reach the database); trying again in 1 s" in failures[0]
+    assert "tick: cannot reach the database (unable to open database file)" in log.read_text()
     assert "pass 2 failed" in failures[1]
