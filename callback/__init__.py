@@ -95,10 +95,12 @@ def register_blueprints(app: Flask) -> None:
         ledgers,
         operator,
         orders,
+        paging,
         reports,
         telephony_hooks,
     )
 
+    paging.init_app(app)  # before any route: ids in paths are bounded (issue 9)
     errors.init_app(app)
     auth.init_app(app)
     filters.init_app(app)

@@ -48,6 +48,7 @@ from callback.web.case_forms import (
     show_refusal,
 )
 from callback.web.labels import label
+from callback.web.paging import page_arg
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PER_PAGE = 50
@@ -312,7 +313,7 @@ def index() -> str:
     if state:
         query = query.where(SupervisionCase.state == state)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
     rows = db.session.scalars(
         query.options(contains_eager(SupervisionCase.order))
