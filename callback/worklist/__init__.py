@@ -25,7 +25,9 @@ from callback.worklist.automated import (
     void_automated_attempt,
 )
 from callback.worklist.claims import (
+    Claim,
     WorklistError,
+    claim,
     claim_next,
     current_claim,
     held_task,
@@ -44,9 +46,11 @@ __all__ = [
     "MAX_NOTE_LENGTH",
     "AttemptOutcome",
     "CheckedAttempt",
+    "Claim",
     "WorklistError",
     "cancel_tasks_of_orders",
     "check_attempt_input",
+    "claim",
     "claim_next",
     "create_tasks",
     "current_claim",

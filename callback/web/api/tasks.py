@@ -15,7 +15,8 @@ from callback.web.api import bp
 from callback.web.api.common import choice_arg, json_body, paginated, roles_required
 from callback.web.api.representations import attempt_json, finding_json, task_json
 from callback.web.errors import ApiError
-from callback.worklist import WorklistError, claim_next, record_attempt, release
+from callback.worklist import WorklistError, record_attempt, release
+from callback.worklist import claim as take_claim
 
 TASK_READERS = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
 
@@ -48,7 +49,10 @@ def _raise(error: WorklistError) -> NoReturn:
 @bp.post("/tasks/claim")
 @roles_required(*TASK_READERS)
 def claim() -> Response | dict[str, Any]:
-    """Lease the most urgent workable task to the caller: 200 with it, 204 when none is workable."""
+    """Lease the most urgent workable task to the caller: 200 with it, 204 when none is workable.
+
+    A caller who holds a live claim gets that task again (200, `already_held: true`): one claim at a time.
+    """
     kind = None
     if request.get_data(cache=True).strip():
         body = json_body()
@@ -58,11 +62,11 @@ def claim() -> Response | dict[str, Any]:
         if kind is not None and kind not in [k.value for k in TaskKind]:
             message = _("must be one of %(choices)s", choices=", ".join(k.value for k in TaskKind))
             raise ApiError(422, "invalid", message, [{"field": "kind", "message": message}])
-    task = claim_next(db.session, g.api_user.id, now=_now(), settings=current_settings(), kind=kind)
+    taken = take_claim(db.session, g.api_user.id, now=_now(), settings=current_settings(), kind=kind)
     db.session.commit()
-    if task is None:
+    if taken.task is None:
         return Response(status=204)
-    return task_json(task, full_phone=True)
+    return {**task_json(taken.task, full_phone=True), "already_held": taken.already_held}
 
 
 @bp.post("/tasks/<int:task_id>/release")
