@@ -18,7 +18,8 @@ from callback.telephony.pacing import CallPacer
 def _echo(report: PassReport) -> None:
     click.echo(
         f"calls placed: {report.placed}, refused by the provider: {report.rejected}, "
-        f"responses lost: {report.lost}, lost calls found: {report.recovered_by_lookup}"
+        f"responses lost: {report.lost}, lost calls found: {report.recovered_by_lookup}, "
+        f"calls of cancelled orders ended: {report.ended}"
     )
 
 

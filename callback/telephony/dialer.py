@@ -27,6 +27,7 @@ from callback.telephony.port import (
 )
 from callback.telephony.signing import public_url, status_path, voice_path
 from callback.worklist import (
+    calls_to_end,
     finish_automated_attempt,
     start_automated_attempt,
     void_automated_attempt,
@@ -49,6 +50,7 @@ class PassReport:
     rejected: int = 0
     lost: int = 0
     recovered_by_lookup: int = 0
+    ended: int = 0
 
 
 class Dialer:
@@ -96,8 +98,9 @@ class Dialer:
         )
 
     def run_pass(self) -> PassReport:
-        """Look up lost calls, then call each task workable at the start of the pass once, at most."""
+        """End calls of cancelled orders, look up lost calls, then call each workable task once at most."""
         report = PassReport()
+        self.end_cancelled_calls(report)
         self.look_up_lost_calls(report)
         budget = self.workable_count(self.clock())
         self.session.commit()
@@ -185,6 +188,19 @@ class Dialer:
             .values(call_status=status)
             .execution_options(synchronize_session=False)
         )
+
+    def end_cancelled_calls(self, report: PassReport) -> None:
+        """Ask the provider to hang up calls still under way whose order was cancelled meanwhile.
+
+        Asked again each pass until the call's final status callback gives the attempt its outcome;
+        ending a call that has just ended is harmless.
+        """
+        ending = calls_to_end(self.session, now=self.clock(), settings=self.settings)
+        self.session.commit()  # hold no transaction while the provider answers
+        for attempt_id, sid in ending:
+            log.info("attempt %s: the order was cancelled during the call; ending call %s", attempt_id, sid)
+            self.provider.end_call(sid)
+            report.ended += 1
 
     def look_up_lost_calls(self, report: PassReport) -> None:
         """Ask the provider again about calls whose creation response was lost; adopt those it knows."""

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from callback.models import CallAttempt, TaskChannel
+from callback.models import CallAttempt, CallbackTask, TaskChannel, TaskState
 from callback.settings import Settings
 from callback.survey import QUESTIONNAIRE, Question, answer_from_keypad
 from callback.telephony import twiml
@@ -108,9 +108,41 @@ def _ask(
     if preamble:
         _log(attempt, now, "said", question=question.code, try_number=try_number, text=preamble)
     _log(attempt, now, "said", question=question.code, try_number=try_number, text=prompt)
+    return _question_twiml(attempt, question, try_number, config=config, preamble=preamble)
+
+
+def _question_twiml(
+    attempt: CallAttempt,
+    question: Question,
+    try_number: int,
+    *,
+    config: Mapping[str, Any],
+    preamble: str | None = None,
+) -> str:
+    prompt = question.ivr_prompt_zh or question.zh
     action = public_url(config, gather_path(attempt.id, question.code, try_number))
     assert question.keypad is not None  # noqa: S101  (questions_for_ivr has only keypad questions)
     return twiml.ask(prompt, question.keypad, action, preamble=preamble)
+
+
+def last_asked(attempt: CallAttempt) -> tuple[str, int] | None:
+    """Return (question code, try number) of the question the IVR put last on this call, if any."""
+    for entry in reversed(attempt.transcript or []):
+        if entry.get("event") == "said" and entry.get("question"):
+            return str(entry["question"]), int(entry.get("try_number") or 1)
+    return None
+
+
+def _task_cancelled(session: Session, attempt: CallAttempt) -> bool:
+    """Tell whether the call's task was cancelled (its order was) while the call was under way."""
+    task = session.get(CallbackTask, attempt.task_id, populate_existing=True)
+    return task is not None and task.state == TaskState.CANCELLED.value
+
+
+def _hang_up_cancelled(attempt: CallAttempt, now: datetime) -> str:
+    """End a call whose order was cancelled: hang up at once; nothing the customer presses is stored."""
+    _log(attempt, now, "cancelled")
+    return twiml.hang_up()
 
 
 def _close(session: Session, attempt: CallAttempt, *, now: datetime, settings: Settings) -> str:
@@ -147,6 +179,8 @@ def on_voice(
         return twiml.hang_up()
     if attempt.ivr_finished_at is not None:
         return twiml.goodbye()
+    if _task_cancelled(session, attempt):
+        return _hang_up_cancelled(attempt, now)
     keep_dialing(session, attempt, now=now, settings=settings)
     first = next_question(None, stored_answers(session, attempt.id))
     if first is None:  # pragma: no cover  (the questionnaire always has keypad questions)
@@ -165,10 +199,22 @@ def on_gather(
     settings: Settings,
     config: Mapping[str, Any],
 ) -> str:
-    """Take the keypad answer to one question; re-ask it, or put the next one, or close the survey."""
+    """Take the keypad answer to one question; re-ask it, or put the next one, or close the survey.
+
+    Only the question the IVR put last (and that try of it) is answered: a gather for any other one (a
+    replayed or forged request) changes nothing and puts the last question again.
+    """
     _adopt_call(attempt, params)
     if attempt.disposition is not None or attempt.ivr_finished_at is not None:
         return twiml.goodbye()
+    if _task_cancelled(session, attempt):
+        return _hang_up_cancelled(attempt, now)
+    asked = last_asked(attempt)
+    if asked != (question.code, try_number):
+        current = ivr_question(asked[0]) if asked else None
+        if asked is None or current is None:
+            return twiml.hang_up()  # no question was put on this call: nothing to answer
+        return _question_twiml(attempt, current, asked[1], config=config)
     digits = (params.get("Digits") or "").strip()
     today = now.astimezone(settings.tz).date()
     value = answer_from_keypad(question, digits, today) if digits else None

@@ -61,6 +61,10 @@ class TelephonyProvider(Protocol):
         """Return the sid of a call to `call.to` created after `placed_after`, if the provider has one."""
         ...
 
+    def end_call(self, sid: str) -> None:
+        """Hang up a call in progress; never raise for the provider's own failures."""
+        ...
+
     def run_pending(self) -> None:
         """Let calls placed so far progress (the simulated customer plays them; real providers do nothing)."""
         ...

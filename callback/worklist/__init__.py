@@ -16,6 +16,7 @@ from callback.worklist.attempts import (
 )
 from callback.worklist.automated import (
     DIALER_ACTOR,
+    calls_to_end,
     finish_automated_attempt,
     keep_dialing,
     recover_stuck_dialing,
@@ -48,6 +49,7 @@ __all__ = [
     "CheckedAttempt",
     "Claim",
     "WorklistError",
+    "calls_to_end",
     "cancel_tasks_of_orders",
     "check_attempt_input",
     "claim",

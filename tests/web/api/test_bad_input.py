@@ -10,7 +10,6 @@ from callback.audit import Actor
 from callback.extensions import db
 from callback.intake.importer import import_orders_file
 from callback.models import WorkOrder
-from tests.conftest import TEST_NOW
 from tests.factories import order_payload
 from tests.intake.exports import CHINESE_HEADER, chinese_row, write_csv
 
