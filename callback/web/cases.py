@@ -48,7 +48,7 @@ from callback.web.case_forms import (
     show_refusal,
 )
 from callback.web.labels import label
-from callback.web.paging import page_arg
+from callback.web.paging import MAX_ID, page_arg, whole_number
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PER_PAGE = 50
@@ -476,7 +476,7 @@ def assign(case_id: int) -> Response | tuple[str, int]:
     """Give the case to a supervisor, or to nobody."""
     form = AssignForm()
     raw = (form.assignee_id.data or "").strip()
-    assignee_id = int(raw) if raw.isdigit() else None
+    assignee_id = whole_number(raw, MAX_ID)
     if raw and assignee_id is None:
         assignee_id = -1  # not a user id: let the service refuse it like any unknown user
     return _act(

@@ -21,14 +21,21 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max)
 
 
+def whole_number(raw: str | None, maximum: int) -> int | None:
+    """Return the ASCII whole number `raw` spells if at most `maximum`, else None ("²" and "1e9" too)."""
+    text = (raw or "").strip()
+    if not text or not text.isascii() or not text.isdigit() or len(text) > len(str(maximum)):
+        return None
+    value = int(text)
+    return value if value <= maximum else None
+
+
 def page_arg(name: str = "page") -> int:
     """Read a page's `?page=` as the pages' own links write it: junk means page 1, beyond MAX_PAGE is 400."""
-    raw = request.args.get(name, "")
-    if not raw.isdigit():
-        return 1
-    if len(raw) > len(str(MAX_PAGE)) or int(raw) > MAX_PAGE:
+    raw = request.args.get(name, "").strip()
+    if raw.isascii() and raw.isdigit() and whole_number(raw, MAX_PAGE) is None:
         abort(400)
-    return max(int(raw), 1)
+    return max(whole_number(raw, MAX_PAGE) or 1, 1)
 
 
 def init_app(app: Flask) -> None:

@@ -146,3 +146,30 @@ def test_identical_puts_racing_an_update_are_one_updated_the_rest_unchanged(app,
 def test_identical_puts_racing_a_creation_are_one_created_the_rest_unchanged(app, api_headers, round_):
     results = race(app, api_headers(), order_payload(f"NEW-{round_}"))
     assert results == ["created", "unchanged", "unchanged", "unchanged"]
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "2147483648", "²", "x"])
+def test_a_case_assigned_to_an_impossible_user_is_refused_with_a_message(client, login, api_headers, value):
+    put(client, api_headers(), order_payload())
+    response = client.post(
+        "/api/v1/cases",
+        json={"order_no": "GD-2026-0001", "category": "other", "description": "现场检查"},
+        headers=api_headers("supervisor"),
+    )
+    assert response.status_code == 201
+    case_id = response.json["id"]
+    login("supervisor")
+    refused = client.post(f"/cases/{case_id}/assign", data={"assignee_id": value})
+    assert refused.status_code == 422
+    assert (
+        client.get(f"/api/v1/cases/{case_id}", headers=api_headers("supervisor")).json["assignee_id"] is None
+    )
+
+
+def test_a_page_number_in_other_digits_is_the_first_page(client, login):
+    login("supervisor")
+    assert client.get("/cases/", query_string={"page": "²"}).status_code == 200
+
+
+def test_a_gather_with_a_strange_try_number_is_400(client, twilio_post):
+    assert twilio_post("/twilio/gather/1?q=progress&try=%C2%B2", {}).status_code == 400
