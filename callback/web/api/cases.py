@@ -122,7 +122,7 @@ def open_case() -> tuple[dict[str, Any], int]:
     except CaseError as error:
         _fail(error)
     db.session.commit()
-    return case_json(case, full=True), 201
+    return case_json(case, full=True, shown=callers_representation()), 201
 
 
 @bp.post("/cases/<int:case_id>/transitions")
@@ -145,7 +145,7 @@ def move_case(case_id: int) -> dict[str, Any]:
     except CaseError as error:
         _fail(error)
     db.session.commit()
-    return case_json(case, full=True)
+    return case_json(case, full=True, shown=callers_representation())
 
 
 @bp.post("/cases/<int:case_id>/penalties")
@@ -181,4 +181,4 @@ def refer_case(case_id: int) -> dict[str, Any]:
     except CaseError as error:
         _fail(error)
     db.session.commit()
-    return case_json(case, full=True)
+    return case_json(case, full=True, shown=callers_representation())

@@ -126,7 +126,7 @@ def finding_json(finding: Finding) -> dict[str, Any]:
     }
 
 
-def attempt_json(attempt: CallAttempt, shown: Representation = EVERYTHING) -> dict[str, Any]:
+def attempt_json(attempt: CallAttempt, shown: Representation) -> dict[str, Any]:
     """Represent one call attempt; its answers, findings and note only where the role may see them."""
     body: dict[str, Any] = {
         "id": attempt.id,
@@ -161,7 +161,7 @@ def penalty_json(penalty: Penalty) -> dict[str, Any]:
 
 
 def case_json(
-    case: SupervisionCase, *, full: bool = False, shown: Representation = EVERYTHING
+    case: SupervisionCase, *, shown: Representation, full: bool = False
 ) -> dict[str, Any]:
     """Represent a case; `full` adds the evidence and history. Callers check `shown.cases` first."""
     body: dict[str, Any] = {

@@ -13,7 +13,7 @@ from callback.models import CallbackTask, Role, TaskKind, TaskState, WorkOrder
 from callback.settings import current_settings
 from callback.web.api import bp
 from callback.web.api.common import choice_arg, json_body, paginated, roles_required
-from callback.web.api.representations import attempt_json, finding_json, task_json
+from callback.web.api.representations import attempt_json, callers_representation, finding_json, task_json
 from callback.web.errors import ApiError
 from callback.worklist import WorklistError, record_attempt, release
 from callback.worklist import claim as take_claim
@@ -106,7 +106,7 @@ def record_task_attempt(task_id: int) -> tuple[dict[str, Any], int]:
         _raise(error)
     db.session.commit()
     return {
-        "attempt": attempt_json(outcome.attempt),
+        "attempt": attempt_json(outcome.attempt, callers_representation()),
         "task": task_json(outcome.task),
         "findings": [finding_json(finding) for finding in outcome.findings],
         "cases_opened": [{"id": case.id, "category": case.category} for case in outcome.cases_opened],
