@@ -110,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
         ledgers,
         operator,
         orders,
+        paging,
         recordings,
         reports,
         security,
@@ -117,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     security.init_app(app, app.extensions["callback.settings"])
+    paging.init_app(app)  # before any route: ids in paths are bounded (issue 9)
     errors.init_app(app)
     auth.init_app(app)
     filters.init_app(app)

@@ -5,15 +5,16 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from callback.audit import Actor
 from callback.extensions import db
 from callback.intake.service import upsert_orders
 from callback.intake.validation import validate_order
-from callback.models import CallbackTask, Disposition
+from callback.models import CallbackTask, Disposition, TaskChannel
 from callback.worklist import (
     WorklistError,
+    claim,
     claim_next,
     finish_automated_attempt,
     record_attempt,
@@ -54,9 +55,8 @@ def test_claim_gives_the_earliest_due_task_first_then_the_oldest(app, settings, 
         db.session, [early], now=NOW - timedelta(days=3), settings=settings, actor=Actor(source="t")
     )
     db.session.commit()
-    user = make_user()
-    first = claim_next(db.session, user.id, now=NOW, settings=settings)
-    second = claim_next(db.session, user.id, now=NOW, settings=settings)
+    first = claim_next(db.session, make_user().id, now=NOW, settings=settings)
+    second = claim_next(db.session, make_user("bob").id, now=NOW, settings=settings)
     assert first.order.order_no == "EARLY"
     assert second.order.order_no == "W-0000"
     assert first.lease_expires_at == NOW + timedelta(minutes=settings.lease_minutes)
@@ -142,12 +142,26 @@ def test_concurrent_claimers_never_share_a_task_and_lose_none(app, settings, mak
         try:
             with app.app_context():
                 while True:
-                    task = claim_next(db.session, user_id, now=NOW, settings=settings)
+                    taken = claim(db.session, user_id, now=NOW, settings=settings)
                     db.session.commit()
-                    if task is None:
+                    if taken.task is None:
                         return
+                    assert not taken.already_held
                     with lock:
-                        claimed.append(task.id)
+                        claimed.append(taken.task.id)
+                    # One claim at a time: the call is recorded before the next claim.
+                    record_attempt(
+                        db.session,
+                        taken.task.id,
+                        user_id,
+                        disposition="refused",
+                        answers=None,
+                        callback_at=None,
+                        note=None,
+                        now=NOW,
+                        settings=settings,
+                    )
+                    db.session.commit()
         except BaseException as error:
             errors.append(error)
 
@@ -160,8 +174,59 @@ def test_concurrent_claimers_never_share_a_task_and_lose_none(app, settings, mak
     all_tasks = db.session.scalars(select(CallbackTask.id)).all()
     assert len(claimed) == len(set(claimed)), "a task was handed out twice"
     assert sorted(claimed) == sorted(all_tasks), "a workable task was never handed out"
-    owners = db.session.scalars(select(CallbackTask.lease_owner_id)).all()
-    assert None not in owners
+    assert set(db.session.scalars(select(CallbackTask.state))) == {"done"}
+
+
+def test_a_person_holds_one_claim_and_claiming_again_returns_it(app, settings, make_user):
+    store_orders(settings, 3)
+    user = make_user()
+    first = claim(db.session, user.id, now=NOW, settings=settings)
+    again = claim(db.session, user.id, now=NOW + timedelta(minutes=1), settings=settings, kind="due_date")
+    assert not first.already_held
+    assert again.already_held and again.task.id == first.task.id
+    assert db.session.scalar(select(func.count()).where(CallbackTask.state == "claimed")) == 1
+    # Once the lease ran out, the person may claim afresh.
+    later = NOW + timedelta(minutes=settings.lease_minutes, seconds=1)
+    assert not claim(db.session, user.id, now=later, settings=settings).already_held
+
+
+def test_claims_held_by_no_person_are_not_limited(app, settings):
+    """The dialer claims with no person: one dialer works many calls at once."""
+    store_orders(settings, 2)
+    channel = TaskChannel.OPERATOR
+    first = claim_next(db.session, None, now=NOW, settings=settings, channel=channel)
+    second = claim_next(db.session, None, now=NOW, settings=settings, channel=channel)
+    assert first is not None and second is not None and first.id != second.id
+
+
+def test_concurrent_claims_of_one_person_give_one_claim(app, settings, make_user):
+    store_orders(settings, 20)
+    user_id = make_user().id
+    got: list[tuple[int, bool]] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    start = threading.Barrier(6)
+
+    def work() -> None:
+        try:
+            with app.app_context():
+                start.wait()
+                taken = claim(db.session, user_id, now=NOW, settings=settings)
+                db.session.commit()
+                with lock:
+                    got.append((taken.task.id, taken.already_held))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert len({task_id for task_id, _held in got}) == 1, got
+    assert [held for _id, held in got].count(False) == 1
+    assert db.session.scalar(select(func.count()).where(CallbackTask.state == "claimed")) == 1
 
 
 def test_an_order_cancelled_during_an_automated_call_is_not_called_again(app, settings):

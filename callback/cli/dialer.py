@@ -26,7 +26,8 @@ EXIT_DATABASE_UNREACHABLE = 3
 def _echo(report: PassReport) -> None:
     click.echo(
         f"calls placed: {report.placed}, refused by the provider: {report.rejected}, "
-        f"responses lost: {report.lost}, lost calls found: {report.recovered_by_lookup}"
+        f"responses lost: {report.lost}, lost calls found: {report.recovered_by_lookup}, "
+        f"calls of cancelled orders ended: {report.ended}"
     )
 
 

@@ -84,9 +84,6 @@ def _upsert_batch(
         if current is None:
             inserts.append(item)
             continue
-        if item.updated_at < current["source_updated_at"]:
-            results[item.order_no] = ItemResult(item.order_no, STALE)
-            continue
         if not item.ledger_given:
             item.values["ledger"] = current["ledger"]
         changes = {
@@ -95,7 +92,12 @@ def _upsert_batch(
             if current[name] != item.values[name]
         }
         if not changes:
+            # What is stored already says this, whatever version the source gave it: two identical
+            # requests racing each other are `updated` and `unchanged`, never `stale`.
             results[item.order_no] = ItemResult(item.order_no, UNCHANGED)
+            continue
+        if item.updated_at < current["source_updated_at"]:
+            results[item.order_no] = ItemResult(item.order_no, STALE)
             continue
         order_id = current["id"]
         updates.append(
@@ -170,8 +172,32 @@ def _ids(
     yield from ((item.order_no, order_id) for item, order_id in zip(inserts, new_ids, strict=True))
 
 
+def _lock_orders(session: Session, order_nos: list[str]) -> None:
+    """Make writers of the same orders take turns, so the second reads what the first committed.
+
+    PostgreSQL locks the stored rows (in order-number order, so two batches cannot deadlock); a new order
+    has no row yet, and its second writer meets the unique index and retries. SQLite locks the whole
+    database for a writer: a no-op UPDATE takes that lock before anything is read.
+    """
+    if session.connection().dialect.name == "sqlite":
+        session.execute(
+            update(WorkOrder)
+            .where(WorkOrder.order_no.in_(order_nos))
+            .values(order_no=WorkOrder.order_no)
+            .execution_options(synchronize_session=False)
+        )
+        return
+    session.execute(
+        select(WorkOrder.id)
+        .where(WorkOrder.order_no.in_(order_nos))
+        .order_by(WorkOrder.order_no)
+        .with_for_update()
+    )
+
+
 def _load_stored(session: Session, order_nos: list[str]) -> dict[str, dict[str, Any]]:
-    """Load the stored orders with these numbers, and the kinds of task each already has."""
+    """Load the stored orders with these numbers (locked until commit), and the kinds of task of each."""
+    _lock_orders(session, order_nos)
     columns = [
         WorkOrder.id,
         WorkOrder.source_updated_at,

@@ -3,7 +3,7 @@
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,9 @@ TEXT_DATETIME_FORMATS = (
     "%Y-%m-%d %H:%M",
     "%Y-%m-%d %H:%M:%S",
 )
+# The source's version may run ahead of our clock by this much (clock skew), no more: a version far in
+# the future would make every later, real update `stale` and freeze the order.
+UPDATED_AT_MAX_AHEAD = timedelta(minutes=10)
 PHONE_TYPES = frozenset(
     {
         phonenumbers.PhoneNumberType.MOBILE,
@@ -188,6 +191,16 @@ def validate_order(
     for name in DATETIME_FIELDS:
         values[name] = field(name, parse_datetime, tz, required=name in ("accepted_at", "due_at"))
     updated_at = field("updated_at", parse_datetime, tz) or received_at
+    if updated_at > received_at + UPDATED_AT_MAX_AHEAD:
+        errors.append(
+            FieldError(
+                "updated_at",
+                _l(
+                    "must not be more than %(minutes)d minutes after the time it arrives",
+                    minutes=UPDATED_AT_MAX_AHEAD.seconds // 60,
+                ),
+            )
+        )
 
     if not errors:
         errors.extend(_check_timeline(values))

@@ -190,8 +190,13 @@ def _value(value: Any) -> Any:
     return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
 
 
-def report_workbook(report: Report, filters: ReportFilter, settings: Settings) -> IO[bytes]:
-    """Write the summary, then the orders, cases and penalties behind it, each on its own sheet."""
+def report_workbook(
+    report: Report, filters: ReportFilter, settings: Settings, *, details: bool = True
+) -> IO[bytes]:
+    """Write the summary, then the orders, cases and penalties behind it, each on its own sheet.
+
+    `details=False` writes the summary's figures alone: no customer, case or penalised person.
+    """
     tz = settings.tz
 
     def moment(name: str) -> Any:
@@ -241,9 +246,12 @@ def report_workbook(report: Report, filters: ReportFilter, settings: Settings) -
         (_("Reason"), lambda r: r["reason"]),
         (_("Recorded at"), moment("recorded_at")),
     ]
+    summary = Sheet(_("Summary"), [_("Figure"), _("Key"), _("Value")], [summary_rows])
+    if not details:
+        return write_workbook([summary])
     return write_workbook(
         [
-            Sheet(_("Summary"), [_("Figure"), _("Key"), _("Value")], [summary_rows]),
+            summary,
             Sheet(
                 _("Orders"),
                 [title for title, _c in order_columns],

@@ -31,6 +31,7 @@ from callback.telephony.port import (
 )
 from callback.telephony.signing import public_url, recording_path, status_path, voice_path
 from callback.worklist import (
+    calls_to_end,
     finish_automated_attempt,
     start_automated_attempt,
     void_automated_attempt,
@@ -56,6 +57,7 @@ class PassReport:
     rejected: int = 0
     lost: int = 0
     recovered_by_lookup: int = 0
+    ended: int = 0
 
 
 class Dialer:
@@ -114,12 +116,13 @@ class Dialer:
         )
 
     def run_pass(self) -> PassReport:
-        """Look up lost calls, then call each task workable at the start of the pass once, at most."""
+        """End calls of cancelled orders, look up lost calls, then call each workable task once at most."""
         with audit_channel(AuditChannel.DIALER):  # events of the pass are the dialer's (webhooks: their own)
             return self._run_pass()
 
     def _run_pass(self) -> PassReport:
         report = PassReport()
+        self.end_cancelled_calls(report)
         self.look_up_lost_calls(report)
         self.ask_about_silent_calls(report)
         budget = self.workable_count(self.clock())
@@ -238,6 +241,19 @@ class Dialer:
             .values(call_status=status)
             .execution_options(synchronize_session=False)
         )
+
+    def end_cancelled_calls(self, report: PassReport) -> None:
+        """Ask the provider to hang up calls still under way whose order was cancelled meanwhile.
+
+        Asked again each pass until the call's final status callback gives the attempt its outcome;
+        ending a call that has just ended is harmless.
+        """
+        ending = calls_to_end(self.session, now=self.clock(), settings=self.settings)
+        self.session.commit()  # hold no transaction while the provider answers
+        for attempt_id, sid in ending:
+            log.info("attempt %s: the order was cancelled during the call; ending call %s", attempt_id, sid)
+            self.provider.end_call(sid)
+            report.ended += 1
 
     def look_up_lost_calls(self, report: PassReport) -> None:
         """Ask the provider again about calls whose creation response was lost; adopt those it knows."""

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from callback.models import CallAttempt, TaskChannel
+from callback.models import CallAttempt, CallbackTask, TaskChannel, TaskState
 from callback.settings import Settings
 from callback.speech import NotUnderstood, understand
 from callback.survey import QUESTIONNAIRE, AnswerValue, Question, answer_from_keypad
@@ -159,6 +159,26 @@ def _ask(
     return turn
 
 
+def last_asked(attempt: CallAttempt) -> tuple[str, int] | None:
+    """Return (question code, try number) of the question the IVR put last on this call, if any."""
+    for entry in reversed(attempt.transcript or []):
+        if entry.get("event") == "said" and entry.get("question"):
+            return str(entry["question"]), int(entry.get("try_number") or 1)
+    return None
+
+
+def _task_cancelled(session: Session, attempt: CallAttempt) -> bool:
+    """Tell whether the call's task was cancelled (its order was) while the call was under way."""
+    task = session.get(CallbackTask, attempt.task_id, populate_existing=True)
+    return task is not None and task.state == TaskState.CANCELLED.value
+
+
+def _hang_up_cancelled(attempt: CallAttempt, now: datetime) -> Turn:
+    """End a call whose order was cancelled: hang up at once; nothing the customer says is stored."""
+    _log(attempt, now, "cancelled")
+    return Turn()
+
+
 def _close(session: Session, attempt: CallAttempt, *, now: datetime, settings: Settings) -> Turn:
     """Say goodbye and record the call's outcome now: the survey is over whatever the status callbacks do."""
     attempt.ivr_finished_at = now
@@ -196,6 +216,8 @@ def start_survey(session: Session, attempt: CallAttempt, *, now: datetime, setti
         return Turn()
     if attempt.ivr_finished_at is not None:
         return Turn(closing=script.CLOSING)
+    if _task_cancelled(session, attempt):
+        return _hang_up_cancelled(attempt, now)
     keep_dialing(session, attempt, now=now, settings=settings)
     first = next_question(None, stored_answers(session, attempt.id))
     if first is None:  # pragma: no cover  (the questionnaire always has keypad questions)
@@ -215,12 +237,23 @@ def take_answer(
 ) -> Turn:
     """Take the answer to one question, by keys or by voice; re-ask it, put the next one, or close.
 
-    Keys are read as the keypad says; words through callback/speech.py. An answer not understood is asked
+    Only the question the IVR put last (and that try of it) is answered. Keys are read as the keypad says;
+    words through callback/speech.py. An answer not understood is asked
     again; words still not understood at the last try hand the callback to an operator (never guessed),
     while a missing or invalid key lets the IVR move on, as it always has.
     """
     if attempt.disposition is not None or attempt.ivr_finished_at is not None:
         return Turn(closing=script.CLOSING)
+    if _task_cancelled(session, attempt):
+        return _hang_up_cancelled(attempt, now)
+    asked = last_asked(attempt)
+    if asked != (question.code, try_number):
+        # Only the question put last (that try of it) is answered: a replayed or forged answer to any other
+        # changes nothing, and the last question is put again.
+        current = ivr_question(asked[0]) if asked else None
+        if current is None:
+            return Turn()  # no question was put on this call: nothing to answer
+        return Turn(current, asked[1])
     digits = heard.digits.strip()
     words = heard.speech.strip()
     today = now.astimezone(settings.tz).date()

@@ -11,7 +11,7 @@ on one machine with no account. SIMULATION_MIX decides how each customer behaves
 import json
 import random
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -58,6 +58,7 @@ class SimulatedProvider:
         self.rng = random.Random(seed)  # noqa: S311  (a simulation, not security)
         self.pending: list[tuple[OutboundCall, str, str]] = []
         self.played: list[tuple[OutboundCall, str, str]] = []
+        self.ended: set[str] = set()
 
     def choose_outcome(self) -> str:
         """Pick how the next customer behaves, by SIMULATION_MIX's weights."""
@@ -85,20 +86,38 @@ class SimulatedProvider:
         """Find nothing: a simulated call whose creation failed never existed."""
         return None
 
+    def end_call(self, sid: str) -> None:
+        """Hang up: a call not yet played ends unanswered (`canceled`); one being played stops at once."""
+        self.ended.add(sid)
+        for queued in [entry for entry in self.pending if entry[1] == sid]:
+            self.pending.remove(queued)
+            call, _sid, outcome = queued
+            SimulatedCustomer(self.app, call, sid, outcome, self.rng).status("canceled")
+            self.played.append(queued)
+
     def run_pending(self) -> None:
         """Play every queued call through the webhooks, one after the other."""
         while self.pending:
             call, sid, outcome = self.pending.pop(0)
             customer = AliyunSimulatedCustomer if self.protocol_of(call) == "aliyun" else SimulatedCustomer
-            customer(self.app, call, sid, outcome, self.rng).play()
+            customer(self.app, call, sid, outcome, self.rng, ended=self.ended).play()
             self.played.append((call, sid, outcome))
 
 
 class SimulatedCustomer:
     """One customer who picks up (or not) and answers the IVR as `outcome` says."""
 
-    def __init__(self, app: Flask, call: OutboundCall, sid: str, outcome: str, rng: random.Random) -> None:
+    def __init__(
+        self,
+        app: Flask,
+        call: OutboundCall,
+        sid: str,
+        outcome: str,
+        rng: random.Random,
+        ended: Container[str] = frozenset(),
+    ) -> None:
         self.app = app
+        self.ended = ended
         self.call = call
         self.sid = sid
         self.outcome = outcome
@@ -107,6 +126,10 @@ class SimulatedCustomer:
         self.base = public_base_url(app.config)
         self.sequence = 0
         self.tz = app.extensions["callback.settings"].tz
+
+    def hung_up(self) -> bool:
+        """Tell whether the provider was told to end this call (SimulatedProvider.end_call)."""
+        return self.sid in self.ended
 
     def params(self, **extra: str) -> dict[str, str]:
         """Return the parameters Twilio sends with every webhook of this call."""
@@ -159,7 +182,7 @@ class SimulatedCustomer:
         planned = self.planned_answers()
         answered = 0
         while (gather := _gather(document)) is not None:
-            if self.outcome == "hang_up" and answered >= HANG_UP_AFTER_ANSWERS:
+            if self.hung_up() or (self.outcome == "hang_up" and answered >= HANG_UP_AFTER_ANSWERS):
                 break
             action = gather.get("action", "")
             query = parse_qs(urlsplit(action).query)
@@ -264,8 +287,16 @@ class AliyunSimulatedCustomer(SimulatedCustomer):
     call_id, echoing each reply's dynamic_id, then the VoiceReport receipt when the call ends.
     """
 
-    def __init__(self, app: Flask, call: OutboundCall, sid: str, outcome: str, rng: random.Random) -> None:
-        super().__init__(app, call, sid, outcome, rng)
+    def __init__(
+        self,
+        app: Flask,
+        call: OutboundCall,
+        sid: str,
+        outcome: str,
+        rng: random.Random,
+        ended: Container[str] = frozenset(),
+    ) -> None:
+        super().__init__(app, call, sid, outcome, rng, ended)
         self.token = callback_token(app.config)
 
     def post_json(self, kind: str, body: Any) -> dict[str, Any]:
@@ -326,7 +357,7 @@ class AliyunSimulatedCustomer(SimulatedCustomer):
         question = ivr_first_question()
         answered = 0
         while data.get("action") == "play" and question is not None:
-            if self.outcome == "hang_up" and answered >= HANG_UP_AFTER_ANSWERS:
+            if self.hung_up() or (self.outcome == "hang_up" and answered >= HANG_UP_AFTER_ANSWERS):
                 break
             dynamic = str(data.get("dynamic_id") or "")
             parts = dynamic.split(".")

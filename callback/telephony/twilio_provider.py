@@ -90,6 +90,16 @@ class TwilioProvider:
                 return found.sid
         return None
 
+    def end_call(self, sid: str) -> None:
+        """Hang the call up (update it to `completed`); Twilio then posts its final status callback.
+
+        A call that already ended answers an error (21220): nothing is left to do, so it is only logged.
+        """
+        try:
+            self.client.calls(sid).update(status="completed")
+        except (TwilioException, RequestException, OSError) as error:
+            log.warning("ending call %s failed: %s", sid, error)
+
     def run_pending(self) -> None:
         """Do nothing: Twilio runs the call and posts its webhooks."""
 

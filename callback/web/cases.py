@@ -48,6 +48,7 @@ from callback.web.case_forms import (
     show_refusal,
 )
 from callback.web.labels import label
+from callback.web.paging import MAX_ID, page_arg, whole_number
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PER_PAGE = 50
@@ -312,7 +313,7 @@ def index() -> str:
     if state:
         query = query.where(SupervisionCase.state == state)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
     rows = db.session.scalars(
         query.options(contains_eager(SupervisionCase.order))
@@ -475,7 +476,7 @@ def assign(case_id: int) -> Response | tuple[str, int]:
     """Give the case to a supervisor, or to nobody."""
     form = AssignForm()
     raw = (form.assignee_id.data or "").strip()
-    assignee_id = int(raw) if raw.isdigit() else None
+    assignee_id = whole_number(raw, MAX_ID)
     if raw and assignee_id is None:
         assignee_id = -1  # not a user id: let the service refuse it like any unknown user
     return _act(

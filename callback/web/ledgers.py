@@ -23,6 +23,7 @@ from callback.settings import current_settings
 from callback.web.auth import roles_required
 from callback.web.case_forms import LedgerForm, show_refusal
 from callback.web.labels import label
+from callback.web.paging import page_arg
 
 bp = Blueprint("ledgers", __name__, url_prefix="/ledgers")
 PER_PAGE = 50
@@ -113,7 +114,7 @@ def show(ledger: str) -> str:
     if center:
         query = query.where(WorkOrder.service_center == center)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     rows = db.session.execute(
         query.order_by(WorkOrder.due_at, WorkOrder.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     ).all()

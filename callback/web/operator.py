@@ -47,7 +47,8 @@ from callback.web.operator_forms import (
     read_call_form,
 )
 from callback.workdays import CallingHours
-from callback.worklist import WorklistError, claim_next, current_claim, held_task, record_attempt, release
+from callback.worklist import WorklistError, current_claim, held_task, record_attempt, release
+from callback.worklist import claim as take_claim
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 OPERATORS = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
@@ -307,11 +308,12 @@ def next_callback() -> Response:
     """Claim the most urgent workable task and open its call screen; go back to a live claim first."""
     now = _now()
     settings = current_settings()
-    claim = current_claim(db.session, current_user.id, now=now)
-    if claim is not None:
+    taken = take_claim(db.session, current_user.id, now=now, settings=settings)
+    db.session.commit()
+    if taken.already_held and taken.task is not None:
         flash(_("You are still on this callback; finish or release it first."), "info")
-        return redirect(url_for("operator.call", task_id=claim.id))
-    if not settings.calling_hours.contains(now, settings.tz):
+        return redirect(url_for("operator.call", task_id=taken.task.id))
+    if taken.task is None and not settings.calling_hours.contains(now, settings.tz):
         flash(
             _(
                 "It is outside calling hours (%(hours)s): customers may not be called now. "
@@ -322,12 +324,10 @@ def next_callback() -> Response:
             "warning",
         )
         return redirect(url_for("operator.queue"))
-    task = claim_next(db.session, current_user.id, now=now, settings=settings)
-    db.session.commit()
-    if task is None:
+    if taken.task is None:
         flash(_("No callback can be made right now: the queue is empty or waiting for later."), "info")
         return redirect(url_for("operator.queue"))
-    return redirect(url_for("operator.call", task_id=task.id))
+    return redirect(url_for("operator.call", task_id=taken.task.id))
 
 
 def _refused(error: WorklistError) -> tuple[str, int]:

@@ -1,11 +1,14 @@
 """Work-order pages: the list with filters, and one order with its timeline and tasks."""
 
 from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from callback.extensions import db
 from callback.models import CallbackTask, OrderStatus, Role, WorkOrder
 from callback.web.auth import roles_required
+from callback.web.paging import page_arg
+from callback.web.visibility import restrict_orders
 
 bp = Blueprint("orders", __name__)
 PER_PAGE = 50
@@ -15,8 +18,11 @@ ORDER_VIEWERS = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN, Role.DISCIPLINE)
 @bp.get("/")
 @roles_required(*ORDER_VIEWERS)
 def index() -> str:
-    """List work orders, newest first, with their tasks; filter by status, centre or a search term."""
-    query = select(WorkOrder)
+    """List work orders, newest first, with their tasks; filter by status, centre or a search term.
+
+    Discipline inspectors see only the orders that have a case referred to them.
+    """
+    query = restrict_orders(select(WorkOrder), current_user.role)
     status = request.args.get("status") or None
     if status in {s.value for s in OrderStatus}:
         query = query.where(WorkOrder.status == status)
@@ -27,8 +33,7 @@ def index() -> str:
     if term:
         like = f"%{term}%"
         query = query.where(or_(WorkOrder.order_no.ilike(like), WorkOrder.customer_name.ilike(like)))
-    page = request.args.get("page", 1, type=int) or 1
-    page = max(page, 1)
+    page = page_arg()
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     orders = db.session.scalars(
         query.order_by(WorkOrder.accepted_at.desc(), WorkOrder.id.desc())
@@ -36,7 +41,9 @@ def index() -> str:
         .offset((page - 1) * PER_PAGE)
     ).all()
     centers = db.session.scalars(
-        select(WorkOrder.service_center).distinct().order_by(WorkOrder.service_center)
+        restrict_orders(select(WorkOrder.service_center), current_user.role)
+        .distinct()
+        .order_by(WorkOrder.service_center)
     ).all()
     return render_template(
         "orders/index.html",
@@ -53,8 +60,10 @@ def index() -> str:
 @bp.get("/orders/<order_no>")
 @roles_required(*ORDER_VIEWERS)
 def detail(order_no: str) -> str:
-    """Show one order: its facts, its stage timeline and its callback tasks."""
-    order = db.session.scalar(select(WorkOrder).where(WorkOrder.order_no == order_no))
+    """Show one order: its facts, its stage timeline and its callback tasks (404 if the user may not)."""
+    order = db.session.scalar(
+        restrict_orders(select(WorkOrder), current_user.role).where(WorkOrder.order_no == order_no)
+    )
     if order is None:
         abort(404)
     tasks = db.session.scalars(select(CallbackTask).where(CallbackTask.order_id == order.id)).all()

@@ -45,6 +45,7 @@ from callback.reports.monthly import (
 from callback.reports.summary import build_report
 from callback.settings import current_settings
 from callback.web.auth import roles_required
+from callback.web.paging import page_arg
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 REPORT_READERS = (Role.SUPERVISOR, Role.ADMIN)
@@ -248,7 +249,7 @@ def connections() -> str:
     orders = orders.assign(gap=orders["customer_days"] - orders["days"]).sort_values(
         ["gap", "connected_at"], ascending=[False, True]
     )
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     total = len(orders)
     shown = orders.iloc[(page - 1) * CONNECTIONS_PER_PAGE : page * CONNECTIONS_PER_PAGE]
     return render_template(

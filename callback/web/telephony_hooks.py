@@ -26,6 +26,7 @@ from callback.survey import QUESTIONS_BY_CODE
 from callback.telephony import ivr
 from callback.telephony.signing import SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER, is_signed
 from callback.web.auth import roles_required
+from callback.web.paging import whole_number
 
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
 P = ParamSpec("P")
@@ -99,8 +100,8 @@ def voice(attempt_id: int) -> Response:
 def gather(attempt_id: int) -> Response:
     """Take the keypad answer to the question named in the query (q=code, try=1..3)."""
     question = ivr.ivr_question(request.args.get("q"))
-    try_text = request.args.get("try", "")
-    if question is None or not try_text.isdigit() or not 1 <= int(try_text) <= ivr.TRIES_PER_QUESTION:
+    try_number = whole_number(request.args.get("try"), ivr.TRIES_PER_QUESTION)
+    if question is None or try_number is None or try_number < 1:
         known = ", ".join(code for code in QUESTIONS_BY_CODE if ivr.ivr_question(code) is not None)
         return _plain(f"The query needs q (one of {known}) and try (1 to {ivr.TRIES_PER_QUESTION}).", 400)
     return _run_ivr_step(
@@ -109,7 +110,7 @@ def gather(attempt_id: int) -> Response:
             db.session,
             attempt,
             question,
-            int(try_text),
+            try_number,
             request.form,
             now=utcnow(),
             settings=current_settings(),

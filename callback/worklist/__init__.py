@@ -16,6 +16,7 @@ from callback.worklist.attempts import (
 )
 from callback.worklist.automated import (
     DIALER_ACTOR,
+    calls_to_end,
     finish_automated_attempt,
     hand_automated_attempt_to_operators,
     keep_dialing,
@@ -26,7 +27,9 @@ from callback.worklist.automated import (
     void_automated_attempt,
 )
 from callback.worklist.claims import (
+    Claim,
     WorklistError,
+    claim,
     claim_next,
     current_claim,
     held_task,
@@ -45,9 +48,12 @@ __all__ = [
     "MAX_NOTE_LENGTH",
     "AttemptOutcome",
     "CheckedAttempt",
+    "Claim",
     "WorklistError",
+    "calls_to_end",
     "cancel_tasks_of_orders",
     "check_attempt_input",
+    "claim",
     "claim_next",
     "create_tasks",
     "current_claim",

@@ -159,7 +159,16 @@ def finish_attempt(
     for code, value in checked.answers.items() if store_answers else ():
         session.add(Answer(attempt_id=attempt.id, question=code, value=value, answered_at=now))
     from_state = task.state
-    _apply_disposition(task, checked.disposition, checked.callback_at, now=now, settings=settings)
+    # The order was cancelled while the call was under way: the call counts, the task stays cancelled,
+    # and whatever the customer said opens no case against an order that no longer exists.
+    cancelled = (
+        task.state == TaskState.CANCELLED.value or task.order.status == OrderStatus.CANCELLED.value
+    )
+    if task.state == TaskState.CANCELLED.value:
+        task.attempt_count += 1
+        task.updated_at = now
+    else:
+        _apply_disposition(task, checked.disposition, checked.callback_at, now=now, settings=settings)
     record(
         session,
         actor,
@@ -176,7 +185,7 @@ def finish_attempt(
     )
     findings: list[Finding] = []
     cases_opened: list[SupervisionCase] = []
-    if checked.disposition in INTERVIEW_DISPOSITIONS:
+    if checked.disposition in INTERVIEW_DISPOSITIONS and not cancelled:
         verdicts = find(checked.answers, order_snapshot, task.kind, settings)
         findings, cases_opened = act_on_findings(
             session,

@@ -231,6 +231,30 @@ def void_automated_attempt(
     )
 
 
+def calls_to_end(session: Session, *, now: datetime, settings: Settings) -> list[tuple[int, str]]:
+    """Return (attempt id, provider call sid) of automated calls still under way whose task was cancelled.
+
+    The dialer asks the provider to end each; the call's final status callback then gives the attempt its
+    outcome (which opens no case). A call older than DIAL_TIMEOUT_MINUTES has ended by its time limit.
+    """
+    return [
+        (attempt_id, sid)
+        for attempt_id, sid in session.execute(
+            select(CallAttempt.id, CallAttempt.provider_call_sid)
+            .join(CallbackTask, CallAttempt.task_id == CallbackTask.id)
+            .where(
+                CallbackTask.state == TaskState.CANCELLED.value,
+                CallAttempt.channel == TaskChannel.AUTO.value,
+                CallAttempt.disposition.is_(None),
+                CallAttempt.provider_call_sid.is_not(None),
+                CallAttempt.started_at >= now - settings.dial_timeout,
+            )
+            .order_by(CallAttempt.id)
+        ).all()
+        if sid is not None
+    ]
+
+
 def recover_stuck_dialing(session: Session, *, now: datetime, settings: Settings, actor: Actor) -> int:
     """Finish the calls of tasks left `dialing` past DIAL_TIMEOUT_MINUTES; return how many tasks.
 
@@ -281,4 +305,35 @@ def recover_stuck_dialing(session: Session, *, now: datetime, settings: Settings
                 actor=actor,
             )
         recovered += 1
-    return recovered
+    return recovered + _close_calls_of_cancelled_tasks(session, now=now, settings=settings, actor=actor)
+
+
+def _close_calls_of_cancelled_tasks(
+    session: Session, *, now: datetime, settings: Settings, actor: Actor
+) -> int:
+    """Give an outcome to automated calls of cancelled tasks whose last status callback never came."""
+    attempt_ids = session.scalars(
+        select(CallAttempt.id)
+        .join(CallbackTask, CallAttempt.task_id == CallbackTask.id)
+        .where(
+            CallbackTask.state == TaskState.CANCELLED.value,
+            CallAttempt.channel == TaskChannel.AUTO.value,
+            CallAttempt.disposition.is_(None),
+            CallAttempt.started_at < now - settings.dial_timeout,
+        )
+    ).all()
+    for attempt_id in attempt_ids:
+        attempt = session.get(CallAttempt, attempt_id, with_for_update=True, populate_existing=True)
+        if attempt is None or attempt.disposition is not None:
+            continue
+        answered = stored_answers(session, attempt.id)
+        finish_automated_attempt(
+            session,
+            attempt,
+            Disposition.PARTIAL if answered else Disposition.NO_ANSWER,
+            note="The order was cancelled during the automated call; its outcome never arrived.",
+            now=now,
+            settings=settings,
+            actor=actor,
+        )
+    return len(attempt_ids)

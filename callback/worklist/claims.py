@@ -1,10 +1,11 @@
 """Claims: the most urgent workable task leased to one operator or dialer, and handed back."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, exists, select, update
+from sqlalchemy.orm import Session, aliased
 
 from callback.audit import Actor, AuditEntry, record
 from callback.errors import ServiceError
@@ -12,6 +13,7 @@ from callback.models import (
     CallbackTask,
     TaskChannel,
     TaskState,
+    User,
 )
 from callback.settings import Settings
 
@@ -36,6 +38,45 @@ def workable_condition(
     return conditions
 
 
+@dataclass(frozen=True)
+class Claim:
+    """What a claim gave: the task (None when nothing is workable), and whether the caller already held it."""
+
+    task: CallbackTask | None
+    already_held: bool = False
+
+
+def claim(
+    session: Session,
+    user_id: int | None,
+    *,
+    now: datetime,
+    settings: Settings,
+    channel: TaskChannel = TaskChannel.OPERATOR,
+    kind: str | None = None,
+) -> Claim:
+    """Lease the most urgent workable task to the user; a person who holds a live claim gets that one back.
+
+    A person works one callback at a time, on the web page and the API alike: claiming again returns the
+    task held (whatever `kind` asks for) until it is recorded, released or its lease runs out. Concurrent
+    claims by one person are serialised on the person's row (PostgreSQL) and re-checked inside the claiming
+    UPDATE (SQLite runs that UPDATE alone), so two requests at once still yield one claim.
+    The dialer claims with user_id None: its tasks are held by no person, many at a time.
+    """
+    if user_id is not None:
+        session.execute(select(User.id).where(User.id == user_id).with_for_update())
+        held = current_claim(session, user_id, now=now)
+        if held is not None:
+            return Claim(held, already_held=True)
+    task = _claim_workable(session, user_id, now=now, settings=settings, channel=channel, kind=kind)
+    if task is None and user_id is not None:
+        # A concurrent claim of the same person (SQLite) won the race: hand back what it took.
+        held = current_claim(session, user_id, now=now)
+        if held is not None:
+            return Claim(held, already_held=True)
+    return Claim(task)
+
+
 def claim_next(
     session: Session,
     user_id: int | None,
@@ -45,16 +86,40 @@ def claim_next(
     channel: TaskChannel = TaskChannel.OPERATOR,
     kind: str | None = None,
 ) -> CallbackTask | None:
-    """Lease the most urgent workable task (earliest due_by, then oldest) to the user, or None.
+    """Return the task `claim` gives (the one held, or the most urgent workable one), or None."""
+    return claim(session, user_id, now=now, settings=settings, channel=channel, kind=kind).task
 
-    The dialer claims with user_id None: its tasks are held by no person.
+
+def _claim_workable(
+    session: Session,
+    user_id: int | None,
+    *,
+    now: datetime,
+    settings: Settings,
+    channel: TaskChannel,
+    kind: str | None,
+) -> CallbackTask | None:
+    """Lease the most urgent workable task (earliest due_by, then oldest) to the user, or None.
 
     One UPDATE picks and takes the task. SQLite runs it alone, so no two claims can meet;
     PostgreSQL locks the picked row with FOR UPDATE SKIP LOCKED, so concurrent claims skip it.
+    For a person, the same UPDATE checks that they hold no live claim yet.
     """
     if not settings.calling_hours.contains(now, settings.tz):
         return None
     lease_expires_at = now + timedelta(minutes=settings.lease_minutes)
+    conditions: list[ColumnElement[bool]] = []
+    if user_id is not None:
+        holding = aliased(CallbackTask)
+        conditions.append(
+            ~exists(
+                select(holding.id).where(
+                    holding.state == TaskState.CLAIMED.value,
+                    holding.lease_owner_id == user_id,
+                    holding.lease_expires_at > now,
+                )
+            )
+        )
     for _attempt in range(CLAIM_RETRIES):
         candidate = (
             select(CallbackTask.id)
@@ -66,7 +131,7 @@ def claim_next(
         )
         claimed_id = session.scalar(
             update(CallbackTask)
-            .where(CallbackTask.id == candidate, CallbackTask.state == TaskState.OPEN.value)
+            .where(CallbackTask.id == candidate, CallbackTask.state == TaskState.OPEN.value, *conditions)
             .values(
                 state=TaskState.CLAIMED.value,
                 lease_owner_id=user_id,
@@ -88,6 +153,8 @@ def claim_next(
                 ],
             )
             return session.get(CallbackTask, claimed_id, populate_existing=True)
+        if user_id is not None and current_claim(session, user_id, now=now) is not None:
+            return None  # the person's concurrent claim took one meanwhile (SQLite): `claim` returns it
         # Nothing left, or (PostgreSQL) another claim took the row between pick and update: look again.
         if (
             session.scalar(select(CallbackTask.id).where(*workable_condition(now, channel, kind)).limit(1))

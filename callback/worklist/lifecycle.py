@@ -56,17 +56,30 @@ def create_tasks(
 
 
 def cancel_tasks_of_orders(session: Session, order_ids: Iterable[int], *, now: datetime, actor: Actor) -> int:
-    """Cancel the open and claimed tasks of orders the marketing system cancelled; return how many."""
+    """Cancel the unfinished tasks of orders the marketing system cancelled; return how many.
+
+    A task being dialled is cancelled too: its call's webhooks then hang up and store nothing more, the
+    dialer ends the call at the provider (`calls_to_end`), and the attempt's outcome opens no case.
+    """
     order_ids = list(order_ids)
     if not order_ids:
         return 0
+    unfinished = (TaskState.OPEN, TaskState.CLAIMED, TaskState.DIALING)
     task_ids = session.scalars(
         select(CallbackTask.id).where(
             CallbackTask.order_id.in_(order_ids),
-            CallbackTask.state.in_([TaskState.OPEN.value, TaskState.CLAIMED.value]),
+            CallbackTask.state.in_([state.value for state in unfinished]),
         )
     ).all()
-    return move_tasks(session, task_ids, TaskState.CANCELLED, now=now, actor=actor, reason="order cancelled")
+    return move_tasks(
+        session,
+        task_ids,
+        TaskState.CANCELLED,
+        now=now,
+        actor=actor,
+        reason="order cancelled",
+        from_states=unfinished,
+    )
 
 
 def release_expired_leases(session: Session, *, now: datetime, actor: Actor) -> int:

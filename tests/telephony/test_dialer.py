@@ -29,6 +29,7 @@ class ScriptedProvider:
         self.calls: list[OutboundCall] = []
         self.lookups = 0
         self.seen_at_placing: list[tuple[str, int]] = []
+        self.ended: list[str] = []
 
     def place_call(self, call: OutboundCall):
         with Session(db.engine) as other:  # what any other process sees at this moment
@@ -42,6 +43,9 @@ class ScriptedProvider:
     def find_call(self, call, placed_after):
         self.lookups += 1
         return self.found
+
+    def end_call(self, sid: str) -> None:
+        self.ended.append(sid)
 
     def run_pending(self) -> None:
         pass

@@ -45,6 +45,9 @@ class TimestampingProvider:
     def find_call(self, call, placed_after):
         return None
 
+    def end_call(self, sid: str) -> None:
+        pass
+
     def run_pending(self) -> None:
         pass
 

@@ -119,3 +119,26 @@ def test_a_lost_call_is_found_by_listing_calls_to_the_number():
     assert found == "CA" + "d" * 32
     assert http.requests[0]["method"] == "GET"
     assert http.requests[0]["params"]["To"] == CALL.to
+
+
+def test_end_call_updates_the_call_to_completed():
+    sid = "CA" + "e" * 32
+    http = FakeHttpClient(Response(200, json.dumps({"sid": sid, "status": "completed"})))
+    assert provider(http).end_call(sid) is None
+    sent = http.requests[0]
+    assert sent["method"] == "POST"
+    assert sent["uri"] == f"{API_BASE}/2010-04-01/Accounts/{ACCOUNT}/Calls/{sid}.json"
+    assert sent["data"]["Status"] == "completed"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Response(400, json.dumps({"code": 21220, "message": "Call is not in-progress", "status": 400})),
+        Response(503, json.dumps({"code": 20500, "message": "Internal"})),
+        TwilioException("read timed out"),
+        ConnectionResetError("connection reset by peer"),
+    ],
+)
+def test_end_call_never_raises_for_the_providers_failures(answer):
+    provider(FakeHttpClient(answer)).end_call("CA" + "e" * 32)

@@ -115,7 +115,7 @@ def test_order_detail_shows_the_timeline_in_local_time(client: FlaskClient, logi
         status="surveyed",
         accepted_at="2026-11-23T01:30:00Z",
         surveyed_at="2026-11-24T06:00:00+00:00",
-        updated_at="2026-11-24T06:05:00Z",
+        updated_at="2026-11-23T02:05:00Z",  # within 10 minutes of its arrival (NOW)
     )
     login("operator")
     response = client.get("/orders/GD-2026-0001")

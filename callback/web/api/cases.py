@@ -16,8 +16,9 @@ from callback.models import ENDED_CASE_STATES, CaseCategory, CaseState, Role, Su
 from callback.settings import current_settings
 from callback.web.api import bp
 from callback.web.api.common import choice_arg, json_body, paginated, roles_required
-from callback.web.api.representations import case_json, penalty_json
+from callback.web.api.representations import callers_representation, case_json, penalty_json
 from callback.web.errors import ApiError
+from callback.web.visibility import restrict_cases
 
 CASE_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.DISCIPLINE)
 CASE_WORKERS = (Role.SUPERVISOR, Role.ADMIN)
@@ -39,9 +40,7 @@ def _date_arg(name: str) -> date | None:
 def _visible_cases() -> Any:
     """Cases the caller may see: discipline inspectors see referred cases only."""
     query = select(SupervisionCase).join(WorkOrder, SupervisionCase.order_id == WorkOrder.id)
-    if g.api_user.role == Role.DISCIPLINE:
-        query = query.where(SupervisionCase.referred_to_discipline.is_(True))
-    return query
+    return restrict_cases(query, g.api_user.role)
 
 
 @bp.get("/cases")
@@ -75,7 +74,8 @@ def list_cases() -> dict[str, Any]:
         query = query.where(
             SupervisionCase.opened_at < datetime.combine(end + timedelta(days=1), time(), tzinfo=tz)
         )
-    return paginated(query, case_json)
+    shown = callers_representation()
+    return paginated(query, lambda case: case_json(case, shown=shown))
 
 
 @bp.get("/cases/<int:case_id>")
@@ -85,7 +85,7 @@ def get_case(case_id: int) -> dict[str, Any]:
     case = db.session.scalar(_visible_cases().where(SupervisionCase.id == case_id))
     if case is None:
         raise ApiError(404, "not_found", _("No case %(id)d.", id=case_id))
-    return case_json(case, full=True)
+    return case_json(case, full=True, shown=callers_representation())
 
 
 def _object_body() -> dict[str, Any]:
@@ -122,7 +122,7 @@ def open_case() -> tuple[dict[str, Any], int]:
     except CaseError as error:
         _fail(error)
     db.session.commit()
-    return case_json(case, full=True), 201
+    return case_json(case, full=True, shown=callers_representation()), 201
 
 
 @bp.post("/cases/<int:case_id>/transitions")
@@ -145,7 +145,7 @@ def move_case(case_id: int) -> dict[str, Any]:
     except CaseError as error:
         _fail(error)
     db.session.commit()
-    return case_json(case, full=True)
+    return case_json(case, full=True, shown=callers_representation())
 
 
 @bp.post("/cases/<int:case_id>/penalties")
@@ -181,4 +181,4 @@ def refer_case(case_id: int) -> dict[str, Any]:
     except CaseError as error:
         _fail(error)
     db.session.commit()
-    return case_json(case, full=True)
+    return case_json(case, full=True, shown=callers_representation())

@@ -17,6 +17,7 @@ from callback.settings import current_settings
 from callback.signin import minutes_until, record_bad_token, token_locked_until
 from callback.users import touch_token
 from callback.web.errors import ApiError
+from callback.web.paging import MAX_PAGE
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -117,7 +118,7 @@ def choice_arg(name: str, choices: list[str]) -> str | None:
 
 def paginated(query: Select, render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
     """Run `query` one page at a time, as every collection in the API does."""
-    page = int_arg("page", 1, 1)
+    page = int_arg("page", 1, 1, MAX_PAGE)
     per_page = int_arg("per_page", 50, 1, MAX_PER_PAGE)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()

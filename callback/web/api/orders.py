@@ -16,11 +16,13 @@ from callback.models import Role, SupervisionCase, WorkOrder
 from callback.settings import current_settings
 from callback.web.api import bp
 from callback.web.api.common import json_body, roles_required
-from callback.web.api.representations import attempt_json, case_json, order_json, task_json, timeline_json
+from callback.web.api.representations import callers_representation, order_detail_json
 from callback.web.errors import ApiError
+from callback.web.visibility import restrict_cases, restrict_orders
 
 WRITERS = (Role.INTEGRATION, Role.ADMIN)
-READERS = (Role.INTEGRATION, Role.ADMIN, Role.SUPERVISOR)
+# Discipline inspectors read only the orders that have a case referred to them (callback.web.visibility).
+READERS = (Role.INTEGRATION, Role.ADMIN, Role.SUPERVISOR, Role.DISCIPLINE)
 
 
 @bp.put("/work-orders/<order_no>")
@@ -78,25 +80,27 @@ def _upsert(items: list[Any]) -> list[dict[str, Any]]:
 @bp.get("/work-orders/<order_no>")
 @roles_required(*READERS)
 def get_work_order(order_no: str) -> dict[str, Any]:
-    """Show one order with its stage timeline, its tasks and (later) its cases."""
-    order = db.session.scalar(select(WorkOrder).where(WorkOrder.order_no == order_no))
+    """Show one order with its stage timeline, its tasks and, to those who may see them, its cases."""
+    role = g.api_user.role
+    order = db.session.scalar(restrict_orders(select(WorkOrder), role).where(WorkOrder.order_no == order_no))
     if order is None:
         raise ApiError(404, "not_found", _("No work order %(order_no)s.", order_no=order_no))
-    body = order_json(order)
-    record(  # the answer carries the full number: a read of personal data, audited
-        db.session,
-        Actor(user_id=g.api_user.id),
-        utcnow(),
-        [AuditEntry("order.phone_read", "work_order", order.id, {"order_no": order.order_no})],
-    )
-    db.session.commit()
-    body["timeline"] = timeline_json(order)
-    body["tasks"] = [
-        {**task_json(task, with_order=False), "attempts": [attempt_json(a) for a in task.attempts]}
-        for task in order.tasks
-    ]
-    cases = db.session.scalars(
-        select(SupervisionCase).where(SupervisionCase.order_id == order.id).order_by(SupervisionCase.id)
-    )
-    body["cases"] = [case_json(case) for case in cases]
-    return body
+    shown = callers_representation()
+    if shown.full_phone:  # the answer carries the full number: a read of personal data, audited
+        record(
+            db.session,
+            Actor(user_id=g.api_user.id),
+            utcnow(),
+            [AuditEntry("order.phone_read", "work_order", order.id, {"order_no": order.order_no})],
+        )
+        db.session.commit()
+    cases = []
+    if shown.cases:
+        cases = list(
+            db.session.scalars(
+                restrict_cases(select(SupervisionCase), role)
+                .where(SupervisionCase.order_id == order.id)
+                .order_by(SupervisionCase.id)
+            )
+        )
+    return order_detail_json(order, cases, shown)

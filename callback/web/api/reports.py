@@ -15,6 +15,7 @@ from callback.reports.summary import build_report
 from callback.settings import current_settings
 from callback.web.api import bp
 from callback.web.api.common import roles_required
+from callback.web.api.representations import callers_representation
 from callback.web.errors import ApiError
 
 REPORT_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)
@@ -46,7 +47,7 @@ def report_summary() -> dict[str, Any]:
 @bp.get("/reports/summary.xlsx")
 @roles_required(*REPORT_READERS)
 def report_summary_xlsx() -> Response:
-    """Return the same figures as a workbook, with the orders, cases and penalties behind them."""
+    """Return the same figures as a workbook, with the sheets behind them for those who may see them."""
     filters = _filters()
     settings = current_settings()
     now = utcnow()
@@ -56,7 +57,7 @@ def report_summary_xlsx() -> Response:
     record(db.session, Actor(user_id=g.api_user.id), now, [entry])
     db.session.commit()
     return send_file(
-        report_workbook(report, filters, settings),
+        report_workbook(report, filters, settings, details=callers_representation().report_details),
         mimetype=XLSX_MIMETYPE,
         as_attachment=True,
         download_name=f"summary-{filters.start.isoformat()}-{filters.end.isoformat()}.xlsx",

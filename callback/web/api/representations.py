@@ -1,6 +1,14 @@
-"""The JSON representations of contract 4."""
+"""The JSON representations of contract 4, chosen by the caller's role.
 
+Every handler renders through these functions with the caller's `Representation`, so what a role sees is
+decided here once (docs/privacy.md, "Who sees what"): the marketing system's integration token reads orders
+and their tasks, never the customer's answers, the operators' notes, the cases or the staff penalised.
+"""
+
+from dataclasses import dataclass
 from typing import Any
+
+from flask import g
 
 from callback.cases import allowed_moves, is_overdue
 from callback.clock import utcnow
@@ -11,12 +19,63 @@ from callback.models import (
     CallbackTask,
     Finding,
     Penalty,
+    Role,
     SupervisionCase,
     WorkOrder,
 )
 from callback.web.api.common import local_iso
 
 _ORDER_TIME_FIELDS = frozenset(name for name in ORDER_FIELDS if name.endswith("_at"))
+
+
+@dataclass(frozen=True)
+class Representation:
+    """What one role may see of orders, tasks, attempts, cases and reports in the API's answers."""
+
+    full_phone: bool  # an order's customer_phone unmasked (the claim's holder always gets it)
+    answers: bool  # the customer's answers, and the findings they produced
+    notes: bool  # operators' free-text notes on attempts
+    cases: bool  # supervision cases (an order's, and case reads)
+    penalties: bool  # penalties (考核) with the names of the staff penalised
+    report_details: bool  # the summary workbook's orders, cases and penalties sheets
+
+
+EVERYTHING = Representation(
+    full_phone=True, answers=True, notes=True, cases=True, penalties=True, report_details=True
+)
+# One row per role; a role missing here sees the least (NOTHING_PERSONAL).
+NOTHING_PERSONAL = Representation(
+    full_phone=False, answers=False, notes=False, cases=False, penalties=False, report_details=False
+)
+REPRESENTATIONS: dict[str, Representation] = {
+    # The marketing system sent the orders (phone included) and reads them back with their callbacks'
+    # progress; it has no part in supervision or discipline.
+    Role.INTEGRATION: Representation(
+        full_phone=True, answers=False, notes=False, cases=False, penalties=False, report_details=False
+    ),
+    # Operators work the queue; the number is theirs while they hold the claim.
+    Role.OPERATOR: Representation(
+        full_phone=False, answers=True, notes=True, cases=False, penalties=False, report_details=False
+    ),
+    Role.SUPERVISOR: Representation(
+        full_phone=False, answers=True, notes=True, cases=True, penalties=True, report_details=True
+    ),
+    # Discipline inspectors read referred cases only (callback.web.visibility narrows the rows).
+    Role.DISCIPLINE: Representation(
+        full_phone=False, answers=True, notes=True, cases=True, penalties=True, report_details=False
+    ),
+    Role.ADMIN: EVERYTHING,
+}
+
+
+def representation_for(role: str) -> Representation:
+    """Return what a role may see."""
+    return REPRESENTATIONS.get(role, NOTHING_PERSONAL)
+
+
+def callers_representation() -> Representation:
+    """Return what the API caller (the token's user, set by roles_required) may see."""
+    return representation_for(g.api_user.role)
 
 
 def order_json(order: WorkOrder, *, full_phone: bool = True) -> dict[str, Any]:
@@ -31,14 +90,6 @@ def order_json(order: WorkOrder, *, full_phone: bool = True) -> dict[str, Any]:
     body["received_at"] = local_iso(order.created_at)
     body["changed_at"] = local_iso(order.updated_at)
     return body
-
-
-def masked_snapshot(snapshot: dict[str, Any] | None) -> dict[str, Any]:
-    """Return an order snapshot with its phone number masked: evidence is read for dates, not to call."""
-    snapshot = dict(snapshot or {})
-    if snapshot.get("customer_phone"):
-        snapshot["customer_phone"] = mask_phone(snapshot["customer_phone"])
-    return snapshot
 
 
 def timeline_json(order: WorkOrder) -> list[dict[str, Any]]:
@@ -75,9 +126,9 @@ def finding_json(finding: Finding) -> dict[str, Any]:
     }
 
 
-def attempt_json(attempt: CallAttempt) -> dict[str, Any]:
-    """Represent one call attempt with its answers and findings."""
-    return {
+def attempt_json(attempt: CallAttempt, shown: Representation) -> dict[str, Any]:
+    """Represent one call attempt; its answers, findings and note only where the role may see them."""
+    body: dict[str, Any] = {
         "id": attempt.id,
         "task_id": attempt.task_id,
         "channel": attempt.channel,
@@ -90,6 +141,11 @@ def attempt_json(attempt: CallAttempt) -> dict[str, Any]:
         "answers": attempt.answer_map(),
         "findings": [finding_json(finding) for finding in attempt.findings],
     }
+    if not shown.notes:
+        del body["note"]
+    if not shown.answers:
+        del body["answers"], body["findings"]
+    return body
 
 
 def penalty_json(penalty: Penalty) -> dict[str, Any]:
@@ -104,8 +160,10 @@ def penalty_json(penalty: Penalty) -> dict[str, Any]:
     }
 
 
-def case_json(case: SupervisionCase, *, full: bool = False) -> dict[str, Any]:
-    """Represent a case; `full` adds the evidence and history."""
+def case_json(
+    case: SupervisionCase, *, shown: Representation, full: bool = False
+) -> dict[str, Any]:
+    """Represent a case; `full` adds the evidence and history. Callers check `shown.cases` first."""
     body: dict[str, Any] = {
         "id": case.id,
         "order_no": case.order.order_no,
@@ -127,7 +185,7 @@ def case_json(case: SupervisionCase, *, full: bool = False) -> dict[str, Any]:
         "letter_deadline": case.letter_deadline.isoformat() if case.letter_deadline else None,
         "closed_at": local_iso(case.closed_at),
         "evidence": [],
-        "penalties": [penalty_json(penalty) for penalty in case.penalties],
+        "penalties": [penalty_json(penalty) for penalty in case.penalties] if shown.penalties else [],
         "history": [],
     }
     if full:
@@ -136,8 +194,8 @@ def case_json(case: SupervisionCase, *, full: bool = False) -> dict[str, Any]:
                 "id": item.id,
                 "attempt_id": item.attempt_id,
                 "finding_id": item.finding_id,
-                "answers": item.answers,
-                "order_snapshot": masked_snapshot(item.order_snapshot),
+                "answers": item.answers if shown.answers else {},
+                "order_snapshot": _snapshot(item.order_snapshot, shown),
                 "detail": item.detail,
                 "added_at": local_iso(item.added_at),
             }
@@ -154,4 +212,29 @@ def case_json(case: SupervisionCase, *, full: bool = False) -> dict[str, Any]:
             }
             for event in case.history
         ]
+    return body
+
+
+def _snapshot(snapshot: dict[str, Any], shown: Representation) -> dict[str, Any]:
+    """Return an order snapshot with the phone masked unless the role sees full numbers."""
+    if shown.full_phone or not snapshot.get("customer_phone"):
+        return snapshot
+    return {**snapshot, "customer_phone": mask_phone(snapshot["customer_phone"])}
+
+
+def order_detail_json(
+    order: WorkOrder, cases: list[SupervisionCase], shown: Representation
+) -> dict[str, Any]:
+    """Represent one order with its timeline, its tasks with their attempts and (where shown) its cases."""
+    body = order_json(order, full_phone=shown.full_phone)
+    body["timeline"] = timeline_json(order)
+    body["tasks"] = [
+        {
+            **task_json(task, with_order=False),
+            "attempts": [attempt_json(attempt, shown) for attempt in task.attempts],
+        }
+        for task in order.tasks
+    ]
+    if shown.cases:
+        body["cases"] = [case_json(case, shown=shown) for case in cases]
     return body

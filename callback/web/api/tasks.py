@@ -14,9 +14,10 @@ from callback.models import CallbackTask, Role, TaskKind, TaskState, WorkOrder
 from callback.settings import current_settings
 from callback.web.api import bp
 from callback.web.api.common import choice_arg, json_body, paginated, roles_required
-from callback.web.api.representations import attempt_json, finding_json, task_json
+from callback.web.api.representations import attempt_json, callers_representation, finding_json, task_json
 from callback.web.errors import ApiError
-from callback.worklist import WorklistError, claim_next, record_attempt, release
+from callback.worklist import WorklistError, record_attempt, release
+from callback.worklist import claim as take_claim
 
 TASK_READERS = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
 
@@ -49,7 +50,10 @@ def _raise(error: WorklistError) -> NoReturn:
 @bp.post("/tasks/claim")
 @roles_required(*TASK_READERS)
 def claim() -> Response | dict[str, Any]:
-    """Lease the most urgent workable task to the caller: 200 with it, 204 when none is workable."""
+    """Lease the most urgent workable task to the caller: 200 with it, 204 when none is workable.
+
+    A caller who holds a live claim gets that task again (200, `already_held: true`): one claim at a time.
+    """
     kind = None
     if request.get_data(cache=True).strip():
         body = json_body()
@@ -60,18 +64,22 @@ def claim() -> Response | dict[str, Any]:
             message = _("must be one of %(choices)s", choices=", ".join(k.value for k in TaskKind))
             raise ApiError(422, "invalid", message, [{"field": "kind", "message": message}])
     now = _now()
-    task = claim_next(db.session, g.api_user.id, now=now, settings=current_settings(), kind=kind)
-    if task is not None:  # the answer carries the full number: a read of personal data, audited
+    taken = take_claim(db.session, g.api_user.id, now=now, settings=current_settings(), kind=kind)
+    if taken.task is not None:  # the answer carries the full number: a read of personal data, audited
         record(
             db.session,
             Actor(user_id=g.api_user.id),
             now,
-            [AuditEntry("task.phone_read", "callback_task", task.id, {"order_id": task.order_id})],
+            [
+                AuditEntry(
+                    "task.phone_read", "callback_task", taken.task.id, {"order_id": taken.task.order_id}
+                )
+            ],
         )
     db.session.commit()
-    if task is None:
+    if taken.task is None:
         return Response(status=204)
-    return task_json(task, full_phone=True)
+    return {**task_json(taken.task, full_phone=True), "already_held": taken.already_held}
 
 
 @bp.post("/tasks/<int:task_id>/release")
@@ -111,7 +119,7 @@ def record_task_attempt(task_id: int) -> tuple[dict[str, Any], int]:
         _raise(error)
     db.session.commit()
     return {
-        "attempt": attempt_json(outcome.attempt),
+        "attempt": attempt_json(outcome.attempt, callers_representation()),
         "task": task_json(outcome.task),
         "findings": [finding_json(finding) for finding in outcome.findings],
         "cases_opened": [{"id": case.id, "category": case.category} for case in outcome.cases_opened],

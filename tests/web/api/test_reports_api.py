@@ -1,6 +1,7 @@
 """The reports API (contract 4.4): roles, parameters, the published year, the workbook."""
 
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -79,7 +80,8 @@ def test_customer_type_all_and_service_centre(client, api_headers, published_yea
 
 
 def test_the_workbook_has_the_summary_orders_and_cases(client, api_headers, published_year):
-    with client.get("/api/v1/reports/summary.xlsx", query_string=YEAR, headers=api_headers()) as response:
+    supervisor = api_headers("supervisor")
+    with client.get("/api/v1/reports/summary.xlsx", query_string=YEAR, headers=supervisor) as response:
         assert response.status_code == 200
         assert response.mimetype.endswith("spreadsheetml.sheet")
         book = load_workbook(io.BytesIO(response.data), read_only=True)
@@ -91,6 +93,19 @@ def test_the_workbook_has_the_summary_orders_and_cases(client, api_headers, publ
     assert figures["cases.letters_issued"] == 21
     assert len(orders) - 1 == 148
     assert len(cases) - 1 == 21
+
+
+def test_the_integration_workbook_carries_the_figures_and_no_names(client, api_headers, published_year):
+    with client.get("/api/v1/reports/summary.xlsx", query_string=YEAR, headers=api_headers()) as response:
+        assert response.status_code == 200
+        book = load_workbook(io.BytesIO(response.data), read_only=True)
+    assert book.sheetnames == ["汇总"]
+    rows = list(book.worksheets[0].values)
+    figures = {row[1]: row[2] for row in rows[1:]}
+    assert figures["connections.count"] == 148
+    assert figures["penalties.person_times"] == 9
+    cells = " ".join(str(value) for row in rows for value in row if value is not None)
+    assert not re.search(r"小微企业\d{4}|员工\d", cells)  # no customer, no penalised person
 
 
 @pytest.mark.parametrize(

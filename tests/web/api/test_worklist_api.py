@@ -32,7 +32,27 @@ def test_claim_returns_the_task_with_the_full_phone_then_204(client, api_headers
     assert first.json["state"] == "claimed"
     assert first.json["order"]["customer_phone"] == "+8613800138000"
     assert first.json["lease_expires_at"] is not None
-    assert claim(client, operator).status_code == 204
+    assert first.json["already_held"] is False
+    assert claim(client, api_headers("supervisor")).status_code == 204
+
+
+def test_claiming_again_returns_the_task_held(client, api_headers):
+    for number in ("GD-1", "GD-2"):
+        client.put(f"/api/v1/work-orders/{number}", json=order_payload(number), headers=api_headers())
+    operator = api_headers("operator")
+    first = claim(client, operator)
+    again = claim(client, operator, kind="intake")
+    assert again.status_code == 200
+    assert again.json["id"] == first.json["id"]
+    assert again.json["already_held"] is True
+    assert again.json["order"]["customer_phone"] == "+8613800138000"
+    claimed = client.get("/api/v1/tasks?state=claimed", headers=operator).json
+    assert claimed["total"] == 1
+    # Recorded, the claim is over: the next claim takes the other order's callback.
+    client.post(f"/api/v1/tasks/{first.json['id']}/attempts", headers=operator, json={"disposition": "busy"})
+    after = claim(client, operator)
+    assert after.json["already_held"] is False
+    assert after.json["id"] != first.json["id"]
 
 
 def test_claim_by_kind(client, api_headers, order):
@@ -171,8 +191,13 @@ def test_concurrent_api_claims_hand_each_task_out_once(app, client, api_headers)
     def work(h: dict[str, str]) -> None:
         own = app.test_client()
         while (response := own.post("/api/v1/tasks/claim", headers=h)).status_code == 200:
+            assert response.json["already_held"] is False
             with lock:
                 got.append(response.json["id"])
+            done = own.post(
+                f"/api/v1/tasks/{response.json['id']}/attempts", headers=h, json={"disposition": "refused"}
+            )
+            assert done.status_code == 201
 
     threads = [threading.Thread(target=work, args=(h,)) for h in headers]
     for thread in threads:

@@ -1,0 +1,43 @@
+"""Numbers from addresses: ids in paths and page numbers, bounded so no database ever sees an overflow.
+
+SQLite stores 64-bit integers and PostgreSQL's ids are 32-bit `integer`s: a path such as
+`/cases/99999999999999999999` or `?page=99999999999999999999` must be a 404 or a 400, never a driver error.
+"""
+
+from flask import Flask, abort, request
+from werkzeug.routing import IntegerConverter, Map
+
+# The largest id either database hands out (PostgreSQL `integer`), and the largest page anyone may ask for.
+MAX_ID = 2**31 - 1
+MAX_PAGE = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: a whole number from 0 to MAX_ID; anything larger matches no route (404)."""
+
+    def __init__(
+        self, url_map: Map, fixed_digits: int = 0, min: int | None = 0, max: int | None = MAX_ID
+    ) -> None:
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max)
+
+
+def whole_number(raw: str | None, maximum: int) -> int | None:
+    """Return the ASCII whole number `raw` spells if at most `maximum`, else None ("²" and "1e9" too)."""
+    text = (raw or "").strip()
+    if not text or not text.isascii() or not text.isdigit() or len(text) > len(str(maximum)):
+        return None
+    value = int(text)
+    return value if value <= maximum else None
+
+
+def page_arg(name: str = "page") -> int:
+    """Read a page's `?page=` as the pages' own links write it: junk means page 1, beyond MAX_PAGE is 400."""
+    raw = request.args.get(name, "").strip()
+    if raw.isascii() and raw.isdigit() and whole_number(raw, MAX_PAGE) is None:
+        abort(400)
+    return max(whole_number(raw, MAX_PAGE) or 1, 1)
+
+
+def init_app(app: Flask) -> None:
+    """Bound every `<int:…>` path parameter; call before the blueprints register their routes."""
+    app.url_map.converters["int"] = IdConverter
