@@ -485,6 +485,7 @@ def delete_recordings_for_orders(
             store.delete(recording.path)
         recording.status = RecordingStatus.DELETED.value
         recording.path = None
+        recording.source_url = None  # a pre-signed link (SmartCall) would still give the voice for days
         recording.next_fetch_at = None
         recording.deleted_at = now
     if recordings:
