@@ -265,6 +265,8 @@ def attach_demo_recordings(session: Session, store: Any, *, now: datetime) -> in
             now=now,
         )
     return len(attempts)
+
+
 def _created_by_demo(entity_type: str, action: str) -> Any:
     return select(AuditEvent.entity_id).where(
         AuditEvent.entity_type == entity_type,

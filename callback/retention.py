@@ -3,7 +3,8 @@
 An order is purged when it is finished (connected, archived or cancelled) more than N days ago, counted from
 the time of its current status; no case about it is still open; and no callback of it is still to be made.
 Its customer's name, phone and address are replaced; the free text of its calls (operators' notes, the
-`comment` answer, the IVR transcript's spoken text) is cleared; the order snapshots kept with its attempts and
+`comment` answer, the IVR transcript's spoken text) is cleared; its calls' recordings lose their audio (the
+hash stays); the order snapshots kept with its attempts and
 case evidence are de-identified the same way; and the personal values inside its audit events (an order
 update records old and new values) are replaced, the event marked `"purged": true`. Times, flags, statuses,
 answers' codes, findings and cases stay as they were, so every report over any period is unchanged.
@@ -32,8 +33,10 @@ from callback.models import (
     AuditEvent,
     CallAttempt,
     CallbackTask,
+    CallRecording,
     CaseEvidence,
     OrderStatus,
+    RecordingStatus,
     SupervisionCase,
     WorkOrder,
 )
@@ -155,13 +158,34 @@ def clear_answers(answers: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def clear_transcript(transcript: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
-    """Drop the spoken text of an IVR transcript; keep when, which question, keys pressed, statuses."""
+    """Drop an IVR transcript's spoken text and its links to the recording (a SmartCall record_file is a
+    signed link to the voice); keep when, which question, keys pressed, statuses."""
     if not transcript:
         return transcript
     return [
-        {k: v for k, v in entry.items() if k != "text" or entry.get("event") in CODED_TRANSCRIPT_EVENTS}
+        {
+            k: v
+            for k, v in entry.items()
+            if (k != "text" or entry.get("event") in CODED_TRANSCRIPT_EVENTS) and k != "source_url"
+        }
         for entry in transcript
     ]
+
+
+def recordings_of_orders(session: Session, order_ids: Select[tuple[int]]) -> int:
+    """Count the recordings of the orders' calls whose audio a purge would delete (for a dry run)."""
+    return (
+        session.scalar(
+            select(func.count(CallRecording.id))
+            .join(CallAttempt, CallRecording.attempt_id == CallAttempt.id)
+            .join(CallbackTask, CallAttempt.task_id == CallbackTask.id)
+            .where(
+                CallbackTask.order_id.in_(order_ids),
+                CallRecording.status != RecordingStatus.DELETED.value,
+            )
+        )
+        or 0
+    )
 
 
 def scrub_details(details: dict[str, Any] | None) -> dict[str, Any] | None:

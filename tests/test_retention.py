@@ -6,7 +6,16 @@ import pytest
 from sqlalchemy import func, select
 
 from callback.extensions import db
-from callback.models import AuditEvent, CallAttempt, CallbackTask, CaseEvidence, SupervisionCase, WorkOrder
+from callback.models import (
+    AuditEvent,
+    CallAttempt,
+    CallbackTask,
+    CallRecording,
+    CaseEvidence,
+    SupervisionCase,
+    User,
+    WorkOrder,
+)
 from callback.retention import (
     PURGED_PHONE,
     PURGED_TEXT,
@@ -281,6 +290,84 @@ def test_a_dry_run_counts_and_changes_nothing(history):
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events
 
 
+def attach_recording(app, order_no: str, seed: str):
+    """Attach a WAV from the call-centre recorder to the order's operator call, as its supervisor would."""
+    from callback.recordings import attach_upload
+    from callback.recordings.audio import simulated_wav
+    from callback.recordings.storage import store_for
+
+    attempt = db.session.scalars(
+        select(CallAttempt)
+        .join(CallbackTask)
+        .where(CallbackTask.order.has(order_no=order_no), CallAttempt.channel == "operator")
+    ).one()
+    supervisor = db.session.scalar(select(User).where(User.username == "supervisor-1"))
+    recording = attach_upload(
+        db.session,
+        attempt,
+        simulated_wav(2, seed=seed),
+        "recorder.wav",
+        uploader=supervisor,
+        store=store_for(app),
+        max_bytes=1024 * 1024,
+        now=MARCH_12,
+    )
+    db.session.commit()
+    return recording
+
+
+def order_recordings(order_no: str) -> list[CallRecording]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            select(CallRecording)
+            .join(CallAttempt, CallRecording.attempt_id == CallAttempt.id)
+            .join(CallbackTask)
+            .where(CallbackTask.order.has(order_no=order_no))
+            .order_by(CallRecording.id)
+        )
+    )
+
+
+def test_a_purged_order_s_recordings_lose_their_audio_and_keep_their_hash(history):
+    app, _client, _headers = history
+    from callback.recordings.storage import store_for
+
+    attach_recording(app, "OLD-1", "OLD-1 operator call")
+    attach_recording(app, "OLD-OPEN", "kept: its case is open")
+    # OLD-1's IVR call was recorded by the (simulated) provider and fetched by the dialer; plus the upload.
+    before = order_recordings("OLD-1")
+    assert [(r.provider, r.status) for r in before] == [("simulated", "stored"), ("upload", "stored")]
+    files = [store_for(app).local_path(r.path) for r in before]
+    assert all(path is not None and path.is_file() for path in files)
+    hashes = [r.sha256 for r in before]
+    (kept,) = order_recordings("OLD-OPEN")
+
+    dry = app.test_cli_runner().invoke(args=[*PURGE, "--dry-run"])
+    assert dry.exit_code == 0 and "2 call recordings' audio deleted" in dry.output
+    assert [r.status for r in order_recordings("OLD-1")] == ["stored", "stored"]
+    assert all(path.is_file() for path in files)
+
+    result = app.test_cli_runner().invoke(args=PURGE)
+    assert result.exit_code == 0, result.output
+    assert "de-identified 1 orders" in result.output and "2 call recordings deleted" in result.output
+    after = order_recordings("OLD-1")
+    assert [(r.status, r.path, r.sha256, r.source_url) for r in after] == [
+        ("deleted", None, digest, None) for digest in hashes
+    ]
+    assert all(r.deleted_at == TEST_NOW for r in after)
+    assert not any(path.exists() for path in files)
+    deleted = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "recording_deleted")).all()
+    assert sorted((e.entity_id, e.source, e.details["reason"]) for e in deleted) == [
+        (r.id, "purge-personal-data", "retention") for r in after
+    ]
+    # The order kept for its open case keeps its recording.
+    (still,) = order_recordings("OLD-OPEN")
+    assert (still.status, still.sha256) == ("stored", kept.sha256)
+    assert store_for(app).local_path(still.path) is not None
+    assert "0 call recordings deleted" in app.test_cli_runner().invoke(args=PURGE).output
+
+
 def test_the_days_default_to_retention_days_and_one_of_them_is_needed(history, monkeypatch):
     app, _client, _headers = history
     refused = app.test_cli_runner().invoke(args=["purge-personal-data"])
@@ -361,6 +448,15 @@ def test_the_pure_helpers_keep_codes_and_drop_words():
         transcript[1],
         transcript[2],
     ]
+    # A SmartCall's record_file is a signed link to the customer's voice: it goes, the recording's id stays.
+    recording = {
+        "at": "t",
+        "event": "recording",
+        "provider": "aliyun",
+        "recording_id": "1^2",
+        "source_url": "https://x",
+    }
+    assert clear_transcript([recording]) == [{k: v for k, v in recording.items() if k != "source_url"}]
     assert scrub_details({"order_no": "X"}) is None
     assert scrub_details({"changes": {"address": [None, "路"], "status": ["a", "b"]}}) == {
         "changes": {"address": [None, PURGED_TEXT], "status": ["a", "b"]},

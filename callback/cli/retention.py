@@ -13,6 +13,7 @@ from callback.retention import (
     next_batch,
     purge_orders,
     purgeable_orders,
+    recordings_of_orders,
     why_kept,
 )
 from callback.settings import current_settings
@@ -55,7 +56,11 @@ def purge_personal_data(older_than_days: int | None, order_nos: tuple[str, ...],
     if dry_run:
         query = purgeable_orders(cutoff, order_nos).subquery()
         count = db.session.scalar(select(func.count()).select_from(query)) or 0
-        click.echo(f"dry run: {count} orders {scope} would be de-identified")
+        recordings = recordings_of_orders(db.session, select(query.c.id))
+        click.echo(
+            f"dry run: {count} orders {scope} would be de-identified, "
+            f"{recordings} call recordings' audio deleted"
+        )
         return
     actor = Actor(source="purge-personal-data")
     total = PurgeCounts()

@@ -42,6 +42,9 @@ class FetchedAudio:
 class RecordingFetcher(Protocol):
     """Read a provider's recording, and delete the provider's copy."""
 
+    # Whether `delete_at_provider` really deletes (DELETE_PROVIDER_RECORDINGS asks only such fetchers).
+    deletes_provider_copy: bool
+
     def fetch(self, recording: CallRecording) -> FetchedAudio:
         """Return the audio of the recording; raise FetchError when it cannot be had now."""
         ...
@@ -64,6 +67,8 @@ def _read_capped(response: requests.Response) -> bytes:
 
 class HttpFetcher:
     """GET the source URL as it is (a pre-signed link); the provider's copy is left to its own retention."""
+
+    deletes_provider_copy = False
 
     def __init__(self, *, timeout_seconds: float = 30, session: requests.Session | None = None) -> None:
         self.timeout = timeout_seconds
@@ -98,6 +103,8 @@ def twilio_media_url(api_base: str, account_sid: str, recording_sid: str) -> str
 
 class TwilioFetcher(HttpFetcher):
     """Twilio's recordings: the media with the account's credentials, deletion through the twilio library."""
+
+    deletes_provider_copy = True
 
     def __init__(
         self,
@@ -141,6 +148,8 @@ def simulated_source_url(recording_sid: str, seconds: int) -> str:
 class SimulatedFetcher:
     """The simulated provider's recordings: a small real WAV per call, made when fetched."""
 
+    deletes_provider_copy = False
+
     def fetch(self, recording: CallRecording) -> FetchedAudio:
         source = urlsplit(recording.source_url or "")
         if source.scheme != SIMULATED_SCHEME:
@@ -155,7 +164,12 @@ class SimulatedFetcher:
 
 def make_fetchers(config: Mapping[str, Any]) -> dict[str, RecordingFetcher]:
     """Return a fetcher for each provider whose recordings this instance may hold."""
-    fetchers: dict[str, RecordingFetcher] = {"simulated": SimulatedFetcher()}
+    fetchers: dict[str, RecordingFetcher] = {
+        "simulated": SimulatedFetcher(),
+        # Alibaba Cloud's VoiceRecordReport gives a pre-signed OSS link (valid 7 days): no credentials, so
+        # always present, and recordings noted before a switch of TELEPHONY are still fetched.
+        "aliyun": HttpFetcher(),
+    }
     if config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN"):
         fetchers["twilio"] = TwilioFetcher(
             account_sid=str(config["TWILIO_ACCOUNT_SID"]),

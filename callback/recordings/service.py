@@ -231,7 +231,7 @@ class RecordingFetchJob:
             except OSError as failure:  # a full or unmounted volume: keep the row pending, try later
                 error = f"storing failed: {failure.strerror or failure}"[:500]
         if error is None:
-            recording.duration_seconds = recording.duration_seconds or info.duration_seconds
+            recording.duration_seconds = info.duration_seconds or recording.duration_seconds
             recording.channels = info.channels or recording.channels
             _audit(self.session, self.actor, now, "recording_stored", recording, sha256=recording.sha256)
             report.stored += 1
@@ -257,13 +257,22 @@ class RecordingFetchJob:
         self.session.commit()
 
     def _delete_provider_copies(self, report: FetchReport, now: datetime) -> None:
+        # Only providers whose copies can be deleted (Twilio); a pre-signed link's copy (Alibaba Cloud)
+        # expires at the provider by itself and is never claimed deleted.
+        deleting = [
+            name
+            for name, fetcher in self.fetchers.items()
+            if getattr(fetcher, "deletes_provider_copy", False)
+        ]
+        if not deleting:
+            return
         rows = self.session.scalars(
             select(CallRecording)
             .where(
                 CallRecording.status.in_([RecordingStatus.STORED.value, RecordingStatus.DELETED.value]),
                 CallRecording.sha256.is_not(None),
                 CallRecording.provider_deleted_at.is_(None),
-                CallRecording.provider.in_(list(self.fetchers)),
+                CallRecording.provider.in_(deleting),
             )
             .order_by(CallRecording.id)
             .limit(FETCH_BATCH)
@@ -476,6 +485,7 @@ def delete_recordings_for_orders(
             store.delete(recording.path)
         recording.status = RecordingStatus.DELETED.value
         recording.path = None
+        recording.source_url = None  # a pre-signed link (SmartCall) would still give the voice for days
         recording.next_fetch_at = None
         recording.deleted_at = now
     if recordings:

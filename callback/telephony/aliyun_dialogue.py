@@ -5,27 +5,39 @@ said (`normal`, ASR words) or pressed (`dtmf`), or silence (`mute`), for a `call
 question as TTS, or hangs up. `dynamic_id` goes out with each reply and comes back with the next callback, so
 it names the attempt, the question put and its try — a repeated callback is answered the same way again.
 VoiceReport receipts end the attempt with the same dispositions as Twilio's status callbacks; a
-VoiceRecordReport's recording link is kept in the attempt's transcript for the recordings to fetch.
+VoiceRecordReport's recording link is noted as a pending recording, which the fetch job downloads and hashes.
 """
 
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from callback.audit import Actor
 from callback.models import CallAttempt, CallbackTask, Disposition, OrderStatus, TaskState
+from callback.recordings import note_provider_recording
+from callback.recordings.fetchers import SIMULATED_SCHEME
 from callback.settings import Settings
 from callback.telephony import ivr, script
 from callback.telephony.aliyun_provider import dynamic_id, parse_dynamic_id, speakable
 from callback.telephony.outcomes import HUMAN, disposition_for_ended_call
 from callback.worklist import finish_automated_attempt, stored_answers
 
+log = logging.getLogger(__name__)
+
 PROVIDER = "aliyun"
+# The recordings of TELEPHONY=simulated, whatever protocol its customers speak.
+SIMULATED_PROVIDER = "simulated"
+# A record_file longer than this is refused (a signed OSS link is a few hundred characters).
+MAX_RECORD_FILE = 2000
+MAX_DURATION_SECONDS = 24 * 3600
 CONTENT_TYPES = ("normal", "dtmf", "mute", "timebreak")
 # What a receipt's smart_status_code (智能状态码) means for the call, as a Twilio CallStatus and AnsweredBy.
 SMART_STATUS: dict[str, tuple[str, str | None]] = {
@@ -203,8 +215,8 @@ def read_receipts(body: Any) -> list[dict[str, Any]]:
     if not items or not all(isinstance(item, dict) for item in items):
         raise BadCallback("The body must be a JSON array of receipt objects.")
     for item in items:
-        if not isinstance(item.get("call_id"), str) or not item["call_id"]:
-            raise BadCallback("Every receipt needs its call_id.")
+        if not isinstance(item.get("call_id"), str) or not item["call_id"] or len(item["call_id"]) > 64:
+            raise BadCallback("Every receipt needs its call_id (at most 64 characters).")
     return items
 
 
@@ -270,28 +282,78 @@ def on_voice_report(
     finish_automated_attempt(session, attempt, disposition, note=note, now=now, settings=settings)
 
 
+def recording_provider(config: Mapping[str, Any]) -> str | None:
+    """Return who holds the recordings that record reports announce, or None if no SmartCall is placed here.
+
+    TELEPHONY=aliyun: Alibaba Cloud (`aliyun`: a pre-signed OSS link, fetched with a plain GET).
+    TELEPHONY=simulated: the simulation (`simulated`: its SmartCall customer's record_file is a `simulated:`
+    source, made on demand like the simulated Twilio recordings). TELEPHONY=twilio places no SmartCalls.
+    """
+    telephony = config.get("TELEPHONY")
+    if telephony == "aliyun":
+        return PROVIDER
+    if telephony == "simulated":
+        return SIMULATED_PROVIDER
+    return None
+
+
+def usable_record_file(provider: str, link: str) -> bool:
+    """Tell whether a record_file is a source the provider's fetcher reads (http(s) link, or simulated:)."""
+    parts = urlsplit(link)
+    if provider == SIMULATED_PROVIDER:
+        return parts.scheme == SIMULATED_SCHEME and bool(parts.path)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
 def on_record_report(
-    session: Session, attempt: CallAttempt, receipt: Mapping[str, Any], *, now: datetime
-) -> None:
-    """Keep a VoiceRecordReport's recording link in the attempt's transcript, once, for the recordings."""
-    ivr.adopt_call(attempt, str(receipt["call_id"]))
+    session: Session,
+    attempt: CallAttempt,
+    receipt: Mapping[str, Any],
+    *,
+    provider: str,
+    now: datetime,
+    actor: Actor,
+) -> bool:
+    """Take a VoiceRecordReport (录音记录): note the call's recording for the fetch job, once.
+
+    The link is kept in the attempt's transcript, and a pending recording (provider, call_id) is noted:
+    the dialer and `tick` download it, hash it and keep it like a Twilio recording. A repeated report
+    changes nothing. Return False, changing nothing, when the record_file is not a link we can fetch.
+    """
+    call_id = str(receipt["call_id"])
+    ivr.adopt_call(attempt, call_id)
     link = str(receipt.get("record_file") or "")
-    if not link:
-        return
+    if not link or len(link) > MAX_RECORD_FILE or not usable_record_file(provider, link):
+        log.warning("a VoiceRecordReport of attempt %s has no usable record_file; skipped", attempt.id)
+        return False
     try:
         duration = float(receipt.get("duration") or 0) or None
     except (TypeError, ValueError):
+        duration = None
+    if duration is not None and not 0 < duration <= MAX_DURATION_SECONDS:
         duration = None
     ivr.log_event(
         attempt,
         now,
         "recording",
-        provider=PROVIDER,
-        recording_id=str(receipt["call_id"]),
-        source_url=link[:2000],
+        provider=provider,
+        recording_id=call_id,
+        source_url=link,
         record_begin_time=str(receipt.get("record_begin_time") or "") or None,
         duration_seconds=duration,
     )
+    note_provider_recording(
+        session,
+        attempt,
+        provider=provider,
+        recording_id=call_id,
+        source_url=link,
+        duration_seconds=duration,
+        channels=None,  # not in the report: read from the file once fetched
+        now=now,
+        actor=actor,
+    )
+    return True
 
 
 def provider_recordings(attempt: CallAttempt) -> list[dict[str, Any]]:

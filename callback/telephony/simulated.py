@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from callback.extensions import db
 from callback.models import CallAttempt
+from callback.recordings.fetchers import simulated_source_url
 from callback.survey import QUESTIONS_BY_CODE, Question, answer_from_keypad
 from callback.telephony.aliyun_dialogue import callback_token
 from callback.telephony.port import CallPlaced, OutboundCall, PlaceResult
@@ -284,7 +285,8 @@ class AliyunSimulatedCustomer(SimulatedCustomer):
     """One customer on an Alibaba Cloud SmartCall: answers by voice (sometimes keys) through /aliyun/.
 
     Posts what the platform posts: the dialogue callback with the recogniser's words (or a key) for the
-    call_id, echoing each reply's dynamic_id, then the VoiceReport receipt when the call ends.
+    call_id, echoing each reply's dynamic_id, then the VoiceReport receipt when the call ends, and for an
+    answered call the VoiceRecordReport of its recording.
     """
 
     def __init__(
@@ -370,7 +372,32 @@ class AliyunSimulatedCustomer(SimulatedCustomer):
             else:
                 data = self.say(dynamic, words=spoken.get(code, ""))
             answered += 1
-        self.report("ANSWERED", "200000", 20 + 8 * answered)
+        duration = 20 + 8 * answered
+        self.report("ANSWERED", "200000", duration)
+        self.record_report(duration)
+
+    def record_report(self, seconds: int) -> None:
+        """Send the VoiceRecordReport (录音记录) of an answered call, as the platform does once recorded.
+
+        Its record_file is the simulation's own source (`simulated:<call_id>`), which the simulated
+        provider's fetcher turns into a small real WAV: no Alibaba link to download.
+        """
+        if not self.call.recording_status_url:
+            return  # not recorded
+        self.post_json(
+            "record-report",
+            [
+                {
+                    "call_id": self.sid,
+                    "out_id": str(self.call.attempt_id),
+                    "status_code": "200000",
+                    "smart_status_code": "ANSWERED",
+                    "duration": str(seconds),
+                    "record_file": simulated_source_url(self.sid, seconds),
+                    "record_begin_time": datetime.now(self.tz).strftime("%Y-%m-%d %H:%M:%S"),
+                }
+            ],
+        )
 
     def planned_words(self) -> dict[str, str]:
         """Return what this customer says per question: the planned keys' answers, in everyday Mandarin."""

@@ -13,6 +13,7 @@ from typing import Any, ParamSpec
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
+from callback.audit import Actor
 from callback.clock import utcnow
 from callback.extensions import db
 from callback.settings import current_settings
@@ -116,7 +117,12 @@ def voice_report() -> Response:
 @bp.post("/<token>/record-report")
 @tokened
 def record_report() -> Response:
-    """Take VoiceRecordReport receipts (录音记录): where each call's recording can be fetched."""
+    """Take VoiceRecordReport receipts (录音记录): each call's recording, noted for the fetch job."""
+    provider = aliyun_dialogue.recording_provider(current_app.config)
+    if provider is None:
+        return _refusal("This deployment places no SmartCalls (TELEPHONY=twilio).", 404)
     return _receipts(
-        lambda attempt, receipt: aliyun_dialogue.on_record_report(db.session, attempt, receipt, now=utcnow())
+        lambda attempt, receipt: aliyun_dialogue.on_record_report(
+            db.session, attempt, receipt, provider=provider, now=utcnow(), actor=Actor(source="webhook")
+        )
     )

@@ -151,6 +151,9 @@ def _whole_number(value: str | None, low: int, high: int) -> int | bool | None:
 @signed
 def recording(attempt_id: int) -> Response:
     """Note that the call's recording is ready (RecordingStatus=completed); `tick` and the dialer fetch it."""
+    if current_app.config["TELEPHONY"] == "aliyun":
+        # An Alibaba Cloud deployment places no Twilio calls: its recordings come as VoiceRecordReports.
+        return _plain("This deployment places no Twilio calls (TELEPHONY=aliyun).", 404)
     form = request.form
     recording_status = form.get("RecordingStatus")
     if recording_status not in ("in-progress", "completed", "absent", "failed"):
@@ -178,7 +181,7 @@ def recording(attempt_id: int) -> Response:
     if config["TELEPHONY"] == "twilio":
         provider = "twilio"
         source_url = twilio_media_url(config["TWILIO_API_BASE"], config["TWILIO_ACCOUNT_SID"], recording_sid)
-    else:
+    else:  # the simulated customer speaking Twilio (SIMULATION_PROTOCOL=twilio or both)
         provider = "simulated"
         source_url = simulated_source_url(recording_sid, int(duration or 5))
     note_provider_recording(

@@ -58,6 +58,8 @@ def test_the_recording_notice_is_said_first_outside_the_gather():
     assert root.find("./Say[1]").get("language") == "cmn-CN"
     assert root.find("./Say[2]").text == twiml.GREETING
     assert "录音" not in root.find("./Gather/Say").text  # a key press cannot skip the notice
+
+
 def test_a_gather_without_hints_has_no_hints_attribute():
     gather = parse_twiml(twiml.ask("问题", QUESTIONNAIRE[0].keypad, ACTION)).find("./Gather")
     assert gather.get("hints") is None and gather.get("input") == "dtmf speech"
