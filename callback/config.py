@@ -30,6 +30,10 @@ ALIYUN_ASR_MODEL_ID: str | None = None
 ALIYUN_CALLBACK_TOKEN: str | None = None
 # SmartCall RecordFlag: record automated calls.
 ALIYUN_RECORD = True
+# Hosts a VoiceRecordReport's record_file may point to (the recordings are fetched from there): exact host
+# names, or suffixes starting with a dot. Anything else is refused, so a forged report cannot make the
+# server fetch an arbitrary URL.
+ALIYUN_RECORDING_HOSTS = [".aliyuncs.com"]
 
 OFFLINE_TOLERANCE_DAYS = 2
 REPEAT_TRIPS_MIN = 2

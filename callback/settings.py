@@ -177,6 +177,13 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
     token = config.get("ALIYUN_CALLBACK_TOKEN")
     if token and not re.fullmatch(r"[A-Za-z0-9_-]{16,128}", str(token)):
         problems.append("ALIYUN_CALLBACK_TOKEN must be 16 to 128 of A-Z a-z 0-9 - _ (it goes in a URL)")
+    recording_hosts = config.get("ALIYUN_RECORDING_HOSTS")
+    if not isinstance(recording_hosts, list | tuple) or not all(
+        isinstance(host, str) and host.strip(".") for host in recording_hosts
+    ):
+        problems.append(
+            "ALIYUN_RECORDING_HOSTS must be a list of host names or .suffixes, got " + repr(recording_hosts)
+        )
     protocol = config.get("SIMULATION_PROTOCOL") or "twilio"
     if protocol not in ("twilio", "aliyun", "both"):
         problems.append(f"SIMULATION_PROTOCOL must be twilio, aliyun or both, got {protocol!r}")

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -297,12 +297,18 @@ def recording_provider(config: Mapping[str, Any]) -> str | None:
     return None
 
 
-def usable_record_file(provider: str, link: str) -> bool:
-    """Tell whether a record_file is a source the provider's fetcher reads (http(s) link, or simulated:)."""
+def usable_record_file(provider: str, link: str, allowed_hosts: Sequence[str] = (".aliyuncs.com",)) -> bool:
+    """Tell whether a record_file is a source the provider's fetcher reads: a simulated: source, or an
+    http(s) link to one of `allowed_hosts` (exact names, or suffixes starting with a dot)."""
     parts = urlsplit(link)
     if provider == SIMULATED_PROVIDER:
         return parts.scheme == SIMULATED_SCHEME and bool(parts.path)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+    host = (parts.hostname or "").lower()
+    allowed = any(
+        host.endswith(entry.lower()) if entry.startswith(".") else host == entry.lower()
+        for entry in allowed_hosts
+    )
+    return parts.scheme in ("http", "https") and bool(host) and allowed
 
 
 def on_record_report(
@@ -313,6 +319,7 @@ def on_record_report(
     provider: str,
     now: datetime,
     actor: Actor,
+    allowed_hosts: Sequence[str] = (".aliyuncs.com",),
 ) -> bool:
     """Take a VoiceRecordReport (录音记录): note the call's recording for the fetch job, once.
 
@@ -323,7 +330,7 @@ def on_record_report(
     call_id = str(receipt["call_id"])
     ivr.adopt_call(attempt, call_id)
     link = str(receipt.get("record_file") or "")
-    if not link or len(link) > MAX_RECORD_FILE or not usable_record_file(provider, link):
+    if not link or len(link) > MAX_RECORD_FILE or not usable_record_file(provider, link, allowed_hosts):
         log.warning("a VoiceRecordReport of attempt %s has no usable record_file; skipped", attempt.id)
         return False
     try:

@@ -123,6 +123,12 @@ def record_report() -> Response:
         return _refusal("This deployment places no SmartCalls (TELEPHONY=twilio).", 404)
     return _receipts(
         lambda attempt, receipt: aliyun_dialogue.on_record_report(
-            db.session, attempt, receipt, provider=provider, now=utcnow(), actor=Actor(source="webhook")
+            db.session,
+            attempt,
+            receipt,
+            provider=provider,
+            now=utcnow(),
+            actor=Actor(source="webhook"),
+            allowed_hosts=current_app.config.get("ALIYUN_RECORDING_HOSTS") or (),
         )
     )

@@ -178,6 +178,8 @@ def test_a_link_the_bucket_refuses_is_retried_and_never_stored(app, fake, oss, r
         "",
         "file:///etc/passwd",
         "ftp://vms-record.example.com/x.wav",
+        "https://169.254.169.254/latest/meta-data/",  # not a host recordings come from: never fetched
+        "https://evil.example.com/x.wav",
         "simulated:116000000000^102800000000?seconds=5",  # the simulation's source, not a link of Alibaba's
         "https://" + "x" * 2100,
     ],

@@ -227,7 +227,7 @@ ROWS: list[Row] = [
     Row("GET", "/admin/users/<int:user_id>", page(admin=200)),
     Row("POST", "/admin/users/<int:user_id>/role", page(admin=422), form={}),
     Row("POST", "/admin/users/<int:user_id>/password", page(admin=422), form={}),
-    Row("POST", "/admin/users/<int:user_id>/tokens", page(admin=201), form={}, note="a new token, shown once"),
+    Row("POST", "/admin/users/<int:user_id>/tokens", page(admin=201), form={}, note="a new token, once"),
     Row("POST", "/admin/users/<int:user_id>/tokens/<int:token_id>/revoke", page(admin=302), form={}),
     Row("POST", "/admin/users/<int:user_id>/deactivate", page(admin=302), form={}),
     Row("POST", "/admin/users/<int:user_id>/reactivate", page(admin=302), form={}),
