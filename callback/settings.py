@@ -49,6 +49,8 @@ class Settings:
     recordings_path: str = ""
     delete_provider_recordings: bool = False
     recording_max_bytes: int = 20 * 1024 * 1024
+    # An appointment comes back to the operator who booked it alone for this long, then to anyone.
+    appointment_owner_minutes: int = 30
 
 
 def _int(config: Mapping[str, Any], key: str, problems: list[str], minimum: int = 0) -> int:
@@ -210,6 +212,7 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         recordings_path=recordings_path,
         delete_provider_recordings=delete_provider_recordings is True,
         recording_max_bytes=_int(config, "RECORDING_MAX_MB", problems, minimum=1) * 1024 * 1024,
+        appointment_owner_minutes=_int(config, "APPOINTMENT_OWNER_MINUTES", problems),
     )
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))

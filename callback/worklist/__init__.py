@@ -26,6 +26,7 @@ from callback.worklist.automated import (
 )
 from callback.worklist.claims import (
     WorklistError,
+    appointment_condition,
     claim_next,
     current_claim,
     held_task,
@@ -45,6 +46,7 @@ __all__ = [
     "AttemptOutcome",
     "CheckedAttempt",
     "WorklistError",
+    "appointment_condition",
     "cancel_tasks_of_orders",
     "check_attempt_input",
     "claim_next",

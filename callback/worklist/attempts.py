@@ -160,6 +160,10 @@ def finish_attempt(
         session.add(Answer(attempt_id=attempt.id, question=code, value=value, answered_at=now))
     from_state = task.state
     _apply_disposition(task, checked.disposition, checked.callback_at, now=now, settings=settings)
+    # An appointment belongs first to whoever booked it (APPOINTMENT_OWNER_MINUTES); other outcomes end it.
+    task.appointment_owner_id = (
+        actor.user_id if checked.disposition is Disposition.CALLBACK_REQUESTED else None
+    )
     record(
         session,
         actor,

@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor, AuditEntry, record
@@ -36,6 +36,24 @@ def workable_condition(
     return conditions
 
 
+def appointment_condition(
+    now: datetime, user_id: int | None, owner_minutes: int
+) -> ColumnElement[bool]:
+    """Return the condition that lets the user claim a task: not another's appointment, or theirs no more.
+
+    A booked appointment is held for its operator from the appointed time (`not_before`) for
+    `owner_minutes`; after that anyone may take it.
+    """
+    others_hold_it_until = CallbackTask.not_before > now - timedelta(minutes=owner_minutes)
+    if user_id is None:
+        return or_(CallbackTask.appointment_owner_id.is_(None), ~others_hold_it_until)
+    return or_(
+        CallbackTask.appointment_owner_id.is_(None),
+        CallbackTask.appointment_owner_id == user_id,
+        ~others_hold_it_until,
+    )
+
+
 def claim_next(
     session: Session,
     user_id: int | None,
@@ -55,15 +73,29 @@ def claim_next(
     if not settings.calling_hours.contains(now, settings.tz):
         return None
     lease_expires_at = now + timedelta(minutes=settings.lease_minutes)
+    eligible = [
+        *workable_condition(now, channel, kind),
+        appointment_condition(now, user_id, settings.appointment_owner_minutes),
+    ]
     for _attempt in range(CLAIM_RETRIES):
-        candidate = (
+        # The user's own appointments first (earliest appointed), then the most urgent of the rest.
+        own = (
             select(CallbackTask.id)
-            .where(*workable_condition(now, channel, kind))
+            .where(*workable_condition(now, channel, kind), CallbackTask.appointment_owner_id == user_id)
+            .order_by(CallbackTask.not_before, CallbackTask.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        urgent = (
+            select(CallbackTask.id)
+            .where(*eligible)
             .order_by(CallbackTask.due_by, CallbackTask.id)
             .limit(1)
             .with_for_update(skip_locked=True)
             .scalar_subquery()
         )
+        candidate = urgent if user_id is None else func.coalesce(own, urgent)
         claimed_id = session.scalar(
             update(CallbackTask)
             .where(CallbackTask.id == candidate, CallbackTask.state == TaskState.OPEN.value)
@@ -89,10 +121,7 @@ def claim_next(
             )
             return session.get(CallbackTask, claimed_id, populate_existing=True)
         # Nothing left, or (PostgreSQL) another claim took the row between pick and update: look again.
-        if (
-            session.scalar(select(CallbackTask.id).where(*workable_condition(now, channel, kind)).limit(1))
-            is None
-        ):
+        if session.scalar(select(CallbackTask.id).where(*eligible).limit(1)) is None:
             return None
     return None
 
