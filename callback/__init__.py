@@ -128,6 +128,10 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (auth.bp, orders.bp, operator.bp, cases.bp, ledgers.bp, reports.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(recordings.bp)
+    from callback.web import desk, search  # issue 12: search everywhere, the operator's own view
+
+    app.register_blueprint(search.bp)
+    app.register_blueprint(desk.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     # Twilio cannot send a CSRF token; its webhooks check X-Twilio-Signature instead.

@@ -5,7 +5,7 @@ boundary and show the outcome. The call screen and its actions belong to the cla
 """
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -366,8 +366,19 @@ def _render_call(
         ).all()
     )
     errors = errors or {}
+    from callback.web.history import history_rows  # issue 12 (history imports this module's helpers)
+
     return render_template(
         "operator/call.html",
+        history=history_rows(task.order),
+        greeting=_(
+            "May I speak to %(customer)s? I am calling about your application, work order %(order_no)s, "
+            "which our system shows at the stage: %(stage)s.",
+            customer=task.order.customer_name,
+            order_no=task.order.order_no,
+            stage=label("status", task.order.status),
+        ),
+        call_started=(task.lease_expires_at or now) - timedelta(minutes=settings.lease_minutes),
         task=task,
         order=task.order,
         attempts=attempts,

@@ -36,9 +36,7 @@ def workable_condition(
     return conditions
 
 
-def appointment_condition(
-    now: datetime, user_id: int | None, owner_minutes: int
-) -> ColumnElement[bool]:
+def appointment_condition(now: datetime, user_id: int | None, owner_minutes: int) -> ColumnElement[bool]:
     """Return the condition that lets the user claim a task: not another's appointment, or theirs no more.
 
     A booked appointment is held for its operator from the appointed time (`not_before`) for
@@ -124,6 +122,50 @@ def claim_next(
         if session.scalar(select(CallbackTask.id).where(*eligible).limit(1)) is None:
             return None
     return None
+
+
+def claim_task(
+    session: Session, task_id: int, user_id: int, *, now: datetime, settings: Settings
+) -> CallbackTask:
+    """Lease one named task to the user (a customer found by search, on the line): raise when it cannot be.
+
+    The same rules as the next callback: an open operator task whose time has come, within calling hours,
+    not another operator's appointment still held for them. One conditional UPDATE, so two claims of the
+    same task never both succeed.
+    """
+    task = session.get(CallbackTask, task_id)
+    if task is None:
+        raise WorklistError(404, "not_found", _("No task %(id)d.", id=task_id))
+    if not settings.calling_hours.contains(now, settings.tz):
+        raise WorklistError(409, "outside_calling_hours", _("It is outside calling hours."))
+    lease_expires_at = now + timedelta(minutes=settings.lease_minutes)
+    claimed_id = session.scalar(
+        update(CallbackTask)
+        .where(
+            CallbackTask.id == task_id,
+            *workable_condition(now, TaskChannel.OPERATOR),
+            appointment_condition(now, user_id, settings.appointment_owner_minutes),
+        )
+        .values(
+            state=TaskState.CLAIMED.value,
+            lease_owner_id=user_id,
+            lease_expires_at=lease_expires_at,
+            updated_at=now,
+        )
+        .returning(CallbackTask.id)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed_id is None:
+        raise WorklistError(409, "not_workable", _("This callback cannot be taken now."))
+    record(
+        session,
+        Actor(user_id=user_id),
+        now,
+        [AuditEntry("task.claimed", "callback_task", task_id, {"until": lease_expires_at.isoformat()})],
+    )
+    claimed = session.get(CallbackTask, task_id, populate_existing=True)
+    assert claimed is not None  # noqa: S101  (just updated)
+    return claimed
 
 
 def held_task(session: Session, task_id: int, user_id: int, *, now: datetime) -> CallbackTask:
