@@ -1,5 +1,6 @@
-/* The call timer on the call screen (issue 12): time since the operator took this callback, mm:ss,
-   counted from the claim's start the server gives, so a reload keeps counting. No inline script (CSP). */
+/* The call timer on the call screen (issue 12): time since the operator took this callback, mm:ss.
+   The server gives the seconds already elapsed by its own clock, so a reload keeps counting and a
+   wrong clock on the desk does not matter. No inline script (CSP). */
 (function () {
   "use strict";
 
@@ -8,10 +9,11 @@
     return;
   }
   var output = timer.querySelector("[data-call-elapsed]");
-  var started = Date.parse(timer.getAttribute("data-started"));
-  if (!output || isNaN(started)) {
+  var elapsed = parseInt(timer.getAttribute("data-elapsed"), 10);
+  if (!output || isNaN(elapsed)) {
     return;
   }
+  var started = Date.now() - elapsed * 1000;
 
   function pad(number) {
     return (number < 10 ? "0" : "") + number;

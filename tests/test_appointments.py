@@ -1,4 +1,4 @@
-"""An appointment comes back first to the operator who booked it, for APPOINTMENT_OWNER_MINUTES, then to anyone."""
+"""An appointment comes back first to its booking operator (APPOINTMENT_OWNER_MINUTES), then to anyone."""
 
 import dataclasses
 from collections.abc import Callable

@@ -378,7 +378,15 @@ def _render_call(
             order_no=task.order.order_no,
             stage=label("status", task.order.status),
         ),
-        call_started=(task.lease_expires_at or now) - timedelta(minutes=settings.lease_minutes),
+        # Seconds since the claim was taken (its lease's start), by the server's clock: the page counts on.
+        call_elapsed=max(
+            int(
+                (
+                    now - (task.lease_expires_at or now) + timedelta(minutes=settings.lease_minutes)
+                ).total_seconds()
+            ),
+            0,
+        ),
         task=task,
         order=task.order,
         attempts=attempts,
