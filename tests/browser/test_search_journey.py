@@ -64,7 +64,7 @@ def test_search_by_phone_then_history_then_claim(page: Page, make_user, settings
     expect(page.locator('[data-figures="today"] [data-figure="calls"]')).to_have_text("0")
     snap(page, "search-0-my-work")
 
-    box = page.get_by_placeholder("电话、工单号、客户名称、地址")
+    box = page.get_by_placeholder("电话、工单号、名称、地址")
     box.fill("151 2394 0550")
     box.press("Enter")
     page.wait_for_url(re.compile(r"/search\?q="))
