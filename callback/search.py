@@ -8,7 +8,8 @@ What the box holds decides how it is looked up, each way from an index so it sta
 - text that could be an order number is matched case-insensitively as a prefix of `order_no_key`
   (order_no lower-cased, indexed);
 - two or more characters are also looked for inside the customer's name and address, among the newest
-  TEXT_SCAN_LIMIT orders only (a substring cannot use an index; older orders are found by number or phone).
+  TEXT_SCAN_LIMIT orders only (a substring cannot use an index; older orders are found by number or phone),
+  unless they are a whole order number.
 
 Roles: operators see orders and tasks, never cases; discipline inspectors only orders that have a case
 referred to them, and those cases; supervisors and admins everything.
@@ -163,7 +164,10 @@ def find_orders(session: Session, query: Query, role: str) -> tuple[list[WorkOrd
         ).all()
         for order in sorted(prefixed, key=lambda order: order.order_no_key):
             found.setdefault(order.id, order)
-    if query.words is not None and len(found) < limit:
+    exact_number = query.order_prefix is not None and any(
+        order.order_no_key == query.order_prefix for order in found.values()
+    )
+    if query.words is not None and len(found) < limit and not exact_number:
         newest = (
             select(WorkOrder.id)
             .order_by(WorkOrder.accepted_at.desc(), WorkOrder.id.desc())
