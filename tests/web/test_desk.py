@@ -225,3 +225,13 @@ def test_a_callback_that_cannot_be_taken_goes_back_with_a_message(client, login)
     assert client.post("/operator/tasks/99999/claim").status_code == 302
     db.session.refresh(task)
     assert task.state == TaskState.OPEN
+
+
+def test_the_desk_speaks_english_when_chosen(client, login):
+    add_order("E-1")
+    login("operator")
+    client.post("/language/en", data={"next": "/operator/mine"})
+    page = client.get("/operator/mine").text
+    assert "My figures" in page and "My appointments" in page and "Contact rate" in page
+    results = client.get("/search", query_string={"q": "e-1"}).text
+    assert "Work orders" in results and "Take this callback" in results
