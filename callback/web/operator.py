@@ -47,7 +47,15 @@ from callback.web.operator_forms import (
     read_call_form,
 )
 from callback.workdays import CallingHours
-from callback.worklist import WorklistError, claim_next, current_claim, held_task, record_attempt, release
+from callback.worklist import (
+    WorklistError,
+    appointment_condition,
+    claim_next,
+    current_claim,
+    held_task,
+    record_attempt,
+    release,
+)
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 OPERATORS = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
@@ -231,7 +239,12 @@ def _queue_figures(now: datetime, settings: Settings) -> dict[str, Any]:
     mine = (CallbackTask.channel == TaskChannel.OPERATOR.value, CallbackTask.state == TaskState.OPEN.value)
     workable_rows = db.session.execute(
         select(CallbackTask.kind, func.count())
-        .where(*mine, CallbackTask.not_before <= now)
+        .where(
+            *mine,
+            CallbackTask.not_before <= now,
+            # Not a colleague's appointment still reserved for them (issue 12).
+            appointment_condition(now, current_user.id, settings.appointment_owner_minutes),
+        )
         .group_by(CallbackTask.kind)
     ).all()
     workable = {kind.value: 0 for kind in TaskKind}

@@ -235,3 +235,16 @@ def test_the_desk_speaks_english_when_chosen(client, login):
     assert "My figures" in page and "My appointments" in page and "Contact rate" in page
     results = client.get("/search", query_string={"q": "e-1"}).text
     assert "Work orders" in results and "Take this callback" in results
+
+
+def test_a_colleagues_reserved_appointment_is_not_counted_as_workable(app, client, login, make_user):
+    settings = current_settings()
+    zhao = make_user("zhao", "operator")
+    add_order("R-1", now=TEST_NOW - timedelta(hours=3))
+    call(zhao, "callback_requested", now=TEST_NOW - timedelta(hours=2), callback_at=TEST_NOW.isoformat())
+    login("operator", "chen")
+    counts = client.get("/operator/counts").text
+    assert re.search(r'data-kind="intake">\s*<div class="queue-count-number" data-count>0<', counts)
+    app.config["CLOCK"] = lambda: TEST_NOW + timedelta(minutes=settings.appointment_owner_minutes)
+    counts = client.get("/operator/counts").text
+    assert re.search(r'data-kind="intake">\s*<div class="queue-count-number" data-count>1<', counts)
