@@ -561,6 +561,7 @@ def test_keyboard_shortcuts_are_wired_and_explained(client: FlaskClient, login) 
         assert "textarea" in script.text  # keys typed into a field are left alone
 
 
+
 def test_the_list_filters_by_the_local_day_a_case_opened(client: FlaskClient, login) -> None:
     # 2026-11-26 16:30 UTC is already 11-27 00:30 in Beijing: it opened on the 27th, local time.
     just_after_midnight = hand_case("GD-27", opened=datetime(2026, 11, 26, 16, 30, tzinfo=UTC))
