@@ -105,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
         audit_pages,
         auth,
         cases,
+        desk,
         errors,
         filters,
         ledgers,
@@ -113,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
         paging,
         recordings,
         reports,
+        search,
         security,
         telephony_hooks,
     )
@@ -127,6 +129,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(recordings.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit_pages.bp)
+    app.register_blueprint(search.bp)
+    app.register_blueprint(desk.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     # Twilio cannot send a CSRF token; its webhooks check X-Twilio-Signature instead.

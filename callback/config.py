@@ -74,6 +74,10 @@ DELETE_PROVIDER_RECORDINGS = False
 # The largest recording staff may upload for an operator's call (WAV or MP3), in megabytes.
 RECORDING_MAX_MB = 20
 
+# An appointment (call back later) comes back first to the operator who booked it: for this many minutes
+# from the appointed time only they can claim it, then anyone (issue 12). 0: anyone at once.
+APPOINTMENT_OWNER_MINUTES = 30
+
 # How long a failed contact waits before the task is workable again, per disposition (minutes).
 RETRY_DELAY_MINUTES = {"busy": 30, "no_answer": 120, "voicemail": 180}
 

@@ -67,6 +67,8 @@ class Settings:
     trusted_proxies: int = 0
     # Days after an order finished before purge-personal-data de-identifies it; None: only when asked.
     retention_days: int | None = None
+    # An appointment comes back to the operator who booked it alone for this long, then to anyone.
+    appointment_owner_minutes: int = 30
 
 
 def _int(config: Mapping[str, Any], key: str, problems: list[str], minimum: int = 0) -> int:
@@ -262,6 +264,7 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         login_max_failures_per_address=_int(config, "LOGIN_MAX_FAILURES_PER_ADDRESS", problems, minimum=1),
         trusted_proxies=_int(config, "TRUSTED_PROXIES", problems),
         retention_days=retention_days,
+        appointment_owner_minutes=_int(config, "APPOINTMENT_OWNER_MINUTES", problems),
     )
     if str(config.get("PREFERRED_URL_SCHEME")) not in ("http", "https"):
         problems.append(

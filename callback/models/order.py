@@ -69,13 +69,19 @@ ORDER_FIELDS: tuple[str, ...] = (
 )
 
 
+def _order_no_key(context: Any) -> str:
+    """Return the order number lower-cased: the key a case-insensitive prefix search scans."""
+    return str(context.get_current_parameters()["order_no"]).lower()
+
+
 class WorkOrder(db.Model):
     __tablename__ = "work_orders"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_no: Mapped[str] = mapped_column(String(32), unique=True)
     customer_name: Mapped[str] = mapped_column(String(100))
-    customer_phone: Mapped[str] = mapped_column(String(20))
+    # Indexed: search by phone is an exact match on the E.164 form.
+    customer_phone: Mapped[str] = mapped_column(String(20), index=True)
     address: Mapped[str | None] = mapped_column(String(200))
     customer_type: Mapped[str] = mapped_column(String(16), default=CustomerType.SMALL_MICRO.value)
     service_center: Mapped[str] = mapped_column(String(50), index=True)
@@ -90,6 +96,8 @@ class WorkOrder(db.Model):
     connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # order_no lower-cased (filled on insert; order numbers never change), for search by prefix.
+    order_no_key: Mapped[str] = mapped_column(String(32), default=_order_no_key)
     # The marketing system's version of this record: older updates are stale.
     source_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # When this product first saw and last changed the order.
@@ -100,7 +108,15 @@ class WorkOrder(db.Model):
         back_populates="order", order_by="CallbackTask.id", lazy="selectin"
     )
 
-    __table_args__ = (Index("ix_work_orders_accepted_at", "accepted_at"),)
+    __table_args__ = (
+        Index("ix_work_orders_accepted_at", "accepted_at"),
+        # text_pattern_ops lets PostgreSQL answer LIKE 'prefix%' from the index whatever its collation.
+        Index(
+            "ix_work_orders_order_no_key",
+            "order_no_key",
+            postgresql_ops={"order_no_key": "text_pattern_ops"},
+        ),
+    )
 
     def snapshot(self) -> dict[str, Any]:
         """Return the order as the system records it now, one value per intake field."""

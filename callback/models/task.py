@@ -53,6 +53,8 @@ class CallbackTask(db.Model):
     failed_attempts: Mapped[int] = mapped_column(default=0)
     lease_owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The operator who booked the appointment (not_before): the task comes back to them first.
+    appointment_owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

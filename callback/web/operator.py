@@ -5,7 +5,7 @@ boundary and show the outcome. The call screen and its actions belong to the cla
 """
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -47,7 +47,14 @@ from callback.web.operator_forms import (
     read_call_form,
 )
 from callback.workdays import CallingHours
-from callback.worklist import WorklistError, current_claim, held_task, record_attempt, release
+from callback.worklist import (
+    WorklistError,
+    appointment_condition,
+    current_claim,
+    held_task,
+    record_attempt,
+    release,
+)
 from callback.worklist import claim as take_claim
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
@@ -232,7 +239,12 @@ def _queue_figures(now: datetime, settings: Settings) -> dict[str, Any]:
     mine = (CallbackTask.channel == TaskChannel.OPERATOR.value, CallbackTask.state == TaskState.OPEN.value)
     workable_rows = db.session.execute(
         select(CallbackTask.kind, func.count())
-        .where(*mine, CallbackTask.not_before <= now)
+        .where(
+            *mine,
+            CallbackTask.not_before <= now,
+            # Not a colleague's appointment still reserved for them (issue 12).
+            appointment_condition(now, current_user.id, settings.appointment_owner_minutes),
+        )
         .group_by(CallbackTask.kind)
     ).all()
     workable = {kind.value: 0 for kind in TaskKind}
@@ -366,8 +378,27 @@ def _render_call(
         ).all()
     )
     errors = errors or {}
+    from callback.web.history import history_rows  # issue 12 (history imports this module's helpers)
+
     return render_template(
         "operator/call.html",
+        history=history_rows(task.order),
+        greeting=_(
+            "May I speak to %(customer)s? I am calling about your application, work order %(order_no)s, "
+            "which our system shows at the stage: %(stage)s.",
+            customer=task.order.customer_name,
+            order_no=task.order.order_no,
+            stage=label("status", task.order.status),
+        ),
+        # Seconds since the claim was taken (its lease's start), by the server's clock: the page counts on.
+        call_elapsed=max(
+            int(
+                (
+                    now - (task.lease_expires_at or now) + timedelta(minutes=settings.lease_minutes)
+                ).total_seconds()
+            ),
+            0,
+        ),
         task=task,
         order=task.order,
         attempts=attempts,

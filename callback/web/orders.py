@@ -4,9 +4,11 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
+from callback.clock import utcnow
 from callback.extensions import db
 from callback.models import CallbackTask, OrderStatus, Role, WorkOrder
 from callback.web.auth import roles_required
+from callback.web.history import history_rows
 from callback.web.paging import page_arg
 from callback.web.visibility import restrict_orders
 
@@ -67,4 +69,6 @@ def detail(order_no: str) -> str:
     if order is None:
         abort(404)
     tasks = db.session.scalars(select(CallbackTask).where(CallbackTask.order_id == order.id)).all()
-    return render_template("orders/detail.html", order=order, tasks=tasks)
+    return render_template(
+        "orders/detail.html", order=order, tasks=tasks, history=history_rows(order), now=utcnow()
+    )

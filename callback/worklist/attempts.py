@@ -169,6 +169,10 @@ def finish_attempt(
         task.updated_at = now
     else:
         _apply_disposition(task, checked.disposition, checked.callback_at, now=now, settings=settings)
+    # An appointment belongs first to whoever booked it (APPOINTMENT_OWNER_MINUTES); other outcomes end it.
+    task.appointment_owner_id = (
+        actor.user_id if checked.disposition is Disposition.CALLBACK_REQUESTED and not cancelled else None
+    )
     record(
         session,
         actor,

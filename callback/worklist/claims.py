@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, exists, select, update
+from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from callback.audit import Actor, AuditEntry, record
@@ -75,6 +75,20 @@ def claim(
         if held is not None:
             return Claim(held, already_held=True)
     return Claim(task)
+def appointment_condition(now: datetime, user_id: int | None, owner_minutes: int) -> ColumnElement[bool]:
+    """Return the condition that lets the user claim a task: not another's appointment, or theirs no more.
+
+    A booked appointment is held for its operator from the appointed time (`not_before`) for
+    `owner_minutes`; after that anyone may take it.
+    """
+    others_hold_it_until = CallbackTask.not_before > now - timedelta(minutes=owner_minutes)
+    if user_id is None:
+        return or_(CallbackTask.appointment_owner_id.is_(None), ~others_hold_it_until)
+    return or_(
+        CallbackTask.appointment_owner_id.is_(None),
+        CallbackTask.appointment_owner_id == user_id,
+        ~others_hold_it_until,
+    )
 
 
 def claim_next(
@@ -120,15 +134,29 @@ def _claim_workable(
                 )
             )
         )
+    eligible = [
+        *workable_condition(now, channel, kind),
+        appointment_condition(now, user_id, settings.appointment_owner_minutes),
+    ]
     for _attempt in range(CLAIM_RETRIES):
-        candidate = (
+        # The user's own appointments first (earliest appointed), then the most urgent of the rest.
+        own = (
             select(CallbackTask.id)
-            .where(*workable_condition(now, channel, kind))
+            .where(*workable_condition(now, channel, kind), CallbackTask.appointment_owner_id == user_id)
+            .order_by(CallbackTask.not_before, CallbackTask.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        urgent = (
+            select(CallbackTask.id)
+            .where(*eligible)
             .order_by(CallbackTask.due_by, CallbackTask.id)
             .limit(1)
             .with_for_update(skip_locked=True)
             .scalar_subquery()
         )
+        candidate = urgent if user_id is None else func.coalesce(own, urgent)
         claimed_id = session.scalar(
             update(CallbackTask)
             .where(CallbackTask.id == candidate, CallbackTask.state == TaskState.OPEN.value, *conditions)
@@ -156,12 +184,62 @@ def _claim_workable(
         if user_id is not None and current_claim(session, user_id, now=now) is not None:
             return None  # the person's concurrent claim took one meanwhile (SQLite): `claim` returns it
         # Nothing left, or (PostgreSQL) another claim took the row between pick and update: look again.
-        if (
-            session.scalar(select(CallbackTask.id).where(*workable_condition(now, channel, kind)).limit(1))
-            is None
-        ):
+        if session.scalar(select(CallbackTask.id).where(*eligible).limit(1)) is None:
             return None
     return None
+
+
+def claim_task(
+    session: Session, task_id: int, user_id: int, *, now: datetime, settings: Settings
+) -> CallbackTask:
+    """Lease one named task to the user (a customer found by search, on the line): raise when it cannot be.
+
+    The same rules as the next callback: an open operator task whose time has come, within calling hours,
+    not another operator's appointment still held for them. One conditional UPDATE, so two claims of the
+    same task never both succeed.
+    """
+    task = session.get(CallbackTask, task_id)
+    if task is None:
+        raise WorklistError(404, "not_found", _("No task %(id)d.", id=task_id))
+    # One callback at a time, as with the next callback: the one held comes back, another is refused.
+    session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    held = current_claim(session, user_id, now=now)
+    if held is not None:
+        if held.id == task_id:
+            return held
+        raise WorklistError(
+            409, "already_holding", _("Finish or release the callback you hold before taking another.")
+        )
+    if not settings.calling_hours.contains(now, settings.tz):
+        raise WorklistError(409, "outside_calling_hours", _("It is outside calling hours."))
+    lease_expires_at = now + timedelta(minutes=settings.lease_minutes)
+    claimed_id = session.scalar(
+        update(CallbackTask)
+        .where(
+            CallbackTask.id == task_id,
+            *workable_condition(now, TaskChannel.OPERATOR),
+            appointment_condition(now, user_id, settings.appointment_owner_minutes),
+        )
+        .values(
+            state=TaskState.CLAIMED.value,
+            lease_owner_id=user_id,
+            lease_expires_at=lease_expires_at,
+            updated_at=now,
+        )
+        .returning(CallbackTask.id)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed_id is None:
+        raise WorklistError(409, "not_workable", _("This callback cannot be taken now."))
+    record(
+        session,
+        Actor(user_id=user_id),
+        now,
+        [AuditEntry("task.claimed", "callback_task", task_id, {"until": lease_expires_at.isoformat()})],
+    )
+    claimed = session.get(CallbackTask, task_id, populate_existing=True)
+    assert claimed is not None  # noqa: S101  (just updated)
+    return claimed
 
 
 def held_task(session: Session, task_id: int, user_id: int, *, now: datetime) -> CallbackTask:

@@ -121,6 +121,16 @@ ROWS: list[Row] = [
         note="no outcome chosen",
     ),
     Row("GET", "/operator/attempts/<int:attempt_id>", page(operator=200, supervisor=200, admin=200)),
+    Row("GET", "/operator/mine", page(each(CALLERS, 200))),
+    Row("GET", "/operator/counts", page(each(CALLERS, 200))),
+    Row(
+        "POST",
+        "/operator/tasks/<int:task_id>/claim",
+        page(each(CALLERS, 302)),
+        note="the holder is sent back to it; others back to their work with a message (not workable)",
+    ),
+    # --- search everywhere (role-filtered results) ---------------------------------------------------
+    Row("GET", "/search", page(each(STAFF, 200))),
     # --- supervision cases (pages) -----------------------------------------------------------------
     Row("GET", "/cases/", page(supervisor=200, discipline=200, admin=200)),
     Row("GET", "/cases/<int:case_id>", page(supervisor=200, discipline=200, admin=200)),
