@@ -112,7 +112,10 @@
           ],
         }],
       },
-      function (p) { return p.dataIndex === 0 ? f.links.tasks : f.links.attempts; }
+      function (p) {
+        // Each stage opens its own list: the tasks, every attempt, the contacted ones, the completed ones.
+        return [f.links.tasks, f.links.attempts, f.links.contacted, f.links.completed][p.dataIndex];
+      }
     );
   }
 

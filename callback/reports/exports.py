@@ -6,6 +6,7 @@ formula (OWASP, "CSV Injection"). CSV is UTF-8 with a BOM so that Excel shows Ch
 
 import csv
 import io
+import itertools
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -15,21 +16,25 @@ from decimal import Decimal
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from flask_babel import LazyString
+from flask_babel import LazyString, get_locale, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
 from sqlalchemy import ColumnElement, Select, and_, func, select, true
 from sqlalchemy.orm import Session
 
 from callback.models import (
     AAPOR_CODES,
     ENDED_CASE_STATES,
+    INTERVIEW_DISPOSITIONS,
     Answer,
     CallAttempt,
     CallbackTask,
     CaseCategory,
     CaseState,
+    Disposition,
     Ledger,
     Penalty,
     SupervisionCase,
@@ -41,7 +46,7 @@ from callback.reports.filters import (
     parse_filter,
 )
 from callback.settings import Settings
-from callback.survey import QUESTIONNAIRE
+from callback.survey import QUESTIONNAIRE, Question
 from callback.workdays import day_start
 
 CHUNK_ROWS = 1000
@@ -56,6 +61,13 @@ def neutralise(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+class Percent(float):
+    """A share (0.547) that shows as a percentage (54.7%) on a page, in CSV, and in XLSX (a % number cell)."""
+
+    def __str__(self) -> str:
+        return f"{self * 100:.1f}%"
 
 
 def enum_label(kind: str, value: str | None) -> str:
@@ -90,6 +102,8 @@ class ExportFilter:
     category: str | None = None
     state: str | None = None
     overdue: bool = False
+    # Attempts only: the funnel stage reached, `contacted` (completed, partial, refused) or `completed`.
+    outcome: str | None = None
     now: datetime = field(default_factory=lambda: datetime.min)
 
     def period(self, column: Any, tz: ZoneInfo) -> ColumnElement[bool]:
@@ -119,6 +133,11 @@ BASES = {
     "orders": ("accepted", "connected"),
     "ledger": ("accepted", "connected"),
     "cases": ("opened", "letter", "penalty"),
+}
+# The dispositions of an attempt that reached each funnel stage (contract 4.2's AAPOR groups).
+OUTCOME_DISPOSITIONS: dict[str, tuple[str, ...]] = {
+    "contacted": (*(d.value for d in INTERVIEW_DISPOSITIONS), Disposition.REFUSED.value),
+    "completed": (Disposition.COMPLETED.value,),
 }
 
 
@@ -156,6 +175,7 @@ def parse_export_filter(args: Any, dataset: str, *, today: date, now: datetime) 
         category=_choice(args, "category", [c.value for c in CaseCategory]) if dataset == "cases" else None,
         state=_choice(args, "state", [s.value for s in CaseState]) if dataset == "cases" else None,
         overdue=bool(_flag(args, "overdue")) if dataset == "cases" else False,
+        outcome=_choice(args, "outcome", tuple(OUTCOME_DISPOSITIONS)) if dataset == "attempts" else None,
         now=now,
     )
 
@@ -356,12 +376,12 @@ def _attempt_headers() -> list[str]:
         _("Started at"),
         _("Ended at"),
         _("Note"),
-        *(question.code for question in QUESTIONNAIRE),
+        *(enum_label("answer", question.code) for question in QUESTIONNAIRE),
     ]
 
 
 def _attempts_query(filters: ExportFilter, settings: Settings) -> Select[Any]:
-    return (
+    query = (
         select(
             CallAttempt.id,
             CallAttempt.task_id,
@@ -380,11 +400,19 @@ def _attempts_query(filters: ExportFilter, settings: Settings) -> Select[Any]:
         .where(filters.orders(), filters.period(CallAttempt.started_at, settings.tz))
         .order_by(CallAttempt.started_at, CallAttempt.id)
     )
+    if filters.outcome:
+        query = query.where(CallAttempt.disposition.in_(OUTCOME_DISPOSITIONS[filters.outcome]))
+    return query
 
 
-def _answer_cell(value: Any) -> Any:
+def _answer_cell(question: Question, value: Any) -> Any:
+    """Show an answer as the operator heard it: yes/no, a choice's label; numbers and text as they are."""
     if isinstance(value, bool):
         return yes_no(value)
+    choice = question.choice_for(value) if isinstance(value, str) else None
+    if choice is not None:
+        locale = get_locale()
+        return choice.zh if locale is None or locale.language == "zh" else choice.en
     return value
 
 
@@ -413,7 +441,10 @@ def _attempt_cells(
             local_naive(row.started_at, tz),
             local_naive(row.ended_at, tz),
             row.note,
-            *(_answer_cell(answers.get(row.id, {}).get(question.code)) for question in QUESTIONNAIRE),
+            *(
+                _answer_cell(question, answers.get(row.id, {}).get(question.code))
+                for question in QUESTIONNAIRE
+            ),
         ]
         for row in rows
     ]
@@ -430,9 +461,9 @@ def _case_headers() -> list[str]:
         _("Service centre"),
         _("Account manager"),
         _("Category"),
-        _("State"),
+        pgettext("case column", "State"),
         _("Opened at"),
-        _("Due by"),
+        pgettext("case column", "Due by"),
         _("Overdue"),
         _("Letter no."),
         _("Letter issued at"),
@@ -550,6 +581,8 @@ def _csv_text(value: Any) -> Any:
         return ""
     if isinstance(value, datetime):
         return value.strftime(CSV_DATETIME)
+    if isinstance(value, Percent):
+        return str(value)
     return neutralise(value)
 
 
@@ -575,24 +608,71 @@ class Sheet:
     chunks: Iterable[list[list[Any]]]
 
 
-def _xlsx_cell(value: Any) -> Any:
+MAX_COLUMN_WIDTH = 50
+
+
+def _xlsx_cell(worksheet: Any, value: Any) -> Any:
+    """Return a cell: numbers and dates typed, text always a text cell, never a formula and never quoted.
+
+    A text that a spreadsheet would read as a formula keeps its characters (a phone `+8613800138000` stays
+    as it is) in a cell typed as text, marked with Excel's quote prefix so that editing it keeps it text.
+    """
+    if isinstance(value, Percent):
+        cell = WriteOnlyCell(worksheet, value=float(value))
+        cell.number_format = "0.0%"
+        return cell
     if isinstance(value, Decimal):
         return float(value)
-    return neutralise(value)
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(worksheet, value=value)
+    cell.data_type = "s"  # openpyxl would take "=…" for a formula
+    if value.startswith(FORMULA_STARTS):
+        cell.quotePrefix = True
+    return cell
+
+
+def _display_width(value: Any) -> int:
+    """Return how many character widths a value takes in a cell; Chinese characters count double."""
+    if value is None:
+        return 0
+    if isinstance(value, datetime):
+        return 16
+    if isinstance(value, Percent):
+        return len(str(value))
+    if isinstance(value, date):
+        return 10
+    text = str(value)
+    return sum(2 if ord(char) > 0x2E7F else 1 for char in text)
+
+
+def _column_widths(header: list[str], rows: list[list[Any]]) -> list[float]:
+    """Return a width for each column that fits its header and the first rows, within bounds."""
+    widths = [_display_width(title) for title in header]
+    for row in rows:
+        for index, value in enumerate(row[: len(widths)]):
+            widths[index] = max(widths[index], _display_width(value))
+    return [min(max(width, 6), MAX_COLUMN_WIDTH) + 2 for width in widths]
 
 
 def write_workbook(sheets: Iterable[Sheet]) -> IO[bytes]:
     """Write the sheets in openpyxl's write-only mode to a temporary file; return it open for reading.
 
-    The file is already unlinked: it disappears when the returned handle is closed (send_file closes it).
+    Column widths follow the header and the first chunk of rows (a write-only sheet takes them before its
+    first row). The file is already unlinked: it disappears when the returned handle is closed (send_file
+    closes it).
     """
     workbook = Workbook(write_only=True)
     for sheet in sheets:
         worksheet = workbook.create_sheet(title=sheet.title[:31])
-        worksheet.append([neutralise(text) for text in sheet.header])
-        for chunk in sheet.chunks:
+        chunks = iter(sheet.chunks)
+        first = next(chunks, [])
+        for index, width in enumerate(_column_widths(sheet.header, first), start=1):
+            worksheet.column_dimensions[get_column_letter(index)].width = width
+        worksheet.append([_xlsx_cell(worksheet, text) for text in sheet.header])
+        for chunk in itertools.chain([first], chunks):
             for row in chunk:
-                worksheet.append([_xlsx_cell(value) for value in row])
+                worksheet.append([_xlsx_cell(worksheet, value) for value in row])
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:

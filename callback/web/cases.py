@@ -47,7 +47,7 @@ from callback.web.case_forms import (
     TransitionForm,
     show_refusal,
 )
-from callback.web.labels import label
+from callback.web.labels import ANSWER, label
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PER_PAGE = 50
@@ -90,19 +90,7 @@ CATEGORY_REASONS: dict[str, tuple[str, ...]] = {
 }
 
 # Short names of the answers, so they line up with the recorded fields (the full question shows on hover).
-ANSWER_NAMES: dict[str, Any] = {
-    "is_applicant": _l("Is the applicant"),
-    "applied_on": _l("Applied on"),
-    "progress": _l("Progress on site"),
-    "connected_on": _l("Power on since"),
-    "meter_notified": _l("Told before the meter was fitted"),
-    "trips": _l("Trips made"),
-    "extra_documents": _l("Asked for other documents"),
-    "fee_requested": _l("Fee, materials or contractor imposed"),
-    "integrity": _l("Asked for favours"),
-    "satisfaction": _l("Satisfaction"),
-    "comment": _l("Other comments"),
-}
+ANSWER_NAMES: dict[str, Any] = ANSWER
 
 # The recorded fields shown beside the answers, in the order of the order's life.
 RECORD_FIELDS: dict[str, Any] = {

@@ -13,6 +13,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from callback.clock import utcnow
@@ -34,6 +35,18 @@ from callback.reports.monthly import figure_rows, letter_breakdown, report_sente
 from callback.reports.summary import build_report
 from callback.settings import current_settings
 from callback.web.auth import roles_required
+from callback.web.labels import REPORT_FILTER as LABELS_OF_FILTERS
+from callback.web.labels import label
+
+# How each filter's value is labelled on a list's chips (the others show as typed: dates, names).
+CHIP_VALUES = {
+    "customer_type": "customer_type",
+    "ledger": "ledger",
+    "category": "case_category",
+    "state": "case_state",
+    "basis": "report_basis",
+    "outcome": "report_outcome",
+}
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 REPORT_READERS = (Role.SUPERVISOR, Role.ADMIN)
@@ -120,6 +133,8 @@ def _with_links(data: dict[str, Any], filters: ReportFilter) -> dict[str, Any]:
     data["funnel"]["links"] = {
         "tasks": url_for("reports.rows", dataset="tasks", **args),
         "attempts": url_for("reports.rows", dataset="attempts", **args),
+        "contacted": url_for("reports.rows", dataset="attempts", outcome="contacted", **args),
+        "completed": url_for("reports.rows", dataset="attempts", outcome="completed", **args),
     }
     month_periods = {month: (first, last) for month, first, last in months(filters)}
     for series in data["findings"]["series"]:
@@ -226,6 +241,24 @@ def connections() -> str:
     )
 
 
+def filter_chips(args: dict[str, str]) -> list[tuple[str, str]]:
+    """Name a list's filters in words: (filter, value) with both labelled, for the chips above it."""
+    chips = []
+    for name, value in args.items():
+        if not value or name == "page" or name not in LABELS_OF_FILTERS:
+            continue
+        if name in ("has_engineering", "overdue"):
+            shown = _("Yes") if value.lower() in ("1", "true", "yes") else _("No")
+        elif name == "customer_type" and value == ALL_CUSTOMER_TYPES:
+            shown = _("All customer types")
+        elif name in CHIP_VALUES:
+            shown = label(CHIP_VALUES[name], value)
+        else:
+            shown = value
+        chips.append((label("report_filter", name), shown))
+    return chips
+
+
 def _export_filters(dataset: str) -> Any:
     settings = current_settings()
     now = utcnow()
@@ -256,6 +289,7 @@ def rows(dataset: str) -> str | tuple[str, int]:
         total=total,
         limit=ROWS_SHOWN,
         args=request.args.to_dict(),
+        chips=filter_chips(request.args.to_dict()),
     )
 
 
