@@ -4,6 +4,7 @@ Every change goes through callback.cases; a refusal (CaseError) comes back as a 
 5xx. Discipline inspectors read referred cases only, and change nothing.
 """
 
+import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -48,6 +49,7 @@ from callback.web.case_forms import (
     show_refusal,
 )
 from callback.web.labels import ANSWER, label
+from callback.web.paging import page_within
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PER_PAGE = 50
@@ -300,8 +302,7 @@ def index() -> str:
     if state:
         query = query.where(SupervisionCase.state == state)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
+    page, pages = page_within(total, PER_PAGE)
     rows = db.session.scalars(
         query.options(contains_eager(SupervisionCase.order))
         .order_by(
@@ -353,6 +354,21 @@ def _supervisors() -> list[User]:
     )
 
 
+def shortcut_keys(moves: Iterable[str], *, has_letter: bool) -> list[tuple[str, str]]:
+    """List the keys that act on this case now: one per allowed move, and `p` once a letter exists."""
+    words = {
+        CaseState.INVESTIGATING.value: ("i", _("investigate")),
+        CaseState.LETTER_ISSUED.value: ("l", _("write the letter")),
+        CaseState.RECTIFIED.value: ("r", _("rectified")),
+        CaseState.CLOSED.value: ("c", _("close")),
+        CaseState.DISMISSED.value: ("d", _("dismiss")),
+    }
+    keys = [words[move] for move in moves if move in words]
+    if has_letter:
+        keys.append(("p", _("print the letter")))
+    return [*keys, ("?", _("show shortcuts"))] if keys else []
+
+
 def _render_detail(case: SupervisionCase, status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
     now = utcnow()
     usernames = _usernames(
@@ -375,6 +391,7 @@ def _render_detail(case: SupervisionCase, status: int = 200, **forms: FlaskForm)
     ]
     usernames |= _usernames(attempt_operators)
     moves = cases.allowed_moves(case) if _can_work() else []
+    ended = case.state in ENDED
     forms.setdefault("transition_form", TransitionForm())
     forms.setdefault("assign_form", AssignForm())
     forms.setdefault("penalty_form", PenaltyForm())
@@ -388,7 +405,10 @@ def _render_detail(case: SupervisionCase, status: int = 200, **forms: FlaskForm)
         moves=moves,
         overdue_days=days_overdue(case, now),
         can_work=_can_work(),
-        penalties_open=case.letter_issued_at is not None and case.state != CaseState.DISMISSED,
+        penalties_open=case.letter_issued_at is not None and not ended,
+        ended=ended,
+        penalty_token=secrets.token_urlsafe(16),
+        shortcut_keys=shortcut_keys(moves, has_letter=case.letter_no is not None),
         supervisors=_supervisors() if _can_work() else [],
         default_deadline=current_settings()
         .calendar.add_workdays(now, 10, current_settings().tz)
@@ -492,6 +512,7 @@ def add_penalty(case_id: int) -> Response | tuple[str, int]:
             reason=form.reason.data,
             now=utcnow(),
             actor=_actor(),
+            form_token=request.form.get("form_token"),
         ),
         _("The penalty is recorded."),
     )
@@ -540,7 +561,7 @@ def new() -> Response | tuple[str, int]:
         flash(show_refusal(form, error), "danger")
         existing = None
         if error.code == "case_already_open":
-            order = db.session.scalar(select(WorkOrder).where(WorkOrder.order_no == order_no))
+            order = cases.find_order(db.session, order_no)
             existing = cases.open_case_for(db.session, order.id, form.category.data) if order else None
         html = render_template(
             "cases/new.html", form=form, categories=[c.value for c in CaseCategory], existing=existing

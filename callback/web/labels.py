@@ -176,6 +176,30 @@ REPORT_BASIS: dict[str, LazyString] = {
     "penalty": _lp("report basis", "Penalty time"),
 }
 
+# Twilio's call statuses and answering-machine verdicts, as the transcript page shows them.
+CALL_STATUS: dict[str, LazyString] = {
+    "queued": _lp("call status", "Queued"),
+    "initiated": _lp("call status", "Dialling"),
+    "ringing": _lp("call status", "Ringing"),
+    "in-progress": _lp("call status", "In progress"),
+    "answered": _lp("call status", "Answered"),
+    "completed": _lp("call status", "Ended"),
+    "busy": _lp("call status", "Busy"),
+    "no-answer": _lp("call status", "No answer"),
+    "failed": _lp("call status", "Failed"),
+    "canceled": _lp("call status", "Cancelled"),
+}
+
+ANSWERED_BY: dict[str, LazyString] = {
+    "human": _lp("answered by", "A person answered"),
+    "machine_start": _lp("answered by", "Answering machine"),
+    "machine_end_beep": _lp("answered by", "Answering machine (after the beep)"),
+    "machine_end_silence": _lp("answered by", "Answering machine (after silence)"),
+    "machine_end_other": _lp("answered by", "Answering machine"),
+    "fax": _lp("answered by", "Fax machine"),
+    "unknown": _lp("answered by", "Not recognised"),
+}
+
 LABELS: dict[str, dict[str, LazyString]] = {
     "status": ORDER_STATUS,
     "customer_type": CUSTOMER_TYPE,
@@ -193,6 +217,8 @@ LABELS: dict[str, dict[str, LazyString]] = {
     "report_filter": REPORT_FILTER,
     "report_basis": REPORT_BASIS,
     "report_outcome": REPORT_OUTCOME,
+    "call_status": CALL_STATUS,
+    "answered_by": ANSWERED_BY,
 }
 
 

@@ -53,6 +53,8 @@ bp = Blueprint("operator", __name__, url_prefix="/operator")
 OPERATORS = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
 # Supervisors and admins may read any operator's call result; an operator only their own.
 RESULT_READERS = (Role.SUPERVISOR, Role.ADMIN)
+# Who may open a case page (callback.web.cases); operators see the case's number only.
+CASE_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.DISCIPLINE)
 UPCOMING_LIMIT = 8
 
 # The opening line of the script, by task kind: who is calling and why.
@@ -207,7 +209,12 @@ def operator_helpers() -> dict[str, Any]:
 
 
 def case_url(case_id: int) -> str | None:
-    """Return the supervisor's page of a case once that page exists, whatever its URL argument is named."""
+    """Return the supervisor's page of a case for users who may open it, whatever its URL argument is named.
+
+    Operators may not read cases: for them the case is named, not linked (a link would end in a 403).
+    """
+    if not current_user.has_role(*CASE_READERS):
+        return None
     rules = list(current_app.url_map.iter_rules("cases.detail")) if has_endpoint("cases.detail") else []
     if not rules or len(rules[0].arguments) != 1:
         return None

@@ -4,8 +4,9 @@ from flask import Blueprint, abort, render_template, request
 from sqlalchemy import func, or_, select
 
 from callback.extensions import db
-from callback.models import CallbackTask, OrderStatus, Role, WorkOrder
+from callback.models import CallAttempt, CallbackTask, OrderStatus, Role, User, WorkOrder
 from callback.web.auth import roles_required
+from callback.web.paging import page_within
 
 bp = Blueprint("orders", __name__)
 PER_PAGE = 50
@@ -27,9 +28,8 @@ def index() -> str:
     if term:
         like = f"%{term}%"
         query = query.where(or_(WorkOrder.order_no.ilike(like), WorkOrder.customer_name.ilike(like)))
-    page = request.args.get("page", 1, type=int) or 1
-    page = max(page, 1)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page, pages = page_within(total, PER_PAGE)
     orders = db.session.scalars(
         query.order_by(WorkOrder.accepted_at.desc(), WorkOrder.id.desc())
         .limit(PER_PAGE)
@@ -43,7 +43,7 @@ def index() -> str:
         orders=orders,
         total=total,
         page=page,
-        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        pages=pages,
         statuses=[s.value for s in OrderStatus],
         centers=centers,
         filters={"status": status, "service_center": center, "q": term},
@@ -58,4 +58,19 @@ def detail(order_no: str) -> str:
     if order is None:
         abort(404)
     tasks = db.session.scalars(select(CallbackTask).where(CallbackTask.order_id == order.id)).all()
-    return render_template("orders/detail.html", order=order, tasks=tasks)
+    # Every call about the order, by operators and by the automated dialer, newest first.
+    attempts = db.session.scalars(
+        select(CallAttempt)
+        .join(CallbackTask, CallAttempt.task_id == CallbackTask.id)
+        .where(CallbackTask.order_id == order.id)
+        .order_by(CallAttempt.started_at.desc(), CallAttempt.id.desc())
+    ).all()
+    operator_ids = {attempt.operator_id for attempt in attempts if attempt.operator_id}
+    operators = (
+        dict(db.session.execute(select(User.id, User.username).where(User.id.in_(operator_ids))).all())
+        if operator_ids
+        else {}
+    )
+    return render_template(
+        "orders/detail.html", order=order, tasks=tasks, attempts=attempts, operators=operators
+    )

@@ -37,6 +37,7 @@ from callback.settings import current_settings
 from callback.web.auth import roles_required
 from callback.web.labels import REPORT_FILTER as LABELS_OF_FILTERS
 from callback.web.labels import label
+from callback.web.paging import page_within
 
 # How each filter's value is labelled on a list's chips (the others show as typed: dates, names).
 CHIP_VALUES = {
@@ -224,8 +225,8 @@ def connections() -> str:
     orders = orders.assign(gap=orders["customer_days"] - orders["days"]).sort_values(
         ["gap", "connected_at"], ascending=[False, True]
     )
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
     total = len(orders)
+    page, pages = page_within(total, CONNECTIONS_PER_PAGE)
     shown = orders.iloc[(page - 1) * CONNECTIONS_PER_PAGE : page * CONNECTIONS_PER_PAGE]
     return render_template(
         "reports/connections.html",
@@ -236,7 +237,7 @@ def connections() -> str:
         orders=shown.to_dict("records"),
         total=total,
         page=page,
-        pages=max((total + CONNECTIONS_PER_PAGE - 1) // CONNECTIONS_PER_PAGE, 1),
+        pages=pages,
         **_filter_choices(),
     )
 
