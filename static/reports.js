@@ -10,10 +10,33 @@
   var labels = JSON.parse(document.getElementById("chart-labels").textContent);
   var charts = [];
 
+  /* The legend keeps to one scrolling line at the top, and the plot starts below it, so the legend never
+     covers an axis name ("天", "户数") whatever the width (a phone's legend would wrap onto the names). */
+  var LEGEND_HEIGHT = 28;
+  var AXIS_NAME_ROOM = 36;
+  function laidOut(option) {
+    if (!option.legend) {
+      return option;
+    }
+    option.legend = Object.assign({ type: "scroll", top: 0, left: "center", width: "90%" }, option.legend);
+    var axes = [].concat(option.yAxis || []);
+    var named = axes.some(function (axis) { return axis.name; });
+    axes.forEach(function (axis) {
+      if (axis.name) {
+        axis.nameGap = 18;  // clear of the top tick label
+      }
+    });
+    option.grid = Object.assign({}, option.grid, {
+      top: LEGEND_HEIGHT + (named ? AXIS_NAME_ROOM : 12),
+    });
+    return option;
+  }
+
   function draw(id, option, onClick) {
     var element = document.getElementById(id);
-    var chart = echarts.init(element);
-    chart.setOption(Object.assign({ animation: false, tooltip: { trigger: "axis" } }, option));
+    // SVG: crisp when printed, and each text is an element (tests check that none overlap).
+    var chart = echarts.init(element, null, { renderer: "svg" });
+    chart.setOption(Object.assign({ animation: false, tooltip: { trigger: "axis" } }, laidOut(option)));
     if (onClick) {
       chart.on("click", function (params) {
         var target = onClick(params);

@@ -110,6 +110,15 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "warning"
 
+    @login_manager.unauthorized_handler
+    def sign_in_first() -> Response:
+        # Back to the page after signing in: for a form sent after the session ended, that is the form's
+        # page (where the browser's draft fills it again), not the address it was posted to.
+        from callback.web.errors import return_url
+
+        flash(str(login_manager.login_message), login_manager.login_message_category)
+        return redirect(url_for("auth.login", next=return_url()))
+
     @app.context_processor
     def inject_forms() -> dict[str, object]:
         # Built without the request's data: it only renders its CSRF token, and reading a broken

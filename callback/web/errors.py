@@ -123,7 +123,7 @@ def _describe(status: int, error: HTTPException) -> str:
     return messages.get(status, str(error.description or error.name))
 
 
-def _return_url() -> str:
+def return_url() -> str:
     """Return the local page the user was on (the form's page), to come back to after signing in."""
     referrer = urlsplit(request.referrer or "")
     local = referrer.path.startswith("/") and not referrer.path.startswith("//")
@@ -141,7 +141,7 @@ def handle_csrf_error(error: CSRFError) -> tuple[Response | str, int] | Response
     """
     if _wants_json() or request.path.startswith("/twilio/"):
         return handle_http_error(error)
-    back = _return_url()
+    back = return_url()
     if request.endpoint == "auth.login":  # the sign-in form itself was stale: show it afresh, same next
         flash(_("The form had expired, so nothing was saved: check it and send it again."), "warning")
         return redirect(request.full_path.rstrip("?"))

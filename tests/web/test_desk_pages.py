@@ -251,3 +251,47 @@ def test_error_pages_say_what_happened_in_words(client: FlaskClient, login) -> N
     assert "<title>页面不存在" in missing.text and "错误代码 404" in missing.text
     forbidden = client.get("/reports/")
     assert forbidden.status_code == 403 and "您无权打开此页面" in forbidden.text
+
+
+# --- 12: the due-date script after the due date, and the window on the call screen -----------------------
+
+
+def test_a_due_date_call_after_the_due_date_does_not_say_due_about_now(
+    client: FlaskClient, login, settings
+) -> None:
+    from callback.audit import Actor
+    from callback.tick import create_due_date_tasks
+
+    add_order("GD-LATE", due_at="2026-11-26T17:00:00")  # due yesterday
+    create_due_date_tasks(db.session, now=TEST_NOW, settings=settings, actor=Actor(source="test"))
+    db.session.commit()
+    user = login("operator")
+    task = claim_next(db.session, user.id, now=TEST_NOW, settings=settings, kind="due_date")
+    db.session.commit()
+    assert task is not None and task.kind == "due_date"
+    page = client.get(f"/operator/tasks/{task.id}").text
+    opening = re.search(r'<p class="script-opening mb-1">(.*?)</p>', page, re.S).group(1)
+    assert "即将到期" not in opening
+    assert "2026-11-26" in opening and "已到期" in opening
+    assert "data-callback-window" in page
+
+
+# --- 13: the number stays shown for the claim ---------------------------------------------------------------
+
+
+def test_a_revealed_number_stays_shown_for_the_claim_only(client: FlaskClient, login, settings) -> None:
+    add_order("GD-SHOWN")
+    user = login("operator")
+    task = claim_next(db.session, user.id, now=TEST_NOW, settings=settings)
+    db.session.commit()
+    assert "data-phone-masked" in client.get(f"/operator/tasks/{task.id}").text
+    client.post(f"/operator/tasks/{task.id}/reveal")
+    assert "data-phone-revealed" in client.get(f"/operator/tasks/{task.id}").text  # reload
+    failed = client.post(f"/operator/tasks/{task.id}/attempts", data={"disposition": "completed"})
+    assert failed.status_code == 422 and "data-phone-revealed" in failed.text  # a failed save
+    # A new claim of the same task starts masked again.
+    client.post(f"/operator/tasks/{task.id}/release")
+    again = claim_next(db.session, user.id, now=TEST_NOW, settings=settings)
+    db.session.commit()
+    assert again.id == task.id
+    assert "data-phone-masked" in client.get(f"/operator/tasks/{task.id}").text
