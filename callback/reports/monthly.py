@@ -190,20 +190,30 @@ def _value(value: Any) -> Any:
     return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
 
 
-def report_workbook(report: Report, filters: ReportFilter, settings: Settings) -> IO[bytes]:
-    """Write the summary, then the orders, cases and penalties behind it, each on its own sheet."""
+def report_workbook(
+    report: Report, filters: ReportFilter, settings: Settings, *, with_keys: bool = False
+) -> IO[bytes]:
+    """Write the summary, then the orders, cases and penalties behind it, each on its own sheet.
+
+    The summary sheet names each figure in words; `with_keys` adds the JSON key of each figure (the API's
+    workbook, read by programs) between the name and the value. People's workbook has no key column.
+    """
     tz = settings.tz
 
     def moment(name: str) -> Any:
         return lambda record: local_naive(_value(record[name]) and record[name].to_pydatetime(), tz)
 
     summary_rows = [
-        [_("Period"), f"{filters.start.isoformat()} – {filters.end.isoformat()}"],
-        [_("Service centre"), filters.service_center or _("All service centres")],
-        [_("Customer type"), customers_word(filters.customer_type)],
-        [_("Summary"), report_sentence(report.figures, filters)],
-        *([label, value] for label, _key, value in figure_rows(report.figures)),
+        [_("Period"), "period", f"{filters.start.isoformat()} – {filters.end.isoformat()}"],
+        [_("Service centre"), "filters.service_center", filters.service_center or _("All service centres")],
+        [_("Customer type"), "filters.customer_type", customers_word(filters.customer_type)],
+        [_("Summary"), "text", report_sentence(report.figures, filters)],
+        *([label, key, value] for label, key, value in figure_rows(report.figures)),
     ]
+    summary_header = [_("Figure"), _("Key"), _("Value")]
+    if not with_keys:
+        summary_rows = [[label, value] for label, _key, value in summary_rows]
+        summary_header = [_("Figure"), _("Value")]
     order_columns: list[tuple[str, Any]] = [
         (_("Order no."), lambda r: r["order_no"]),
         (_("Customer"), lambda r: r["customer_name"]),
@@ -243,7 +253,7 @@ def report_workbook(report: Report, filters: ReportFilter, settings: Settings) -
     ]
     return write_workbook(
         [
-            Sheet(_("Summary"), [_("Figure"), _("Value")], [summary_rows]),
+            Sheet(_("Summary"), summary_header, [summary_rows]),
             Sheet(
                 _("Orders"),
                 [title for title, _c in order_columns],

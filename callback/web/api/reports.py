@@ -50,7 +50,7 @@ def report_summary_xlsx() -> Response:
     settings = current_settings()
     report = build_report(db.session, filters, settings, utcnow())
     return send_file(
-        report_workbook(report, filters, settings),
+        report_workbook(report, filters, settings, with_keys=True),
         mimetype=XLSX_MIMETYPE,
         as_attachment=True,
         download_name=f"summary-{filters.start.isoformat()}-{filters.end.isoformat()}.xlsx",
