@@ -14,7 +14,7 @@ from callback.audit import Actor
 from callback.extensions import db
 from callback.intake.service import upsert_orders
 from callback.intake.validation import validate_order
-from callback.models import CallbackTask, Penalty, TaskState
+from callback.models import CallbackTask, Penalty, TaskState, WorkOrder
 from tests.browser.test_operator_journey import add_order
 from tests.conftest import PASSWORD, TEST_NOW, fresh_schema, make_app
 from tests.factories import order_payload
@@ -247,3 +247,31 @@ def test_the_monthly_summary_prints_on_a4_with_chinese_fonts(page, make_user, se
     width, height = float(box.group(1)), float(box.group(2))
     assert abs(width - 595) < 2 and abs(height - 842) < 2  # A4 portrait, in points
     assert re.search(rb"Noto(Sans|Serif)CJK", pdf), "Chinese needs fonts-noto-cjk to print"
+
+
+# --- 9: taking an order off its ledger is a choice that asks first -----------------------------------------
+
+
+def test_taking_an_order_off_its_ledger_asks_first(page, make_user, settings):
+    valid = validate_order(order_payload("GD-LEDGER-1", ledger="in_transit"), settings.tz, TEST_NOW)
+    upsert_orders(db.session, [valid], now=TEST_NOW, settings=settings, actor=Actor(source="test"))
+    db.session.commit()
+    make_user("lin", "supervisor")
+    sign_in(page, "lin", start="/orders/GD-LEDGER-1")
+    form = page.locator("#order-ledger-form")
+    assert form.locator("select").input_value() == ""  # nothing chosen for the user
+    asked: list[str] = []
+
+    def dismiss(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    form.locator("select").select_option("none")
+    form.locator("input[name=note]").fill("误操作测试")
+    with page.expect_event("dialog"):
+        form.get_by_role("button").click()
+    assert asked == ["确定将此工单移出台账吗？"]
+    db.session.expire_all()
+    ledger = db.session.scalar(select(WorkOrder.ledger).where(WorkOrder.order_no == "GD-LEDGER-1"))
+    assert ledger == "in_transit"
