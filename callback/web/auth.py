@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, abort, flash, redirect, render_template, req
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_url, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -117,7 +117,7 @@ def init_app(app: Flask) -> None:
         from callback.web.errors import return_url
 
         flash(str(login_manager.login_message), login_manager.login_message_category)
-        return redirect(url_for("auth.login", next=return_url()))
+        return redirect(login_url("auth.login", next_url=return_url()))
 
     @app.context_processor
     def inject_forms() -> dict[str, object]:

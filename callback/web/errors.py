@@ -16,10 +16,9 @@ from flask import (
     render_template,
     request,
     send_from_directory,
-    url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_url
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -150,7 +149,7 @@ def handle_csrf_error(error: CSRFError) -> tuple[Response | str, int] | Response
         return redirect(back)
     message = _("Your session ended, so nothing was saved: sign in again to carry on where you left off.")
     flash(message, "warning")
-    return redirect(url_for("auth.login", next=back))
+    return redirect(login_url("auth.login", next_url=back))
 
 
 def favicon() -> Response:

@@ -30,7 +30,7 @@ def test_a_form_sent_after_the_session_ended_goes_to_sign_in_and_back(csrf_app, 
         headers={"Referer": "http://localhost/operator/tasks/1"},
     )
     assert response.status_code == 302
-    assert response.headers["Location"] == "/login?next=/operator/tasks/1"
+    assert response.headers["Location"] == "/login?next=%2Foperator%2Ftasks%2F1"
     page = client.get(response.headers["Location"]).text
     assert "登录已过期" in page and "请求格式不正确" not in page
 
