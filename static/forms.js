@@ -2,7 +2,7 @@
 
    - A form with data-confirm, or whose chosen <option> or pressed button carries data-confirm, asks that
      question first; "Cancel" sends nothing.
-   - Once a form is on its way its submit buttons are disabled (after the browser has read the pressed
+   - Once a form that changes something (POST) is on its way its submit buttons are disabled (after the browser has read the pressed
      button's name and value), and a second submit of the same page's form is ignored: a double click
      never records two penalties. Coming back to the page with the Back button enables them again.
    Forms driven by htmx (hx-post and the like) are left to htmx. Plain JavaScript, no build step. */
@@ -46,6 +46,9 @@
     if (ask && !window.confirm(ask)) {
       event.preventDefault();
       return;
+    }
+    if ((form.getAttribute("method") || "get").toLowerCase() === "get") {
+      return;  // a search or a filter: sending it twice changes nothing, and it may open a download
     }
     form.setAttribute("data-submitting", "true");
     window.setTimeout(function () {
