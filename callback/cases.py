@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -236,6 +236,22 @@ def get_case(session: Session, case_id: int, *, for_update: bool = False) -> Sup
     return case
 
 
+def find_order(session: Session, order_no: str) -> WorkOrder | None:
+    """Find an order by the number a person typed: exactly, else ignoring case and surrounding spaces.
+
+    Numbers are stored as the marketing system sent them (`GD-2026-0001`); a supervisor typing
+    `gd-2026-0001` means that order. When two stored numbers differ only in case, only the exact one counts.
+    """
+    typed = order_no.strip()
+    exact = session.scalar(select(WorkOrder).where(WorkOrder.order_no == typed))
+    if exact is not None or not typed:
+        return exact
+    alike = session.scalars(
+        select(WorkOrder).where(func.upper(WorkOrder.order_no) == typed.upper()).limit(2)
+    ).all()
+    return alike[0] if len(alike) == 1 else None
+
+
 def open_case_by_hand(
     session: Session,
     *,
@@ -252,11 +268,7 @@ def open_case_by_hand(
         details.append(
             {"field": "category", "message": _("must be one of %(choices)s", choices=", ".join(CaseCategory))}
         )
-    order = (
-        session.scalar(select(WorkOrder).where(WorkOrder.order_no == order_no))
-        if isinstance(order_no, str)
-        else None
-    )
+    order = find_order(session, order_no) if isinstance(order_no, str) else None
     if order is None:
         details.append({"field": "order_no", "message": _("no such work order")})
     if details:
@@ -357,11 +369,37 @@ def next_letter_number(session: Session, year: int, prefix: str) -> str:
     return f"{prefix}-{year}-{bumped:04d}"
 
 
+def _refuse_if_ended(case: SupervisionCase) -> None:
+    """Refuse to change a closed or dismissed case: it takes no more penalties, assignments or referrals."""
+    if case.state in {state.value for state in ENDED_CASE_STATES}:
+        raise CaseError(409, "case_ended", _("This case is finished; it can no longer be changed."))
+
+
 def add_penalty(
-    session: Session, case_id: int, *, person: Any, amount_yuan: Any, reason: Any, now: datetime, actor: Actor
+    session: Session,
+    case_id: int,
+    *,
+    person: Any,
+    amount_yuan: Any,
+    reason: Any,
+    now: datetime,
+    actor: Actor,
+    form_token: str | None = None,
 ) -> Penalty:
-    """Record a 考核 on a case whose letter has been issued."""
+    """Record a 考核 on a case whose letter has been issued.
+
+    With a `form_token` (one per rendered form) the same form sent again returns the penalty it recorded
+    the first time and records nothing: a double click never penalises twice.
+    """
     case = get_case(session, case_id, for_update=True)
+    _refuse_if_ended(case)
+    token = form_token.strip()[:64] if isinstance(form_token, str) and form_token.strip() else None
+    if token is not None:
+        earlier = session.scalar(
+            select(Penalty).where(Penalty.case_id == case.id, Penalty.form_token == token)
+        )
+        if earlier is not None:
+            return earlier
     if case.letter_issued_at is None or case.state == CaseState.DISMISSED:
         raise CaseError(
             409, "letter_not_issued", _("Penalties are recorded once the supervision letter is issued.")
@@ -376,6 +414,7 @@ def add_penalty(
         reason=why,
         recorded_at=now,
         recorded_by_id=actor.user_id,
+        form_token=token,
     )
     session.add(penalty)
     session.flush()
@@ -414,6 +453,7 @@ def refer_to_discipline(
 ) -> SupervisionCase:
     """Refer a case to discipline inspection (纪检)."""
     case = get_case(session, case_id, for_update=True)
+    _refuse_if_ended(case)
     if case.referred_to_discipline:
         raise CaseError(
             409, "already_referred", _("This case has already been referred to discipline inspection.")
@@ -431,6 +471,7 @@ def assign(
 ) -> SupervisionCase:
     """Give a case to a supervisor (or take it back with None)."""
     case = get_case(session, case_id, for_update=True)
+    _refuse_if_ended(case)
     if assignee_id is not None:
         assignee = session.get(User, assignee_id)
         if assignee is None or not assignee.has_role(Role.SUPERVISOR, Role.ADMIN):

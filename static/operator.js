@@ -1,4 +1,6 @@
-/* Operator workspace: keyboard shortcuts, questions that apply only to some answers, the lease countdown.
+/* Operator workspace: the call screen's own keys (through static/shortcuts.js, which has the rules every page
+   shares), questions that apply only to some answers, the lease countdown, and a draft of the call screen
+   kept in the tab (sessionStorage) so that a call typed while the session ran out is not lost.
    Plain JavaScript, no build step. Every action also works with the mouse and without this script. */
 (function () {
   "use strict";
@@ -9,57 +11,6 @@
   }
   var screen = page.getAttribute("data-operator-screen");
   var form = document.getElementById("call-form");
-
-  /* True when a key press belongs to what the user is typing, so letter shortcuts must not fire. */
-  function isTyping(element) {
-    if (!element || element === document.body) {
-      return false;
-    }
-    if (element.isContentEditable || element.tagName === "TEXTAREA" || element.tagName === "SELECT") {
-      return true;
-    }
-    if (element.tagName !== "INPUT") {
-      return false;
-    }
-    var type = (element.getAttribute("type") || "text").toLowerCase();
-    return ["radio", "checkbox", "button", "submit", "reset"].indexOf(type) === -1;
-  }
-
-  function clickShortcut(name) {
-    var target = document.querySelector('[data-shortcut="' + name + '"]');
-    if (target && !target.disabled) {
-      target.click();
-      return true;
-    }
-    return false;
-  }
-
-  /* The "?" help panel. */
-  var help = document.getElementById("shortcut-help");
-  var helpToggles = document.querySelectorAll("[data-shortcut-help-toggle]");
-  function toggleHelp(show) {
-    if (!help) {
-      return;
-    }
-    var visible = typeof show === "boolean" ? show : help.hidden;
-    help.hidden = !visible;
-    if (visible) {
-      help.scrollIntoView({ block: "nearest" });
-    }
-    helpToggles.forEach(function (button) {
-      button.setAttribute("aria-expanded", visible ? "true" : "false");
-    });
-  }
-  helpToggles.forEach(function (button) {
-    button.addEventListener("click", function () {
-      toggleHelp();
-    });
-  });
-  document.querySelectorAll("[data-shortcut-help-close]").forEach(function (button) {
-    button.addEventListener("click", function () {
-      toggleHelp(false);
-    });
-  });
 
   /* ---- The call screen ---- */
   var questions = form ? Array.prototype.slice.call(form.querySelectorAll("fieldset[data-question]")) : [];
@@ -147,7 +98,98 @@
     }
   }
 
+  /* ---- The draft: what is typed on the call screen, kept in this tab until the call is saved ---- */
+  var DRAFT_PREFIX = "callback-draft:";
+  function storage() {
+    try {
+      return window.sessionStorage;
+    } catch (error) {
+      return null;  // storage switched off: no draft, everything else works
+    }
+  }
+
+  function saveDraft() {
+    var store = storage();
+    var key = page.getAttribute("data-draft-key");
+    if (!store || !key || !form) {
+      return;
+    }
+    var fields = {};
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if (!field.name || field.name === "csrf_token" || field.type === "submit" || field.type === "button") {
+        return;
+      }
+      if (field.type === "radio" || field.type === "checkbox") {
+        if (field.checked) {
+          fields[field.name] = field.value;
+        }
+        return;
+      }
+      if (field.value) {
+        fields[field.name] = field.value;
+      }
+    });
+    try {
+      store.setItem(DRAFT_PREFIX + key, JSON.stringify(fields));
+    } catch (error) {
+      /* storage full or refused: the form itself still works */
+    }
+  }
+
+  /* Fill an untouched call screen from its draft (after signing in again, or a reload). */
+  function restoreDraft() {
+    var store = storage();
+    var key = page.getAttribute("data-draft-key");
+    if (!store || !key || !form || page.getAttribute("data-has-values") === "true") {
+      return false;
+    }
+    var fields;
+    try {
+      fields = JSON.parse(store.getItem(DRAFT_PREFIX + key) || "null");
+    } catch (error) {
+      fields = null;
+    }
+    if (!fields) {
+      return false;
+    }
+    Object.keys(fields).forEach(function (name) {
+      form.querySelectorAll('[name="' + name + '"]').forEach(function (field) {
+        if (field.type === "radio" || field.type === "checkbox") {
+          field.checked = field.value === fields[name];
+        } else if (!field.value) {
+          field.value = fields[name];
+        }
+      });
+    });
+    var notice = document.querySelector("[data-draft-restored]");
+    if (notice) {
+      notice.hidden = false;
+    }
+    return true;
+  }
+
+  function clearDraft(key) {
+    var store = storage();
+    if (store && key) {
+      store.removeItem(DRAFT_PREFIX + key);
+    }
+  }
+
+  /* The result page: the call is saved, its draft is no longer needed. */
+  if (screen === "result") {
+    clearDraft(page.getAttribute("data-draft-clear"));
+  }
+  var releaseForm = document.getElementById("release-form");
+  if (releaseForm) {
+    releaseForm.addEventListener("submit", function () {
+      clearDraft(page.getAttribute("data-draft-key"));
+    });
+  }
+
   if (form) {
+    restoreDraft();
+    form.addEventListener("input", saveDraft);
+    form.addEventListener("change", saveDraft);
     form.addEventListener("change", function (event) {
       if (event.target.name === "disposition") {
         updateDisposition();
@@ -161,6 +203,7 @@
           radio.checked = false;
         });
         updateApplicable();
+        saveDraft();
       });
     });
     updateApplicable();
@@ -173,14 +216,6 @@
       (form.querySelector('[name="' + firstError + '"]:checked') || errorField).focus();
     } else {
       focusQuestion(visibleQuestions()[0]);
-    }
-  }
-
-  /* The release confirms first when asked from the keyboard, where Esc is easy to press by mistake. */
-  function releaseFromKeyboard() {
-    var release = document.getElementById("release-form");
-    if (release && window.confirm(release.getAttribute("data-confirm"))) {
-      release.submit();
     }
   }
 
@@ -218,105 +253,76 @@
     }
   });
 
-  document.addEventListener("keydown", function (event) {
-    var target = event.target;
-    var typing = isTyping(target);
-
-    if (form && event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
-      event.preventDefault();
-      submitCall();
-      return;
-    }
-    if (event.key === "Escape") {
-      if (typing) {
-        target.blur();
-        return;
-      }
-      if (help && !help.hidden) {
-        toggleHelp(false);
-        return;
-      }
-      if (form) {
+  /* The call screen's own keys; the rules every page shares (?, Esc, data-shortcut) are in shortcuts.js. */
+  if (form && window.Shortcuts) {
+    window.Shortcuts.add(function (event, context) {
+      var target = event.target;
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
         event.preventDefault();
-        releaseFromKeyboard();
+        submitCall();
+        return true;
       }
-      return;
-    }
-    if (form && event.altKey && !event.ctrlKey && /^[1-9]$/.test(event.key || "")) {
-      var byDigit = form.querySelector('input[name="disposition"][data-alt-key="' + event.key + '"]');
-      if (byDigit) {
-        event.preventDefault();
-        chooseDisposition(byDigit);
-      }
-      return;
-    }
-    // Chrome on some layouts reports Alt+digit by code only.
-    if (form && event.altKey && /^Digit[1-9]$/.test(event.code || "")) {
-      var byCode = form.querySelector('input[name="disposition"][data-alt-key="' + event.code.slice(5) + '"]');
-      if (byCode) {
-        event.preventDefault();
-        chooseDisposition(byCode);
-      }
-      return;
-    }
-    if (form && typing && event.key === "Enter" && target.tagName === "INPUT") {
-      // In a date or number answer, Enter moves on instead of submitting the form half-filled.
-      var question = target.closest("fieldset[data-question]");
-      if (question) {
-        event.preventDefault();
-        focusQuestion(nextQuestionAfter(question));
-      } else if (target.name === "callback_at") {
-        event.preventDefault();
-        var save = form.querySelector('[data-shortcut="save"]');
-        if (save) {
-          save.focus();
+      if (event.altKey && !event.ctrlKey && /^[1-9]$/.test(event.key || "")) {
+        var byDigit = form.querySelector('input[name="disposition"][data-alt-key="' + event.key + '"]');
+        if (byDigit) {
+          event.preventDefault();
+          chooseDisposition(byDigit);
         }
+        return true;
       }
-      return;
-    }
-    if (typing || event.ctrlKey || event.metaKey || event.altKey) {
-      return;
-    }
-
-    if (event.key === "?") {
-      event.preventDefault();
-      toggleHelp();
-      return;
-    }
-    if (screen !== "call") {
-      if (event.key === "n" || event.key === "N") {
+      // Chrome on some layouts reports Alt+digit by code only.
+      if (event.altKey && /^Digit[1-9]$/.test(event.code || "")) {
+        var byCode = form.querySelector('input[name="disposition"][data-alt-key="' + event.code.slice(5) + '"]');
+        if (byCode) {
+          event.preventDefault();
+          chooseDisposition(byCode);
+        }
+        return true;
+      }
+      if (context.typing && event.key === "Enter" && target.tagName === "INPUT") {
+        // In a date or number answer, Enter moves on instead of submitting the form half-filled.
+        var question = target.closest("fieldset[data-question]");
+        if (question) {
+          event.preventDefault();
+          focusQuestion(nextQuestionAfter(question));
+          return true;
+        }
+        if (target.name === "callback_at") {
+          event.preventDefault();
+          var save = form.querySelector('[data-shortcut="save"]');
+          if (save) {
+            save.focus();
+          }
+          return true;
+        }
+        return false;
+      }
+      if (context.typing || event.ctrlKey || event.metaKey || event.altKey) {
+        return false;
+      }
+      // A digit answers the question in focus with the option of that key, then moves to the next question.
+      if (/^[0-9]$/.test(event.key)) {
+        var current = target.closest ? target.closest("fieldset[data-question]") : null;
+        var option = current ? current.querySelector('input[type="radio"][data-key="' + event.key + '"]') : null;
+        if (option) {
+          event.preventDefault();
+          option.checked = true;
+          option.dispatchEvent(new Event("change", { bubbles: true }));
+          focusQuestion(nextQuestionAfter(current));
+          return true;
+        }
+        return false;
+      }
+      if (event.key.length !== 1) {
+        return false;
+      }
+      var byLetter = form.querySelector('input[name="disposition"][data-letter="' + event.key.toLowerCase() + '"]');
+      if (byLetter) {
         event.preventDefault();
-        clickShortcut("n");
+        chooseDisposition(byLetter);
+        return true;
       }
-      return;
-    }
-    if (event.key === "r" || event.key === "R") {
-      event.preventDefault();
-      clickShortcut("r");
-      return;
-    }
-    if (!form) {
-      return;
-    }
-    // A digit answers the question in focus with the option of that key, then moves to the next question.
-    if (/^[0-9]$/.test(event.key)) {
-      var current = target.closest ? target.closest("fieldset[data-question]") : null;
-      if (!current) {
-        return;
-      }
-      var option = current.querySelector('input[type="radio"][data-key="' + event.key + '"]');
-      if (option) {
-        event.preventDefault();
-        option.checked = true;
-        option.dispatchEvent(new Event("change", { bubbles: true }));
-        focusQuestion(nextQuestionAfter(current));
-      }
-      return;
-    }
-    var byLetter = form.querySelector('input[name="disposition"][data-letter="' + event.key.toLowerCase() + '"]');
-    if (byLetter && event.key.length === 1) {
-      event.preventDefault();
-      chooseDisposition(byLetter);
-    }
-  });
+      return false;
+    });
+  }
 })();

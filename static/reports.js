@@ -10,11 +10,34 @@
   var labels = JSON.parse(document.getElementById("chart-labels").textContent);
   var charts = [];
 
+  /* The legend keeps to one scrolling line at the top, and the plot starts below it, so the legend never
+     covers an axis name ("天", "户数") whatever the width (a phone's legend would wrap onto the names). */
+  var LEGEND_HEIGHT = 28;
+  var AXIS_NAME_ROOM = 36;
+  function laidOut(option) {
+    if (!option.legend) {
+      return option;
+    }
+    option.legend = Object.assign({ type: "scroll", top: 0, left: "center", width: "90%" }, option.legend);
+    var axes = [].concat(option.yAxis || []);
+    var named = axes.some(function (axis) { return axis.name; });
+    axes.forEach(function (axis) {
+      if (axis.name) {
+        axis.nameGap = 18;  // clear of the top tick label
+      }
+    });
+    option.grid = Object.assign({}, option.grid, {
+      top: LEGEND_HEIGHT + (named ? AXIS_NAME_ROOM : 12),
+    });
+    return option;
+  }
+
   function draw(id, option, onClick) {
     var element = document.getElementById(id);
-    var chart = echarts.init(element);
-    var merged = Object.assign({ animation: false, tooltip: { trigger: "axis" } }, option);
-    // Tooltips drawn on the canvas: ECharts' HTML tooltips carry style attributes, which the
+    // SVG: crisp when printed, and each text is an element (tests check that none overlap).
+    var chart = echarts.init(element, null, { renderer: "svg" });
+    var merged = Object.assign({ animation: false, tooltip: { trigger: "axis" } }, laidOut(option));
+    // Tooltips drawn by the chart itself: ECharts' HTML tooltips carry style attributes, which the
     // Content-Security-Policy (style-src 'self') refuses.
     merged.tooltip = Object.assign({}, merged.tooltip, { renderMode: "richText" });
     chart.setOption(merged);
@@ -116,7 +139,10 @@
           ],
         }],
       },
-      function (p) { return p.dataIndex === 0 ? f.links.tasks : f.links.attempts; }
+      function (p) {
+        // Each stage opens its own list: the tasks, every attempt, the contacted ones, the completed ones.
+        return [f.links.tasks, f.links.attempts, f.links.contacted, f.links.completed][p.dataIndex];
+      }
     );
   }
 

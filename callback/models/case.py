@@ -5,7 +5,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Numeric, String, Text, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from callback.extensions import db
@@ -143,6 +143,8 @@ class Penalty(db.Model):
     """考核: a person penalised for a case, in yuan."""
 
     __tablename__ = "penalties"
+    # One penalty per submitted form: a form sent twice (a double click) records it once.
+    __table_args__ = (UniqueConstraint("case_id", "form_token"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("supervision_cases.id"), index=True)
@@ -151,6 +153,7 @@ class Penalty(db.Model):
     reason: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    form_token: Mapped[str | None] = mapped_column(String(64))
 
     case: Mapped[SupervisionCase] = relationship(back_populates="penalties")
 

@@ -6,6 +6,7 @@ formula (OWASP, "CSV Injection"). CSV is UTF-8 with a BOM so that Excel shows Ch
 
 import csv
 import io
+import itertools
 import os
 import re
 import tempfile
@@ -19,10 +20,11 @@ from typing import IO, Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
-from flask_babel import LazyString
+from flask_babel import LazyString, get_locale, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.compat.strings import safe_string
 from openpyxl.utils import get_column_letter
@@ -34,11 +36,13 @@ from callback.formatting import mask_phone
 from callback.models import (
     AAPOR_CODES,
     ENDED_CASE_STATES,
+    INTERVIEW_DISPOSITIONS,
     Answer,
     CallAttempt,
     CallbackTask,
     CaseCategory,
     CaseState,
+    Disposition,
     Ledger,
     Penalty,
     SupervisionCase,
@@ -50,7 +54,7 @@ from callback.reports.filters import (
     parse_filter,
 )
 from callback.settings import Settings
-from callback.survey import QUESTIONNAIRE
+from callback.survey import QUESTIONNAIRE, Question
 from callback.workdays import day_start
 
 CHUNK_ROWS = 1000
@@ -79,6 +83,13 @@ def _remembered(key: tuple[str, Any], make: Callable[[], str]) -> str:
     if key not in memo:
         memo[key] = make()
     return memo[key]
+
+
+class Percent(float):
+    """A share (0.547) that shows as a percentage (54.7%) on a page, in CSV, and in XLSX (a % number cell)."""
+
+    def __str__(self) -> str:
+        return f"{self * 100:.1f}%"
 
 
 def enum_label(kind: str, value: str | None) -> str:
@@ -113,6 +124,8 @@ class ExportFilter:
     category: str | None = None
     state: str | None = None
     overdue: bool = False
+    # Attempts only: the funnel stage reached, `contacted` (completed, partial, refused) or `completed`.
+    outcome: str | None = None
     now: datetime = field(default_factory=lambda: datetime.min)
     # Phone numbers in full (only admins and supervisors may ask, and the export is audited); else masked.
     full_numbers: bool = False
@@ -144,6 +157,11 @@ BASES = {
     "orders": ("accepted", "connected"),
     "ledger": ("accepted", "connected"),
     "cases": ("opened", "letter", "penalty"),
+}
+# The dispositions of an attempt that reached each funnel stage (contract 4.2's AAPOR groups).
+OUTCOME_DISPOSITIONS: dict[str, tuple[str, ...]] = {
+    "contacted": (*(d.value for d in INTERVIEW_DISPOSITIONS), Disposition.REFUSED.value),
+    "completed": (Disposition.COMPLETED.value,),
 }
 
 
@@ -181,6 +199,7 @@ def parse_export_filter(args: Any, dataset: str, *, today: date, now: datetime) 
         category=_choice(args, "category", [c.value for c in CaseCategory]) if dataset == "cases" else None,
         state=_choice(args, "state", [s.value for s in CaseState]) if dataset == "cases" else None,
         overdue=bool(_flag(args, "overdue")) if dataset == "cases" else False,
+        outcome=_choice(args, "outcome", tuple(OUTCOME_DISPOSITIONS)) if dataset == "attempts" else None,
         now=now,
     )
 
@@ -381,12 +400,12 @@ def _attempt_headers() -> list[str]:
         _("Started at"),
         _("Ended at"),
         _("Note"),
-        *(question.code for question in QUESTIONNAIRE),
+        *(enum_label("answer", question.code) for question in QUESTIONNAIRE),
     ]
 
 
 def _attempts_query(filters: ExportFilter, settings: Settings) -> Select[Any]:
-    return (
+    query = (
         select(
             CallAttempt.id,
             CallAttempt.task_id,
@@ -405,11 +424,19 @@ def _attempts_query(filters: ExportFilter, settings: Settings) -> Select[Any]:
         .where(filters.orders(), filters.period(CallAttempt.started_at, settings.tz))
         .order_by(CallAttempt.started_at, CallAttempt.id)
     )
+    if filters.outcome:
+        query = query.where(CallAttempt.disposition.in_(OUTCOME_DISPOSITIONS[filters.outcome]))
+    return query
 
 
-def _answer_cell(value: Any) -> Any:
+def _answer_cell(question: Question, value: Any) -> Any:
+    """Show an answer as the operator heard it: yes/no, a choice's label; numbers and text as they are."""
     if isinstance(value, bool):
         return yes_no(value)
+    choice = question.choice_for(value) if isinstance(value, str) else None
+    if choice is not None:
+        locale = get_locale()
+        return choice.zh if locale is None or locale.language == "zh" else choice.en
     return value
 
 
@@ -438,7 +465,10 @@ def _attempt_cells(
             local_naive(row.started_at, tz),
             local_naive(row.ended_at, tz),
             row.note,
-            *(_answer_cell(answers.get(row.id, {}).get(question.code)) for question in QUESTIONNAIRE),
+            *(
+                _answer_cell(question, answers.get(row.id, {}).get(question.code))
+                for question in QUESTIONNAIRE
+            ),
         ]
         for row in rows
     ]
@@ -455,9 +485,9 @@ def _case_headers() -> list[str]:
         _("Service centre"),
         _("Account manager"),
         _("Category"),
-        _("State"),
+        pgettext("case column", "State"),
         _("Opened at"),
-        _("Due by"),
+        pgettext("case column", "Due by"),
         _("Overdue"),
         _("Letter no."),
         _("Letter issued at"),
@@ -586,6 +616,8 @@ def _csv_text(value: Any) -> Any:
         return ""
     if isinstance(value, datetime):
         return value.strftime(CSV_DATETIME)
+    if isinstance(value, Percent):
+        return str(value)
     return neutralise(value)
 
 
@@ -611,24 +643,71 @@ class Sheet:
     chunks: Iterable[list[list[Any]]]
 
 
-def _xlsx_cell(value: Any) -> Any:
+MAX_COLUMN_WIDTH = 50
+
+
+def _xlsx_cell(worksheet: Any, value: Any) -> Any:
+    """Return a cell: numbers and dates typed, text always a text cell, never a formula and never quoted.
+
+    A text that a spreadsheet would read as a formula keeps its characters (a phone `+8613800138000` stays
+    as it is) in a cell typed as text, marked with Excel's quote prefix so that editing it keeps it text.
+    """
+    if isinstance(value, Percent):
+        cell = WriteOnlyCell(worksheet, value=float(value))
+        cell.number_format = "0.0%"
+        return cell
     if isinstance(value, Decimal):
         return float(value)
-    return neutralise(value)
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(worksheet, value=value)
+    cell.data_type = "s"  # openpyxl would take "=…" for a formula
+    if value.startswith(FORMULA_STARTS):
+        cell.quotePrefix = True
+    return cell
+
+
+def _display_width(value: Any) -> int:
+    """Return how many character widths a value takes in a cell; Chinese characters count double."""
+    if value is None:
+        return 0
+    if isinstance(value, datetime):
+        return 16
+    if isinstance(value, Percent):
+        return len(str(value))
+    if isinstance(value, date):
+        return 10
+    text = str(value)
+    return sum(2 if ord(char) > 0x2E7F else 1 for char in text)
+
+
+def _column_widths(header: list[str], rows: list[list[Any]]) -> list[float]:
+    """Return a width for each column that fits its header and the first rows, within bounds."""
+    widths = [_display_width(title) for title in header]
+    for row in rows:
+        for index, value in enumerate(row[: len(widths)]):
+            widths[index] = max(widths[index], _display_width(value))
+    return [min(max(width, 6), MAX_COLUMN_WIDTH) + 2 for width in widths]
 
 
 def write_workbook(sheets: Iterable[Sheet]) -> IO[bytes]:
     """Write the sheets in openpyxl's write-only mode to a temporary file; return it open for reading.
 
-    The file is already unlinked: it disappears when the returned handle is closed (send_file closes it).
+    Column widths follow the header and the first chunk of rows (a write-only sheet takes them before its
+    first row). The file is already unlinked: it disappears when the returned handle is closed (send_file
+    closes it).
     """
     workbook = Workbook(write_only=True)
     for sheet in sheets:
         worksheet = workbook.create_sheet(title=sheet.title[:31])
-        worksheet.append([neutralise(text) for text in sheet.header])
-        for chunk in sheet.chunks:
+        chunks = iter(sheet.chunks)
+        first = next(chunks, [])
+        for index, width in enumerate(_column_widths(sheet.header, first), start=1):
+            worksheet.column_dimensions[get_column_letter(index)].width = width
+        worksheet.append([_xlsx_cell(worksheet, text) for text in sheet.header])
+        for chunk in itertools.chain([first], chunks):
             for row in chunk:
-                worksheet.append([_xlsx_cell(value) for value in row])
+                worksheet.append([_xlsx_cell(worksheet, value) for value in row])
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:
@@ -657,28 +736,54 @@ class _Spool:
         return data
 
 
-# Sample cells that make openpyxl put its date and datetime styles in the template's styles.xml.
-_SAMPLE_ROW = [datetime(2000, 1, 1, 0, 0), date(2000, 1, 1)]
-_SAMPLE_STYLES = re.compile(r'<row r="2"><c r="A2" s="(\d+)"[^>]*>.*?<c r="B2" s="(\d+)"')
+# Sample cells that make openpyxl put its styles in the template's styles.xml: datetime, date, a share
+# (0.0%) and a text that looks like a formula (quote prefix); their style ids are read back from the sheet.
+_SAMPLE_STYLES = re.compile(
+    r'<row r="2"><c r="A2" s="(\d+)"[^>]*>.*?<c r="B2" s="(\d+)".*?<c r="C2" s="(\d+)".*?<c r="D2" s="(\d+)"'
+)
 
 
-def _cell_xml(reference: str, value: Any, datetime_style: str, date_style: str) -> str:
-    """Write one cell as openpyxl's write-only mode does (inline strings, dates as serial numbers)."""
+def _sample_row(worksheet: Any) -> list[Any]:
+    return [
+        datetime(2000, 1, 1, 0, 0),
+        date(2000, 1, 1),
+        _xlsx_cell(worksheet, Percent(0.5)),
+        _xlsx_cell(worksheet, "=sample"),
+    ]
+
+
+@dataclass(frozen=True)
+class _Styles:
+    datetime: str
+    date: str
+    percent: str
+    quoted: str
+
+
+def _cell_xml(reference: str, value: Any, styles: _Styles) -> str:
+    """Write one cell as `write_workbook`'s cells come out: numbers and dates typed, a share as a 0.0%
+    number, text always an inline string (never a formula; one that looks like a formula carries the quote
+    prefix), dates as serial numbers."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return f'<c r="{reference}" t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, Percent):
+        return f'<c r="{reference}" s="{styles.percent}" t="n"><v>{safe_string(float(value))}</v></c>'
+    if isinstance(value, Decimal):
+        value = float(value)
     if isinstance(value, int | float):
         return f'<c r="{reference}" t="n"><v>{safe_string(value)}</v></c>'
     if isinstance(value, datetime):
-        return f'<c r="{reference}" s="{datetime_style}" t="n"><v>{safe_string(to_excel(value))}</v></c>'
+        return f'<c r="{reference}" s="{styles.datetime}" t="n"><v>{safe_string(to_excel(value))}</v></c>'
     if isinstance(value, date):
-        return f'<c r="{reference}" s="{date_style}" t="n"><v>{safe_string(to_excel(value))}</v></c>'
+        return f'<c r="{reference}" s="{styles.date}" t="n"><v>{safe_string(to_excel(value))}</v></c>'
     text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
     if not text:
         return f'<c r="{reference}" t="inlineStr" />'
+    style = f' s="{styles.quoted}"' if text.startswith(FORMULA_STARTS) else ""
     space = ' xml:space="preserve"' if text.strip() and text != text.strip() else ""
-    return f'<c r="{reference}" t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
+    return f'<c r="{reference}"{style} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
 
 
 def stream_workbook(sheets: Sequence[Sheet]) -> Iterator[bytes]:
@@ -690,19 +795,26 @@ def stream_workbook(sheets: Sequence[Sheet]) -> Iterator[bytes]:
     download of any size starts at once, never waits on a worker or proxy timeout, and holds one chunk.
     """
     template = Workbook(write_only=True)
-    for sheet in sheets:
+    chunks_of: dict[int, Iterator[list[list[Any]]]] = {}
+    for number, sheet in enumerate(sheets, 1):
         worksheet = template.create_sheet(title=sheet.title[:31])
-        worksheet.append([neutralise(text) for text in sheet.header])
-        worksheet.append(_SAMPLE_ROW)
+        # Column widths follow the header and the first chunk, as in write_workbook.
+        chunks = iter(sheet.chunks)
+        first = next(chunks, [])
+        chunks_of[number] = itertools.chain([first], chunks)
+        for index, width in enumerate(_column_widths(sheet.header, first), start=1):
+            worksheet.column_dimensions[get_column_letter(index)].width = width
+        worksheet.append([_xlsx_cell(worksheet, text) for text in sheet.header])
+        worksheet.append(_sample_row(worksheet))
     buffer = io.BytesIO()
     template.save(buffer)
     source = zipfile.ZipFile(buffer)
     spool = _Spool()
     archive = zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED)  # type: ignore[arg-type]
-    sheet_entries = {f"xl/worksheets/sheet{number}.xml": sheet for number, sheet in enumerate(sheets, 1)}
+    sheet_entries = {f"xl/worksheets/sheet{number}.xml": number for number in chunks_of}
     for info in source.infolist():
-        sheet = sheet_entries.get(info.filename)
-        if sheet is None:
+        sheet_number = sheet_entries.get(info.filename)
+        if sheet_number is None:
             archive.writestr(info.filename, source.read(info.filename))
             yield spool.take()
             continue
@@ -710,23 +822,18 @@ def stream_workbook(sheets: Sequence[Sheet]) -> Iterator[bytes]:
         head, rest = xml.split("<sheetData>", 1)
         rows, tail = rest.split("</sheetData>", 1)
         header_row = rows[: rows.index("</row>") + len("</row>")]
-        styles = _SAMPLE_STYLES.search(rows)
-        assert styles is not None  # noqa: S101  (openpyxl styles the sample dates)
-        datetime_style, date_style = styles.groups()
+        found = _SAMPLE_STYLES.search(rows)
+        assert found is not None  # noqa: S101  (openpyxl styles the sample cells)
+        styles = _Styles(*found.groups())
         with archive.open(info.filename, "w", force_zip64=True) as entry:
             entry.write(f"{head}<sheetData>{header_row}".encode())
             number = 1
-            for chunk in sheet.chunks:
+            for chunk in chunks_of[sheet_number]:
                 parts = []
                 for row in chunk:
                     number += 1
                     cells = "".join(
-                        _cell_xml(
-                            f"{get_column_letter(column)}{number}",
-                            _xlsx_cell(value),
-                            datetime_style,
-                            date_style,
-                        )
+                        _cell_xml(f"{get_column_letter(column)}{number}", value, styles)
                         for column, value in enumerate(row, 1)
                     )
                     parts.append(f'<row r="{number}">{cells}</row>')

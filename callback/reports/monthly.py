@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import pgettext
 
 from callback.models import CaseCategory, CustomerType
-from callback.reports.exports import Sheet, enum_label, local_naive, write_workbook, yes_no
+from callback.reports.exports import Percent, Sheet, enum_label, local_naive, write_workbook, yes_no
 from callback.reports.filters import ALL_CUSTOMER_TYPES, ReportFilter
 from callback.reports.summary import Report
 from callback.settings import Settings
@@ -109,7 +109,7 @@ def report_sentence(figures: dict[str, Any], filters: ReportFilter) -> str:
 
 
 def figure_rows(figures: dict[str, Any]) -> list[tuple[str, str, Any]]:
-    """Return the figures as (label, JSON key, value) rows, in the report's order."""
+    """Return the figures as (label, JSON key, value) rows, in the report's order; shares as percentages."""
     c, cb, cs, p = figures["connections"], figures["callbacks"], figures["cases"], figures["penalties"]
     rows = [
         (_("Connections"), "connections.count", c["count"]),
@@ -119,7 +119,7 @@ def figure_rows(figures: dict[str, Any]) -> list[tuple[str, str, Any]]:
         (
             _("With external works: share"),
             "connections.with_engineering.share",
-            c["with_engineering"]["share"],
+            Percent(c["with_engineering"]["share"]),
         ),
         (
             _("With external works: average days"),
@@ -134,7 +134,7 @@ def figure_rows(figures: dict[str, Any]) -> list[tuple[str, str, Any]]:
         (
             _("Without external works: share"),
             "connections.without_engineering.share",
-            c["without_engineering"]["share"],
+            Percent(c["without_engineering"]["share"]),
         ),
         (
             _("Without external works: average days"),
@@ -151,10 +151,10 @@ def figure_rows(figures: dict[str, Any]) -> list[tuple[str, str, Any]]:
         (_("Tasks done"), "callbacks.done", cb["done"]),
         (_("Tasks unreachable"), "callbacks.unreachable", cb["unreachable"]),
         (_("Call attempts"), "callbacks.attempts", cb["attempts"]),
-        (_("Contact rate (AAPOR CON1)"), "callbacks.contact_rate", cb["contact_rate"]),
-        (_("Response rate (AAPOR RR1)"), "callbacks.response_rate_rr1", cb["response_rate_rr1"]),
+        (_("Contact rate (AAPOR CON1)"), "callbacks.contact_rate", Percent(cb["contact_rate"])),
+        (_("Response rate (AAPOR RR1)"), "callbacks.response_rate_rr1", Percent(cb["response_rate_rr1"])),
         (_("Average satisfaction (1–5)"), "callbacks.satisfaction_avg", cb["satisfaction_avg"]),
-        (_("Satisfied share (4 or 5)"), "callbacks.satisfied_share", cb["satisfied_share"]),
+        (_("Satisfied share (4 or 5)"), "callbacks.satisfied_share", Percent(cb["satisfied_share"])),
         (_("Cases opened"), "cases.opened", cs["opened"]),
         (_("Supervision letters issued"), "cases.letters_issued", cs["letters_issued"]),
     ]
@@ -191,10 +191,17 @@ def _value(value: Any) -> Any:
 
 
 def report_workbook(
-    report: Report, filters: ReportFilter, settings: Settings, *, details: bool = True
+    report: Report,
+    filters: ReportFilter,
+    settings: Settings,
+    *,
+    details: bool = True,
+    with_keys: bool = False,
 ) -> IO[bytes]:
     """Write the summary, then the orders, cases and penalties behind it, each on its own sheet.
 
+    The summary sheet names each figure in words; `with_keys` adds the JSON key of each figure (the API's
+    workbook, read by programs) between the name and the value. People's workbook has no key column.
     `details=False` writes the summary's figures alone: no customer, case or penalised person.
     """
     tz = settings.tz
@@ -209,6 +216,10 @@ def report_workbook(
         [_("Summary"), "text", report_sentence(report.figures, filters)],
         *([label, key, value] for label, key, value in figure_rows(report.figures)),
     ]
+    summary_header = [_("Figure"), _("Key"), _("Value")]
+    if not with_keys:
+        summary_rows = [[label, value] for label, _key, value in summary_rows]
+        summary_header = [_("Figure"), _("Value")]
     order_columns: list[tuple[str, Any]] = [
         (_("Order no."), lambda r: r["order_no"]),
         (_("Customer"), lambda r: r["customer_name"]),
@@ -229,7 +240,7 @@ def report_workbook(
         (_("Order no."), lambda r: r["order_no"]),
         (_("Service centre"), lambda r: r["service_center"]),
         (_("Category"), lambda r: enum_label("case_category", r["category"])),
-        (_("State"), lambda r: enum_label("case_state", r["state"])),
+        (pgettext("case column", "State"), lambda r: enum_label("case_state", r["state"])),
         (_("Opened at"), moment("opened_at")),
         (_("Letter no."), lambda r: _value(r["letter_no"])),
         (_("Letter issued at"), moment("letter_issued_at")),
@@ -246,7 +257,7 @@ def report_workbook(
         (_("Reason"), lambda r: r["reason"]),
         (_("Recorded at"), moment("recorded_at")),
     ]
-    summary = Sheet(_("Summary"), [_("Figure"), _("Key"), _("Value")], [summary_rows])
+    summary = Sheet(_("Summary"), summary_header, [summary_rows])
     if not details:
         return write_workbook([summary])
     return write_workbook(

@@ -21,7 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_url, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, PasswordField, StringField, SubmitField
@@ -214,6 +214,15 @@ def init_app(app: Flask) -> None:
     # Flask-Login keeps the session's secret (callback.sessions), not the user's id, in both cookies.
     login_manager.id_attribute = "get_session_id"
     app.before_request(keep_session_alive)
+
+    @login_manager.unauthorized_handler
+    def sign_in_first() -> Response:
+        # Back to the page after signing in: for a form sent after the session ended, that is the form's
+        # page (where the browser's draft fills it again), not the address it was posted to.
+        from callback.web.errors import return_url
+
+        flash(str(login_manager.login_message), login_manager.login_message_category)
+        return redirect(login_url("auth.login", next_url=return_url()))
 
     @app.context_processor
     def inject_forms() -> dict[str, object]:

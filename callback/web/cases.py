@@ -4,6 +4,7 @@ Every change goes through callback.cases; a refusal (CaseError) comes back as a 
 5xx. Discipline inspectors read referred cases only, and change nothing.
 """
 
+import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -47,8 +48,8 @@ from callback.web.case_forms import (
     TransitionForm,
     show_refusal,
 )
-from callback.web.labels import label
-from callback.web.paging import MAX_ID, page_arg, whole_number
+from callback.web.labels import ANSWER, label
+from callback.web.paging import MAX_ID, page_within, whole_number
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PER_PAGE = 50
@@ -91,19 +92,7 @@ CATEGORY_REASONS: dict[str, tuple[str, ...]] = {
 }
 
 # Short names of the answers, so they line up with the recorded fields (the full question shows on hover).
-ANSWER_NAMES: dict[str, Any] = {
-    "is_applicant": _l("Is the applicant"),
-    "applied_on": _l("Applied on"),
-    "progress": _l("Progress on site"),
-    "connected_on": _l("Power on since"),
-    "meter_notified": _l("Told before the meter was fitted"),
-    "trips": _l("Trips made"),
-    "extra_documents": _l("Asked for other documents"),
-    "fee_requested": _l("Fee, materials or contractor imposed"),
-    "integrity": _l("Asked for favours"),
-    "satisfaction": _l("Satisfaction"),
-    "comment": _l("Other comments"),
-}
+ANSWER_NAMES: dict[str, Any] = ANSWER
 
 # The recorded fields shown beside the answers, in the order of the order's life.
 RECORD_FIELDS: dict[str, Any] = {
@@ -313,8 +302,7 @@ def index() -> str:
     if state:
         query = query.where(SupervisionCase.state == state)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = page_arg()
-    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
+    page, pages = page_within(total, PER_PAGE)
     rows = db.session.scalars(
         query.options(contains_eager(SupervisionCase.order))
         .order_by(
@@ -366,6 +354,21 @@ def _supervisors() -> list[User]:
     )
 
 
+def shortcut_keys(moves: Iterable[str], *, has_letter: bool) -> list[tuple[str, str]]:
+    """List the keys that act on this case now: one per allowed move, and `p` once a letter exists."""
+    words = {
+        CaseState.INVESTIGATING.value: ("i", _("investigate")),
+        CaseState.LETTER_ISSUED.value: ("l", _("write the letter")),
+        CaseState.RECTIFIED.value: ("r", _("rectified")),
+        CaseState.CLOSED.value: ("c", _("close")),
+        CaseState.DISMISSED.value: ("d", _("dismiss")),
+    }
+    keys = [words[move] for move in moves if move in words]
+    if has_letter:
+        keys.append(("p", _("print the letter")))
+    return [*keys, ("?", _("show shortcuts"))] if keys else []
+
+
 def _render_detail(case: SupervisionCase, status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
     now = utcnow()
     usernames = _usernames(
@@ -388,6 +391,7 @@ def _render_detail(case: SupervisionCase, status: int = 200, **forms: FlaskForm)
     ]
     usernames |= _usernames(attempt_operators)
     moves = cases.allowed_moves(case) if _can_work() else []
+    ended = case.state in ENDED
     forms.setdefault("transition_form", TransitionForm())
     forms.setdefault("assign_form", AssignForm())
     forms.setdefault("penalty_form", PenaltyForm())
@@ -401,7 +405,10 @@ def _render_detail(case: SupervisionCase, status: int = 200, **forms: FlaskForm)
         moves=moves,
         overdue_days=days_overdue(case, now),
         can_work=_can_work(),
-        penalties_open=case.letter_issued_at is not None and case.state != CaseState.DISMISSED,
+        penalties_open=case.letter_issued_at is not None and not ended,
+        ended=ended,
+        penalty_token=secrets.token_urlsafe(16),
+        shortcut_keys=shortcut_keys(moves, has_letter=case.letter_no is not None),
         supervisors=_supervisors() if _can_work() else [],
         default_deadline=current_settings()
         .calendar.add_workdays(now, 10, current_settings().tz)
@@ -505,6 +512,7 @@ def add_penalty(case_id: int) -> Response | tuple[str, int]:
             reason=form.reason.data,
             now=utcnow(),
             actor=_actor(),
+            form_token=request.form.get("form_token"),
         ),
         _("The penalty is recorded."),
     )
@@ -553,7 +561,7 @@ def new() -> Response | tuple[str, int]:
         flash(show_refusal(form, error), "danger")
         existing = None
         if error.code == "case_already_open":
-            order = db.session.scalar(select(WorkOrder).where(WorkOrder.order_no == order_no))
+            order = cases.find_order(db.session, order_no)
             existing = cases.open_case_for(db.session, order.id, form.category.data) if order else None
         html = render_template(
             "cases/new.html", form=form, categories=[c.value for c in CaseCategory], existing=existing

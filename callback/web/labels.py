@@ -1,6 +1,7 @@
 """Human labels for the enum values users see: English msgids with a context, Chinese in the catalog."""
 
 from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 
 from callback.models import (
@@ -129,6 +130,76 @@ FINDING_REASON: dict[str, LazyString] = {
     "not_the_applicant": _lp("finding reason", "The person called is not the applicant"),
 }
 
+# Short names of the questionnaire's answers (column headers, evidence lines); the questions say more.
+ANSWER: dict[str, LazyString] = {
+    "is_applicant": _l("Is the applicant"),
+    "applied_on": _l("Applied on"),
+    "progress": _l("Progress on site"),
+    "connected_on": _l("Power on since"),
+    "meter_notified": _l("Told before the meter was fitted"),
+    "trips": _l("Trips made"),
+    "extra_documents": _l("Asked for other documents"),
+    "fee_requested": _l("Fee, materials or contractor imposed"),
+    "integrity": _l("Asked for favours"),
+    "satisfaction": _l("Satisfaction"),
+    "comment": _l("Other comments"),
+}
+
+# The filters of report lists and exports, as their chips name them.
+REPORT_FILTER: dict[str, LazyString] = {
+    "from": _lp("report filter", "From"),
+    "to": _lp("report filter", "To"),
+    "service_center": _lp("report filter", "Service centre"),
+    "account_manager": _lp("report filter", "Account manager"),
+    "customer_type": _lp("report filter", "Customer type"),
+    "basis": _lp("report filter", "Counted by"),
+    "ledger": _lp("report filter", "Ledger"),
+    "has_engineering": _lp("report filter", "External works"),
+    "category": _lp("report filter", "Category"),
+    "state": _lp("report filter", "Case state"),
+    "overdue": _lp("report filter", "Overdue only"),
+    "outcome": _lp("report filter", "Funnel stage"),
+}
+
+# The funnel stages a list of attempts can be narrowed to (`outcome`).
+REPORT_OUTCOME: dict[str, LazyString] = {
+    "contacted": _l("Contacted"),
+    "completed": _l("Completed"),
+}
+
+# What a period filter is applied to (`basis`).
+REPORT_BASIS: dict[str, LazyString] = {
+    "accepted": _lp("report basis", "Acceptance time"),
+    "connected": _lp("report basis", "Connection time"),
+    "opened": _lp("report basis", "Opening time"),
+    "letter": _lp("report basis", "Letter issue time"),
+    "penalty": _lp("report basis", "Penalty time"),
+}
+
+# Twilio's call statuses and answering-machine verdicts, as the transcript page shows them.
+CALL_STATUS: dict[str, LazyString] = {
+    "queued": _lp("call status", "Queued"),
+    "initiated": _lp("call status", "Dialling"),
+    "ringing": _lp("call status", "Ringing"),
+    "in-progress": _lp("call status", "In progress"),
+    "answered": _lp("call status", "Answered"),
+    "completed": _lp("call status", "Ended"),
+    "busy": _lp("call status", "Busy"),
+    "no-answer": _lp("call status", "No answer"),
+    "failed": _lp("call status", "Failed"),
+    "canceled": _lp("call status", "Cancelled"),
+}
+
+ANSWERED_BY: dict[str, LazyString] = {
+    "human": _lp("answered by", "A person answered"),
+    "machine_start": _lp("answered by", "Answering machine"),
+    "machine_end_beep": _lp("answered by", "Answering machine (after the beep)"),
+    "machine_end_silence": _lp("answered by", "Answering machine (after silence)"),
+    "machine_end_other": _lp("answered by", "Answering machine"),
+    "fax": _lp("answered by", "Fax machine"),
+    "unknown": _lp("answered by", "Not recognised"),
+}
+
 LABELS: dict[str, dict[str, LazyString]] = {
     "status": ORDER_STATUS,
     "customer_type": CUSTOMER_TYPE,
@@ -142,6 +213,12 @@ LABELS: dict[str, dict[str, LazyString]] = {
     "case_state": CASE_STATE,
     "case_action": CASE_ACTION,
     "finding_reason": FINDING_REASON,
+    "answer": ANSWER,
+    "report_filter": REPORT_FILTER,
+    "report_basis": REPORT_BASIS,
+    "report_outcome": REPORT_OUTCOME,
+    "call_status": CALL_STATUS,
+    "answered_by": ANSWERED_BY,
 }
 
 

@@ -23,12 +23,14 @@ from callback.settings import current_settings
 from callback.web.auth import roles_required
 from callback.web.case_forms import LedgerForm, show_refusal
 from callback.web.labels import label
-from callback.web.paging import page_arg
+from callback.web.paging import page_within
 
 bp = Blueprint("ledgers", __name__, url_prefix="/ledgers")
 PER_PAGE = 50
 LEDGER_KEEPERS = (Role.SUPERVISOR, Role.ADMIN)
 LEDGERS = [ledger.value for ledger in Ledger]
+# The form value that takes an order off the ledgers (an empty value is refused as "not chosen").
+TAKE_OFF = "none"
 # Stages in which the order is still waiting for power.
 WAITING = [OrderStatus.ACCEPTED.value, OrderStatus.SURVEYED.value, OrderStatus.CONSTRUCTION.value]
 
@@ -114,7 +116,7 @@ def show(ledger: str) -> str:
     if center:
         query = query.where(WorkOrder.service_center == center)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = page_arg()
+    page, pages = page_within(total, PER_PAGE)
     rows = db.session.execute(
         query.order_by(WorkOrder.due_at, WorkOrder.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     ).all()
@@ -133,7 +135,7 @@ def show(ledger: str) -> str:
         rows=[(order, cases, *days_open(order, now)) for order, cases in rows],
         total=total,
         page=page,
-        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        pages=pages,
         centers=centers,
         filters={"service_center": center},
         changes=changes,
@@ -162,7 +164,12 @@ def change() -> Response:
     if not form.validate_on_submit():
         flash(_("The form has expired; please try again."), "danger")
         return redirect(back)
-    ledger = (form.ledger.data or "").strip() or None
+    chosen = (form.ledger.data or "").strip()
+    if not chosen:
+        # No default: taking an order off its ledger is chosen on purpose (TAKE_OFF), never by leaving it.
+        flash(_("Choose a ledger, or “None” to take the order off its ledger."), "danger")
+        return redirect(back)
+    ledger = None if chosen == TAKE_OFF else chosen
     try:
         order = set_ledger(
             db.session,

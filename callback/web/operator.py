@@ -8,8 +8,18 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import LazyString, get_locale
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import LazyString, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -22,6 +32,7 @@ from callback.extensions import db
 from callback.findings import DISSATISFIED_MAX
 from callback.models import (
     INTERVIEW_DISPOSITIONS,
+    AuditEvent,
     CallAttempt,
     CallbackTask,
     Disposition,
@@ -61,6 +72,8 @@ bp = Blueprint("operator", __name__, url_prefix="/operator")
 OPERATORS = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
 # Supervisors and admins may read any operator's call result; an operator only their own.
 RESULT_READERS = (Role.SUPERVISOR, Role.ADMIN)
+# Who may open a case page (callback.web.cases); operators see the case's number only.
+CASE_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.DISCIPLINE)
 UPCOMING_LIMIT = 8
 
 # The opening line of the script, by task kind: who is calling and why.
@@ -81,6 +94,13 @@ OPENINGS: dict[str, LazyString] = {
         "It takes about two minutes; is now a good time?"
     ),
 }
+
+# The due-date opening once the system's time limit has passed: never "due about now" after the date.
+OPENING_OVERDUE: LazyString = _l(
+    "Hello, I am a callback agent of the State Grid power supply company's customer service centre. "
+    "The time limit for connecting your electricity was %(due)s, and I would like to ask how the work on "
+    "site is going. It takes about two minutes; is now a good time?"
+)
 
 # Each finding's reason in plain words; the placeholders are the finding's detail values.
 REASONS: dict[str, LazyString] = {
@@ -215,7 +235,12 @@ def operator_helpers() -> dict[str, Any]:
 
 
 def case_url(case_id: int) -> str | None:
-    """Return the supervisor's page of a case once that page exists, whatever its URL argument is named."""
+    """Return the supervisor's page of a case for users who may open it, whatever its URL argument is named.
+
+    Operators may not read cases: for them the case is named, not linked (a link would end in a 403).
+    """
+    if not current_user.has_role(*CASE_READERS):
+        return None
     rules = list(current_app.url_map.iter_rules("cases.detail")) if has_endpoint("cases.detail") else []
     if not rules or len(rules[0].arguments) != 1:
         return None
@@ -356,6 +381,64 @@ def _refused(error: WorklistError) -> tuple[str, int]:
     return render_template("operator/refused.html", status=error.status, message=message), error.status
 
 
+def opening_line(task: CallbackTask, now: datetime) -> str:
+    """Return the script's opening for this callback; a due-date call after the due date says so."""
+    if task.kind == TaskKind.DUE_DATE and task.order.due_at < now:
+        return str(OPENING_OVERDUE) % {"due": localtime(task.order.due_at, "%Y-%m-%d")}
+    return str(OPENINGS.get(task.kind, OPENINGS[TaskKind.INTAKE]))
+
+
+def lateness(task: CallbackTask, now: datetime) -> str | None:
+    """Say how late the callback is past its window (due_by), in hours or days; None while it is on time."""
+    if task.due_by >= now:
+        return None
+    hours = math.ceil((now - task.due_by).total_seconds() / 3600)
+    if hours < 24:
+        return ngettext("%(num)d hour late", "%(num)d hours late", hours)
+    return ngettext("%(num)d day late", "%(num)d days late", hours // 24)
+
+
+def revealed_in_this_claim(task: CallbackTask, user_id: int) -> bool:
+    """Tell whether the user already showed the number during this claim (so it stays shown on reload)."""
+    claimed = db.session.scalar(
+        select(func.max(AuditEvent.id)).where(
+            AuditEvent.action == "task.claimed",
+            AuditEvent.entity_type == "callback_task",
+            AuditEvent.entity_id == task.id,
+        )
+    )
+    if claimed is None:
+        return False
+    return (
+        db.session.scalar(
+            select(AuditEvent.id)
+            .where(
+                AuditEvent.action == "task.phone_revealed",
+                AuditEvent.entity_type == "callback_task",
+                AuditEvent.entity_id == task.id,
+                AuditEvent.actor_id == user_id,
+                AuditEvent.id > claimed,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _saved_result(task_id: int) -> Response | None:
+    """Return to the result of a call this user just saved (Back or a resent form), instead of a 409."""
+    task = db.session.get(CallbackTask, task_id)
+    if task is None or (task.state == TaskState.CLAIMED.value and task.lease_owner_id == current_user.id):
+        return None
+    last = db.session.scalar(
+        select(CallAttempt).where(CallAttempt.task_id == task_id).order_by(CallAttempt.id.desc()).limit(1)
+    )
+    if last is None or last.operator_id != current_user.id:
+        return None
+    flash(_("This call is already saved; here is its result."), "info")
+    return redirect(url_for("operator.result", attempt_id=last.id))
+
+
 def _render_call(
     task: CallbackTask,
     *,
@@ -403,11 +486,12 @@ def _render_call(
         order=task.order,
         attempts=attempts,
         operator_names=operator_names,
-        opening=OPENINGS.get(task.kind, OPENINGS[TaskKind.INTAKE]),
+        opening=opening_line(task, now),
+        late=lateness(task, now),
         values=form.raw if form else {},
         errors=errors,
         first_error=next(iter(errors), None),
-        revealed=revealed,
+        revealed=revealed or revealed_in_this_claim(task, current_user.id),
         minutes_left=_minutes_left(task.lease_expires_at, now),
         appointment_min=now.astimezone(settings.tz).strftime("%Y-%m-%dT%H:%M"),
     ), status
@@ -415,13 +499,19 @@ def _render_call(
 
 @bp.get("/tasks/<int:task_id>")
 @roles_required(*OPERATORS)
-def call(task_id: int) -> tuple[str, int]:
+def call(task_id: int) -> Response | tuple[str, int]:
     """Show the call screen: customer, timeline, earlier attempts, script and questionnaire."""
     try:
         task = held_task(db.session, task_id, current_user.id, now=_now())
     except WorklistError as error:
-        return _refused(error)
-    return _render_call(task)
+        db.session.rollback()
+        return _saved_result(task_id) or _refused(error)
+    html, status = _render_call(task)
+    # Not kept by the browser: Back after saving asks the server again (and lands on the saved result),
+    # and the customer's details do not linger in the cache.
+    response = make_response(html, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/tasks/<int:task_id>/reveal")
@@ -464,7 +554,8 @@ def record_call(task_id: int) -> Response | tuple[str, int]:
         )
     except WorklistError as error:
         if error.status != 422:
-            return _refused(error)
+            db.session.rollback()
+            return _saved_result(task_id) or _refused(error)
         db.session.rollback()
         try:
             task = held_task(db.session, task_id, current_user.id, now=_now())

@@ -9,7 +9,7 @@ from callback.extensions import db
 from callback.models import CallbackTask, OrderStatus, Role, WorkOrder
 from callback.web.auth import roles_required
 from callback.web.history import history_rows
-from callback.web.paging import page_arg
+from callback.web.paging import page_within
 from callback.web.visibility import restrict_orders
 
 bp = Blueprint("orders", __name__)
@@ -35,8 +35,8 @@ def index() -> str:
     if term:
         like = f"%{term}%"
         query = query.where(or_(WorkOrder.order_no.ilike(like), WorkOrder.customer_name.ilike(like)))
-    page = page_arg()
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page, pages = page_within(total, PER_PAGE)
     orders = db.session.scalars(
         query.order_by(WorkOrder.accepted_at.desc(), WorkOrder.id.desc())
         .limit(PER_PAGE)
@@ -52,7 +52,7 @@ def index() -> str:
         orders=orders,
         total=total,
         page=page,
-        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        pages=pages,
         statuses=[s.value for s in OrderStatus],
         centers=centers,
         filters={"status": status, "service_center": center, "q": term},

@@ -41,3 +41,13 @@ def page_arg(name: str = "page") -> int:
 def init_app(app: Flask) -> None:
     """Bound every `<int:…>` path parameter; call before the blueprints register their routes."""
     app.url_map.converters["int"] = IdConverter
+
+
+def page_within(total: int, per_page: int) -> tuple[int, int]:
+    """Return (page, pages) for a list of `total` rows: `?page=` clamped to 1…pages.
+
+    A page past the last one (an old link, a list that shrank) shows the last page, so the list never says
+    "nothing here" while its header counts rows.
+    """
+    pages = max((total + per_page - 1) // per_page, 1)
+    return min(page_arg(), pages), pages

@@ -15,6 +15,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -45,7 +46,19 @@ from callback.reports.monthly import (
 from callback.reports.summary import build_report
 from callback.settings import current_settings
 from callback.web.auth import roles_required
-from callback.web.paging import page_arg
+from callback.web.labels import REPORT_FILTER as LABELS_OF_FILTERS
+from callback.web.labels import label
+from callback.web.paging import page_within
+
+# How each filter's value is labelled on a list's chips (the others show as typed: dates, names).
+CHIP_VALUES = {
+    "customer_type": "customer_type",
+    "ledger": "ledger",
+    "category": "case_category",
+    "state": "case_state",
+    "basis": "report_basis",
+    "outcome": "report_outcome",
+}
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 REPORT_READERS = (Role.SUPERVISOR, Role.ADMIN)
@@ -134,6 +147,8 @@ def _with_links(data: dict[str, Any], filters: ReportFilter) -> dict[str, Any]:
     data["funnel"]["links"] = {
         "tasks": url_for("reports.rows", dataset="tasks", **args),
         "attempts": url_for("reports.rows", dataset="attempts", **args),
+        "contacted": url_for("reports.rows", dataset="attempts", outcome="contacted", **args),
+        "completed": url_for("reports.rows", dataset="attempts", outcome="completed", **args),
     }
     month_periods = {month: (first, last) for month, first, last in months(filters)}
     for series in data["findings"]["series"]:
@@ -249,8 +264,8 @@ def connections() -> str:
     orders = orders.assign(gap=orders["customer_days"] - orders["days"]).sort_values(
         ["gap", "connected_at"], ascending=[False, True]
     )
-    page = page_arg()
     total = len(orders)
+    page, pages = page_within(total, CONNECTIONS_PER_PAGE)
     shown = orders.iloc[(page - 1) * CONNECTIONS_PER_PAGE : page * CONNECTIONS_PER_PAGE]
     return render_template(
         "reports/connections.html",
@@ -261,9 +276,27 @@ def connections() -> str:
         orders=shown.to_dict("records"),
         total=total,
         page=page,
-        pages=max((total + CONNECTIONS_PER_PAGE - 1) // CONNECTIONS_PER_PAGE, 1),
+        pages=pages,
         **_filter_choices(),
     )
+
+
+def filter_chips(args: dict[str, str]) -> list[tuple[str, str]]:
+    """Name a list's filters in words: (filter, value) with both labelled, for the chips above it."""
+    chips = []
+    for name, value in args.items():
+        if not value or name == "page" or name not in LABELS_OF_FILTERS:
+            continue
+        if name in ("has_engineering", "overdue"):
+            shown = _("Yes") if value.lower() in ("1", "true", "yes") else _("No")
+        elif name == "customer_type" and value == ALL_CUSTOMER_TYPES:
+            shown = _("All customer types")
+        elif name in CHIP_VALUES:
+            shown = label(CHIP_VALUES[name], value)
+        else:
+            shown = value
+        chips.append((label("report_filter", name), shown))
+    return chips
 
 
 def _export_filters(dataset: str) -> Any:
@@ -296,6 +329,7 @@ def rows(dataset: str) -> str | tuple[str, int]:
         limit=ROWS_SHOWN,
         args={key: value for key, value in request.args.items() if key != "full_numbers"},
         may_see_full_numbers=current_user.has_role(*FULL_NUMBER_READERS),
+        chips=filter_chips({key: value for key, value in request.args.items() if key != "full_numbers"}),
     )
 
 

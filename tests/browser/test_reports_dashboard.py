@@ -17,7 +17,7 @@ def test_the_gap_chart_opens_the_orders_of_a_service_centre(page, make_user, set
     page.goto("/reports/?from=2022-01-01&to=2022-12-31")
     page.locator("#charts[data-loaded=true]").wait_for()
     assert page.locator("#kpi-connections").inner_text().strip().startswith("148")
-    chart = page.locator("#chart-gap canvas").first
+    chart = page.locator("#chart-gap svg").first
     chart.wait_for()
     box = chart.bounding_box()
     # The first bar group is the centre with the widest gap; click inside its column.

@@ -556,9 +556,9 @@ def test_keyboard_shortcuts_are_wired_and_explained(client: FlaskClient, login) 
     page = client.get(f"/cases/{case.id}").text
     assert 'data-shortcut="i"' in page
     assert 'id="shortcut-help"' in page
-    assert "/static/cases.js" in page
-    with client.get("/static/cases.js") as script:
-        assert "textarea" in script.text  # keys typed into a field are left alone
+    assert "/static/shortcuts.js" in page  # the one keyboard module (issue 12)
+    with client.get("/static/shortcuts.js") as script:
+        assert "TEXTAREA" in script.text  # keys typed into a field are left alone
 
 
 def test_the_list_filters_by_the_local_day_a_case_opened(client: FlaskClient, login) -> None:

@@ -65,7 +65,7 @@ def test_put_on_and_take_off_with_a_note_appears_in_the_history(client: FlaskCli
 
     response = client.post(
         "/ledgers/set",
-        data={"order_no": "GD-MOVE", "ledger": "", "note": "改造完成", "next": "/orders/GD-MOVE"},
+        data={"order_no": "GD-MOVE", "ledger": "none", "note": "改造完成", "next": "/orders/GD-MOVE"},
     )
     assert response.headers["Location"] == "/orders/GD-MOVE"
     assert ledger_of("GD-MOVE") is None
@@ -85,7 +85,8 @@ def test_bad_ledger_input_says_what_is_wrong_and_changes_nothing(client: FlaskCl
             "No work order has this number.",
         ),
         ({"order_no": "GD-STAY", "ledger": "elsewhere", "note": "说明"}, "Choose a ledger."),
-        ({"order_no": "GD-STAY", "ledger": "", "note": "说明"}, "The order is already there."),
+        ({"order_no": "GD-STAY", "ledger": "none", "note": "说明"}, "The order is already there."),
+        ({"order_no": "GD-STAY", "ledger": "", "note": "说明"}, "to take the order off its ledger"),
     ):
         response = client.post(
             "/ledgers/set", data={**data, "next": "https://evil.example/"}, follow_redirects=True

@@ -327,8 +327,9 @@ def test_forms_without_a_csrf_token_are_refused(tmp_path, monkeypatch) -> None:
         queue = client.get("/operator/").text
         token = re.search(r'name="csrf_token" value="([^"]+)"', queue).group(1)
 
-        refused = client.post("/operator/next")
-        assert refused.status_code == 400
+        refused = client.post("/operator/next", headers={"Referer": "http://localhost/operator/"})
+        assert refused.status_code == 302  # back to the form with a message, never a bare 400 page
+        assert refused.headers["Location"] == "/operator/"
         assert db.session.get(CallbackTask, task.id).state == TaskState.OPEN
 
         accepted = client.post("/operator/next", data={"csrf_token": token})

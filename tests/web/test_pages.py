@@ -190,8 +190,9 @@ def test_sign_in_without_a_csrf_token_is_refused(csrf_app: Flask) -> None:
     create_user(db.session, "wang", "operator", PASSWORD, now=NOW)
     db.session.commit()
     client = csrf_app.test_client()
-    response = client.post("/login", data={"username": "wang", "password": PASSWORD})
-    assert response.status_code == 400
+    response = client.post("/login?next=/operator/", data={"username": "wang", "password": PASSWORD})
+    assert response.status_code == 302  # back to the sign-in form (issue 12: never a bare 400 page)
+    assert response.headers["Location"] == "/login?next=/operator/"
     assert client.get("/").status_code == 302  # still signed out
 
     form = client.get("/login").text
@@ -207,7 +208,9 @@ def test_language_and_sign_out_forms_carry_a_csrf_token(csrf_app: Flask) -> None
     create_user(db.session, "wang", "operator", PASSWORD, now=NOW)
     db.session.commit()
     client = csrf_app.test_client()
-    assert client.post("/language/en").status_code == 400
+    refused = client.post("/language/en")
+    assert refused.status_code == 302 and refused.headers["Location"].startswith("/login")  # not a 400 page
+    assert "Sign in" not in client.get("/login").text  # the language did not change
     page = client.get("/login").text
     token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     response = client.post("/language/en", data={"csrf_token": token, "next": "/login"})

@@ -80,10 +80,10 @@ def test_the_monthly_workbook_has_the_summary_and_the_rows_behind_it(client, log
         assert response.status_code == 200
         book = load_workbook(io.BytesIO(response.data), read_only=True)
     summary, orders, cases, penalties = (list(sheet.values) for sheet in book.worksheets)
-    values = {row[1]: row[2] for row in summary[1:]}
-    assert values["connections.count"] == 148
-    assert values["connections.with_engineering.avg_days"] == 4.88
-    assert values["penalties.amount_yuan"] == 1590
+    values = {row[0]: row[1] for row in summary[1:]}
+    assert values["接电户数"] == 148
+    assert values["有外部工程平均天数"] == 4.88
+    assert values["考核金额（元）"] == 1590
     assert len(orders) == 1 + 148
     assert len(cases) == 1 + 21
     assert len(penalties) == 1 + 9

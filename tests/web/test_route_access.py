@@ -98,6 +98,7 @@ ROWS: list[Row] = [
     Row("POST", "/login", {**everyone(302), "anonymous": 200}, form={}, note="empty form: asked again"),
     Row("POST", "/language/<code>", everyone(302)),
     Row("GET", "/static/<path:filename>", everyone(200)),
+    Row("GET", "/favicon.ico", everyone(200)),
     # --- work orders (pages) -----------------------------------------------------------------------
     Row("GET", "/", page(each(STAFF, 200))),
     Row("GET", "/orders/<order_no>", page(each(STAFF, 200))),

@@ -57,7 +57,9 @@ def report_summary_xlsx() -> Response:
     record(db.session, Actor(user_id=g.api_user.id), now, [entry])
     db.session.commit()
     return send_file(
-        report_workbook(report, filters, settings, details=callers_representation().report_details),
+        report_workbook(
+            report, filters, settings, details=callers_representation().report_details, with_keys=True
+        ),
         mimetype=XLSX_MIMETYPE,
         as_attachment=True,
         download_name=f"summary-{filters.start.isoformat()}-{filters.end.isoformat()}.xlsx",
