@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pythonjsonlogger.json
-from flask import Flask, Response, g, has_request_context, request, session
+from flask import Flask, Response, g, has_request_context, request
 
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -67,15 +67,17 @@ class ContextFilter(logging.Filter):
 
 
 def _user_id() -> str:
-    """Return the id of the request's user without a database query: API token user, else the session's."""
+    """Return the id of the request's user without a database query: API token user, else the signed-in one.
+
+    Never the session cookie's `_user_id`: it holds the server-side session's secret, a credential.
+    """
     api_user = g.get("api_user")
     if api_user is not None:
         return str(api_user.id)
-    try:
-        user_id = session.get("_user_id")  # Flask-Login's session key
-    except Exception:
-        return "-"
-    return str(user_id) if user_id else "-"
+    user = g.get("_login_user")  # Flask-Login's user of this request, once loaded
+    if user is not None and getattr(user, "is_authenticated", False):
+        return str(user.id)
+    return "-"
 
 
 class TextFormatter(logging.Formatter):
