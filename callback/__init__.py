@@ -135,6 +135,12 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(aliyun_hooks.bp)
     csrf.exempt(aliyun_hooks.bp)
+    # Message follow-ups' delivery receipts, signed (Twilio) or tokened (Alibaba Cloud) as above.
+    from callback.web import message_hooks
+
+    for blueprint in (message_hooks.twilio_bp, message_hooks.aliyun_bp):
+        app.register_blueprint(blueprint)
+        csrf.exempt(blueprint)
 
 
 def register_cli(app: Flask) -> None:
