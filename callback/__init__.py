@@ -125,6 +125,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(recordings.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit_pages.bp)
+    from callback.web import qa
+
+    app.register_blueprint(qa.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     # Twilio cannot send a CSRF token; its webhooks check X-Twilio-Signature instead.
