@@ -8,7 +8,7 @@ from callback.audit import Actor
 from callback.extensions import db
 from callback.intake.service import upsert_orders
 from callback.intake.validation import validate_order
-from callback.models import CallAttempt, CallbackTask, SmsFollowup
+from callback.models import CallAttempt, CallbackTask, SmsFollowup, TaskKind
 from callback.settings import Settings
 from callback.worklist import claim_next, record_attempt
 from tests.conftest import TEST_NOW
@@ -22,7 +22,11 @@ def store_order(settings: Settings, order_no: str, **changes: object) -> int:
     item = validate_order(order_payload(order_no, **changes), settings.tz, START)
     upsert_orders(db.session, [item], now=START, settings=settings, actor=Actor(source="test"))
     db.session.commit()
-    return db.session.scalars(select(CallbackTask.id).where(CallbackTask.order.has(order_no=order_no))).one()
+    return db.session.scalars(
+        select(CallbackTask.id).where(
+            CallbackTask.order.has(order_no=order_no), CallbackTask.kind == TaskKind.INTAKE.value
+        )
+    ).one()
 
 
 def call(settings: Settings, operator_id: int, disposition: str, now: datetime, **extra: object):
