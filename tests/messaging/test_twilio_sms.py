@@ -118,3 +118,22 @@ def test_a_refusal_fails_the_message_and_a_lost_answer_is_never_sent_again(
     tick(runner)
     assert len(fake.service.messages) == 0  # the 500 created nothing, and nothing was tried again
     assert len(sms_attempts(lost)) == 1
+
+
+def test_a_message_whose_answer_was_lost_is_adopted_from_its_receipt(
+    app, runner, settings, make_user, fake, twilio_post
+):
+    operator = make_user("op", "operator")
+    task_id = make_unreachable(settings, operator.id, "TW-6")
+    fake.service.next_create.append("lose")
+    assert "outcome unknown: 1" in tick(runner)
+    [message] = fake.service.messages  # Twilio created it; the answer never came
+    followup = followup_of(task_id)
+    assert (followup.state, followup.provider_message_id) == ("unknown", None)
+    tick(runner)
+    assert len(fake.service.messages) == 1  # not sent again
+    params = {"MessageSid": message["sid"], "MessageStatus": "delivered"}
+    assert twilio_post(sms_status_path(followup.id), params).status_code == 204
+    followup = followup_of(task_id)
+    assert (followup.state, followup.provider_message_id) == ("delivered", message["sid"])
+    assert sms_attempts(task_id)[0].provider_call_sid == message["sid"]
