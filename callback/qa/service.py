@@ -218,8 +218,6 @@ def submit_review(
     review = session.get(QaReview, review_id, with_for_update=True)
     if review is None:
         raise QaError(404, "not_found", _("No spot check %(id)d.", id=review_id))
-    if review.reviewer_id is not None and review.reviewer_id == review.operator_id:
-        raise QaError(403, "forbidden", _("Nobody reviews their own calls."))
     if actor.user_id == review.operator_id:
         raise QaError(403, "forbidden", _("Nobody reviews their own calls."))
     scorecard = current_scorecard(session, now=now)

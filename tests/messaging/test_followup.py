@@ -156,3 +156,13 @@ def test_only_the_claims_holder_may_ask_for_the_message(client, login, settings,
     db.session.commit()
     assert client.post(f"/operator/tasks/{task_id}/sms").status_code == 409
     assert followup_of(task_id) is None
+
+
+def test_the_order_page_shows_the_message_and_its_delivery(client, login, runner, settings, make_user):
+    operator = make_user("op", "operator")
+    make_unreachable(settings, operator.id, "SMS-PAGE")
+    tick(runner)
+    login("supervisor")
+    page = client.get("/orders/SMS-PAGE")
+    assert page.status_code == 200
+    assert 'data-sms-status="delivered"' in page.text and "短信 · 已送达" in page.text
