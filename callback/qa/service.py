@@ -117,14 +117,17 @@ def _stratified(attempts: list[tuple[int, str]], n: int, seed: str) -> list[tupl
     return picked
 
 
-def draw_weekly_samples(session: Session, *, now: datetime, settings: Settings, actor: Actor) -> int:
+def draw_weekly_samples(
+    session: Session, *, now: datetime, settings: Settings, actor: Actor, week: str | None = None
+) -> int:
     """Draw last ISO week's sample of every operator's calls for review; return how many calls were drawn.
 
     Per operator: every call that opened an integrity or false-completion case, then calls taken from each
     disposition in turn up to QA_SAMPLE_PER_OPERATOR. Idempotent: the draw is seeded by week and operator,
     a call is reviewed once (unique), and an operator's week already drawn is not drawn again.
+    `week` ("2026-W48") draws that week instead (the demo draws its own).
     """
-    week = iso_week(now.astimezone(settings.tz).date() - timedelta(days=7))
+    week = week or iso_week(now.astimezone(settings.tz).date() - timedelta(days=7))
     start, end = week_bounds(week, settings)
     rows = session.execute(
         select(CallAttempt.id, CallAttempt.operator_id, CallAttempt.disposition).where(

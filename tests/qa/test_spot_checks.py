@@ -201,3 +201,12 @@ def test_nobody_reviews_their_own_call(client, login, settings, runner):
     tick(runner)
     review = db.session.scalars(select(QaReview)).one()
     assert client.post(f"/qa/reviews/{review.id}", data=MARKS).status_code == 403
+
+
+def test_the_demo_draws_its_own_calls_for_review(app, settings):
+    from callback.demo import seed_demo
+
+    seed_demo(db.session, now=TEST_NOW, settings=settings)
+    db.session.commit()
+    reviews = db.session.scalars(select(QaReview)).all()
+    assert reviews and {r.week for r in reviews} == {"2026-W48"}
