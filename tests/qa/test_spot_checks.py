@@ -210,3 +210,30 @@ def test_the_demo_draws_its_own_calls_for_review(app, settings):
     db.session.commit()
     reviews = db.session.scalars(select(QaReview)).all()
     assert reviews and {r.week for r in reviews} == {"2026-W48"}
+
+
+def test_the_reviewer_plays_the_calls_recording_on_the_review_page(app, client, login, drawn_case_call):
+    from callback.models import User
+    from callback.recordings import attach_upload
+    from callback.recordings.audio import simulated_wav
+    from callback.recordings.storage import store_for
+
+    attempt = db.session.get(CallAttempt, drawn_case_call.attempt_id)
+    operator = db.session.get(User, attempt.operator_id)
+    recording = attach_upload(
+        db.session,
+        attempt,
+        simulated_wav(3, seed="qa", channels=2),
+        "qa-call.wav",
+        uploader=operator,
+        store=store_for(app),
+        max_bytes=1024 * 1024,
+        now=TEST_NOW,
+    )
+    db.session.commit()
+    login("supervisor")
+    page = client.get(f"/qa/reviews/{drawn_case_call.id}")
+    assert f'src="/recordings/{recording.id}/audio"' in page.text
+    audio = client.get(f"/recordings/{recording.id}/audio")
+    audio.close()
+    assert audio.status_code == 200
