@@ -223,7 +223,9 @@ def submit_review(
         raise QaError(404, "not_found", _("No spot check %(id)d.", id=review_id))
     if actor.user_id == review.operator_id:
         raise QaError(403, "forbidden", _("Nobody reviews their own calls."))
-    scorecard = current_scorecard(session, now=now)
+    # A review scored before keeps its version (the page shows that one); a new one takes the current.
+    kept = session.get(Scorecard, review.scorecard_id) if review.scorecard_id else None
+    scorecard = kept or current_scorecard(session, now=now)
     errors: list[dict[str, str]] = []
     try:
         result = score(scorecard.definition, marks)

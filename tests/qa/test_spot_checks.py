@@ -173,6 +173,10 @@ def test_the_scorecard_editor_stores_versions_and_reviews_keep_theirs(client, lo
     kept = db.session.get(Scorecard, review.scorecard_id)
     assert kept.version == 1
     assert "开场规范" in client.get(f"/qa/reviews/{review.id}").text  # shown with the version it used
+    assert client.post(f"/qa/reviews/{review.id}", data={**MARKS, "mark-closing": "0"}).status_code == 302
+    db.session.expire_all()
+    review = db.session.get(QaReview, drawn_case_call.id)
+    assert (review.score, db.session.get(Scorecard, review.scorecard_id).version) == (90, 1)
     bad = client.post("/qa/scorecard", data={**form, "pass_mark": "11"})
     assert bad.status_code == 422
     assert db.session.scalar(select(func.count()).select_from(Scorecard)) == 2
