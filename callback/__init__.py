@@ -112,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
         operator,
         orders,
         paging,
+        qa,
         recordings,
         reports,
         search,
@@ -131,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_pages.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(desk.bp)
+    app.register_blueprint(qa.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     # Twilio cannot send a CSRF token; its webhooks check X-Twilio-Signature instead.
@@ -141,6 +143,12 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(aliyun_hooks.bp)
     csrf.exempt(aliyun_hooks.bp)
+    # Message follow-ups' delivery receipts, signed (Twilio) or tokened (Alibaba Cloud) as above.
+    from callback.web import message_hooks
+
+    for blueprint in (message_hooks.twilio_bp, message_hooks.aliyun_bp):
+        app.register_blueprint(blueprint)
+        csrf.exempt(blueprint)
 
 
 def register_cli(app: Flask) -> None:

@@ -77,6 +77,30 @@ RECORDING_MAX_MB = 20
 # An appointment (call back later) comes back first to the operator who booked it: for this many minutes
 # from the appointed time only they can claim it, then anyone (issue 12). 0: anyone at once.
 APPOINTMENT_OWNER_MINUTES = 30
+# Message follow-up (issue 13): one templated, one-way SMS per task, after the last failed contact attempt
+# (the task became unreachable) or when the customer asks for it on the call. Off: nothing is sent.
+SMS_FOLLOWUP = True
+# Who sends it: simulated, twilio (Twilio Messaging, TWILIO_* keys) or aliyun (Alibaba Cloud SMS, the
+# ALIYUN_ACCESS_KEY_* keys); unset, the same as TELEPHONY.
+SMS_PROVIDER: str | None = None
+# The most messages sent per second, all tick processes together (a separate rate from the dialer's).
+SMS_PER_SECOND = 1
+# Only tasks that became unreachable within this many hours get the message (not last year's history).
+SMS_FOLLOWUP_WITHIN_HOURS = 48
+# The service hotline the message invites the customer to call.
+SERVICE_HOTLINE = "95598"
+# Alibaba Cloud SMS: the approved template's code (its text takes the variable ${hotline}), the approved
+# signature (签名), and the endpoint (a host or a URL, like ALIYUN_VMS_ENDPOINT).
+SMS_TEMPLATE_CODE: str | None = None
+SMS_SIGN_NAME: str | None = None
+ALIYUN_SMS_ENDPOINT = "https://dysmsapi.aliyuncs.com"
+# The text sent by Twilio and by the simulation: {hotline} and {sign} are filled in. No links: carriers in
+# mainland China block messages with a URL, so a URL here (or in the hotline) stops the app at start-up.
+SMS_TWILIO_BODY = (
+    "【{sign}】您好，我们就您的用电申请多次致电回访未能接通。如有疑问或意见，请致电服务热线{hotline}。"
+)
+# Spot checks (录音抽检): calls drawn per operator and ISO week by `tick` for a supervisor's review.
+QA_SAMPLE_PER_OPERATOR = 5
 
 # How long a failed contact waits before the task is workable again, per disposition (minutes).
 RETRY_DELAY_MINUTES = {"busy": 30, "no_answer": 120, "voicemail": 180}

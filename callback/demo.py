@@ -13,6 +13,7 @@ from callback.cases import add_penalty, open_case_by_hand, transition
 from callback.intake.service import upsert_orders
 from callback.intake.validation import ValidOrder, validate_order
 from callback.models import AuditEvent, User, WorkOrder
+from callback.qa import draw_weekly_samples, iso_week
 from callback.settings import Settings
 from callback.tick import run_tick
 from callback.users import create_user
@@ -123,6 +124,10 @@ def seed_demo(session: Session, *, now: datetime, settings: Settings) -> DemoRep
     upsert_orders(session, orders, now=now, settings=settings, actor=actor)
     run_tick(session, now=now, settings=settings, actor=actor)
     cases = _demo_calls_and_cases(session, now=now, settings=settings)
+    # The spot checks (录音抽检) of the demo's own calls, so /qa/ has something to review at once.
+    draw_weekly_samples(
+        session, now=now, settings=settings, actor=actor, week=iso_week(now.astimezone(settings.tz).date())
+    )
     return DemoReport(users_created=created_users, orders=len(orders), cases=cases)
 
 

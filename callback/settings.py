@@ -69,6 +69,16 @@ class Settings:
     retention_days: int | None = None
     # An appointment comes back to the operator who booked it alone for this long, then to anyone.
     appointment_owner_minutes: int = 30
+    # Message follow-up and spot checks (issue 13).
+    sms_followup: bool = True
+    sms_provider: str = "simulated"
+    sms_per_second: float = 1.0
+    sms_followup_within: timedelta = timedelta(hours=48)
+    service_hotline: str = "95598"
+    sms_sign_name: str = ""
+    sms_template_code: str = ""
+    sms_body: str = "{hotline}"
+    qa_sample_per_operator: int = 5
 
 
 def _int(config: Mapping[str, Any], key: str, problems: list[str], minimum: int = 0) -> int:
@@ -138,6 +148,87 @@ def _simulation_mix(value: Any, problems: list[str]) -> tuple[tuple[str, int], .
         problems.append(message)
         return (("agree", 1),)
     return mix
+
+
+URL_PATTERN = re.compile(
+    r"(https?://|www\.|\b[a-z0-9-]+\.(com|cn|net|org|gov|top|xyz|info|cc|io)\b)", re.IGNORECASE
+)
+
+
+def has_url(text: str) -> bool:
+    """Tell whether a message text carries a link (carriers in mainland China block those)."""
+    return URL_PATTERN.search(text) is not None
+
+
+def _sms_settings(config: Mapping[str, Any], telephony: str, problems: list[str]) -> dict[str, Any]:
+    """Check the message follow-up keys (issue 13); return the Settings fields they give."""
+    enabled = config.get("SMS_FOLLOWUP", True)
+    if not isinstance(enabled, bool):
+        problems.append(f"SMS_FOLLOWUP must be true or false, got {enabled!r}")
+    provider = str(config.get("SMS_PROVIDER") or telephony)
+    if provider not in ("simulated", "twilio", "aliyun"):
+        problems.append(f"SMS_PROVIDER must be simulated, twilio or aliyun, got {provider!r}")
+    try:
+        per_second = float(config.get("SMS_PER_SECOND", 1))  # type: ignore[arg-type]
+        if not per_second > 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        problems.append("SMS_PER_SECOND must be a number above 0")
+        per_second = 1.0
+    hotline = str(config.get("SERVICE_HOTLINE") or "")
+    if not re.fullmatch(r"[0-9][0-9-]{2,19}", hotline):
+        problems.append(f"SERVICE_HOTLINE must be a phone number such as 95598, got {hotline!r}")
+    sign = str(config.get("SMS_SIGN_NAME") or "")
+    template = str(config.get("SMS_TEMPLATE_CODE") or "")
+    body = str(config.get("SMS_TWILIO_BODY") or "")
+    if enabled is True and provider == "aliyun":
+        missing = [
+            key
+            for key in (
+                "SMS_TEMPLATE_CODE",
+                "SMS_SIGN_NAME",
+                "ALIYUN_ACCESS_KEY_ID",
+                "ALIYUN_ACCESS_KEY_SECRET",
+            )
+            if not config.get(key)
+        ]
+        if missing:
+            problems.append("SMS_PROVIDER=aliyun needs " + ", ".join(missing))
+        if not config.get("ALIYUN_CALLBACK_TOKEN"):
+            problems.append("SMS_PROVIDER=aliyun needs ALIYUN_CALLBACK_TOKEN (the SmsReport receipt URL)")
+    if enabled is True and provider == "twilio":
+        missing = [
+            key
+            for key in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "PUBLIC_BASE_URL")
+            if not config.get(key)
+        ]
+        if missing:
+            problems.append("SMS_PROVIDER=twilio needs " + ", ".join(missing))
+    try:
+        text = body.format(hotline=hotline, sign=sign or "供电公司")
+    except (KeyError, IndexError, ValueError):
+        problems.append("SMS_TWILIO_BODY may only use the placeholders {hotline} and {sign}")
+        text = body
+    if "{hotline}" not in body:
+        problems.append("SMS_TWILIO_BODY must invite the customer to call the hotline: put {hotline} in it")
+    if len(text) > 300:
+        problems.append("SMS_TWILIO_BODY must be at most 300 characters once filled in")
+    for key, value in (("SMS_TWILIO_BODY", text), ("SERVICE_HOTLINE", hotline), ("SMS_SIGN_NAME", sign)):
+        if has_url(value):
+            problems.append(f"{key} must not carry a link: carriers in mainland China block such messages")
+    return {
+        "sms_followup": enabled is True,
+        "sms_provider": provider,
+        "sms_per_second": per_second,
+        "sms_followup_within": timedelta(
+            hours=_int(config, "SMS_FOLLOWUP_WITHIN_HOURS", problems, minimum=1)
+        ),
+        "service_hotline": hotline,
+        "sms_sign_name": sign,
+        "sms_template_code": template,
+        "sms_body": body,
+        "qa_sample_per_operator": _int(config, "QA_SAMPLE_PER_OPERATOR", problems, minimum=1),
+    }
 
 
 def load_settings(config: Mapping[str, Any]) -> Settings:
@@ -230,7 +321,10 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         problems.append(f"LOG_FORMAT must be text or json, got {config.get('LOG_FORMAT')!r}")
     _int(config, "DATABASE_RETRY_AFTER_SECONDS", problems, minimum=1)
 
+    sms = _sms_settings(config, telephony, problems)
+
     settings = Settings(
+        **sms,
         tz=tz,
         calling_hours=calling_hours,
         calendar=calendar,

@@ -7,7 +7,9 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor
+from callback.messaging import queue_unreachable_followups
 from callback.models import ORDER_FIELDS, CallbackTask, OrderStatus, TaskKind, WorkOrder
+from callback.qa import draw_weekly_samples
 from callback.rules import due_date_plan, local_day_bounds
 from callback.settings import Settings
 from callback.worklist import create_tasks, recover_stuck_dialing, release_expired_leases
@@ -20,6 +22,8 @@ class TickReport:
     due_date_tasks_created: int = 0
     leases_released: int = 0
     dialing_recovered: int = 0
+    messages_queued: int = 0
+    qa_reviews_drawn: int = 0
 
 
 def run_tick(session: Session, *, now: datetime, settings: Settings, actor: Actor) -> TickReport:
@@ -28,6 +32,8 @@ def run_tick(session: Session, *, now: datetime, settings: Settings, actor: Acto
     report.due_date_tasks_created = create_due_date_tasks(session, now=now, settings=settings, actor=actor)
     report.leases_released = release_expired_leases(session, now=now, actor=actor)
     report.dialing_recovered = recover_stuck_dialing(session, now=now, settings=settings, actor=actor)
+    report.messages_queued = queue_unreachable_followups(session, now=now, settings=settings, actor=actor)
+    report.qa_reviews_drawn = draw_weekly_samples(session, now=now, settings=settings, actor=actor)
     return report
 
 

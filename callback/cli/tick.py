@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from callback.audit import Actor
 from callback.cli import parse_now
 from callback.extensions import db
+from callback.messaging import followup_sender
 from callback.observability.outage import first_line, is_unavailable, quiet_rollback
 from callback.recordings.jobs import fetch_job
 from callback.settings import current_settings
@@ -49,7 +50,15 @@ def tick_command(now_text: str | None) -> None:
     click.echo(f"due_date tasks created: {report.due_date_tasks_created}")
     click.echo(f"expired leases released: {report.leases_released}")
     click.echo(f"stuck automated calls recovered: {report.dialing_recovered}")
+    click.echo(f"message follow-ups queued: {report.messages_queued}")
+    click.echo(f"calls drawn for spot checks: {report.qa_reviews_drawn}")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    messages = followup_sender(app, db.session, Actor(source="tick")).run(now)
+    click.echo(
+        f"messages sent: {messages.sent}, not sent: {messages.failed}, outcome unknown: {messages.unknown}, "
+        f"refused (do not call): {messages.refused}"
+        + (" (outside calling hours: none sent)" if messages.outside_hours else "")
+    )
     fetched = fetch_job(app, db.session, Actor(source="tick")).run(now)
     click.echo(
         f"recordings stored: {fetched.stored}, to retry: {fetched.retrying}, given up: {fetched.failed}, "

@@ -21,6 +21,7 @@ from callback.models.case import (
     Penalty,
     SupervisionCase,
 )
+from callback.models.followup import FINAL_FOLLOWUP_STATES, FollowupReason, FollowupState, SmsFollowup
 from callback.models.heartbeat import DialerHeartbeat
 from callback.models.order import (
     ORDER_FIELDS,
@@ -32,6 +33,7 @@ from callback.models.order import (
     OrderStatus,
     WorkOrder,
 )
+from callback.models.qa import QaReview, ReviewReason, Scorecard
 from callback.models.recording import UPLOAD_PROVIDER, CallRecording, RecordingStatus
 from callback.models.task import ACTIVE_TASK_STATES, CallbackTask, TaskChannel, TaskKind, TaskState
 from callback.models.user import (
@@ -50,6 +52,7 @@ __all__ = [
     "DEAD_NUMBER_DISPOSITIONS",
     "ENDED_CASE_STATES",
     "FAILED_CONTACT_DISPOSITIONS",
+    "FINAL_FOLLOWUP_STATES",
     "INTERVIEW_DISPOSITIONS",
     "ORDER_FIELDS",
     "POWERED_STATUSES",
@@ -71,13 +74,19 @@ __all__ = [
     "DialerHeartbeat",
     "Disposition",
     "Finding",
+    "FollowupReason",
+    "FollowupState",
     "Ledger",
     "LetterSequence",
     "OrderStatus",
     "Penalty",
+    "QaReview",
     "RecordingStatus",
+    "ReviewReason",
     "Role",
+    "Scorecard",
     "SignInFailure",
+    "SmsFollowup",
     "SupervisionCase",
     "TaskChannel",
     "TaskKind",

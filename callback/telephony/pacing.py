@@ -15,6 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from callback.models.attempt import DialerPacing
 
 PACING_ROW = 1
+# The message follow-ups' own rate (SMS_PER_SECOND) is kept in a second row of the same table.
+SMS_PACING_ROW = 2
 MICROSECONDS = 1_000_000
 
 
@@ -28,8 +30,10 @@ class CallPacer:
         *,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        row: int = PACING_ROW,
     ) -> None:
         self.engine = engine
+        self.row = row
         self.interval_us = max(1, round(MICROSECONDS / calls_per_second))
         self.clock = clock
         self.sleep = sleep
@@ -41,7 +45,7 @@ class CallPacer:
             # Each try is its own short transaction, so no lock is held while a dialer sleeps.
             with self.engine.begin() as connection:
                 current = connection.scalar(
-                    select(DialerPacing.next_slot_us).where(DialerPacing.id == PACING_ROW)
+                    select(DialerPacing.next_slot_us).where(DialerPacing.id == self.row)
                 )
                 if current is None:
                     self._create_row()
@@ -49,7 +53,7 @@ class CallPacer:
                 slot_us = max(current, now_us)
                 taken = connection.execute(
                     update(DialerPacing)
-                    .where(DialerPacing.id == PACING_ROW, DialerPacing.next_slot_us == current)
+                    .where(DialerPacing.id == self.row, DialerPacing.next_slot_us == current)
                     .values(next_slot_us=slot_us + self.interval_us)
                 )
             if taken.rowcount == 1:
@@ -59,7 +63,7 @@ class CallPacer:
     def _create_row(self) -> None:
         try:
             with self.engine.begin() as connection:
-                connection.execute(insert(DialerPacing).values(id=PACING_ROW, next_slot_us=0))
+                connection.execute(insert(DialerPacing).values(id=self.row, next_slot_us=0))
         except IntegrityError:
             pass  # another dialer made the row first
 

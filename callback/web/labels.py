@@ -9,6 +9,7 @@ from callback.models import (
     CaseState,
     CustomerType,
     Disposition,
+    FollowupState,
     Ledger,
     OrderStatus,
     Role,
@@ -58,6 +59,17 @@ TASK_STATE: dict[str, LazyString] = {
 TASK_CHANNEL: dict[str, LazyString] = {
     TaskChannel.OPERATOR: _lp("task channel", "Operator"),
     TaskChannel.AUTO: _lp("task channel", "Automated call"),
+    "sms": _lp("task channel", "Text message"),
+}
+
+# Message follow-ups (issue 13): where the one message of a task stands.
+SMS_STATE: dict[str, LazyString] = {
+    FollowupState.QUEUED: _lp("sms state", "Queued"),
+    FollowupState.SENT: _lp("sms state", "Sent"),
+    FollowupState.DELIVERED: _lp("sms state", "Delivered"),
+    FollowupState.FAILED: _lp("sms state", "Not delivered"),
+    FollowupState.UNKNOWN: _lp("sms state", "Outcome unknown"),
+    FollowupState.REFUSED: _lp("sms state", "Not sent: do not call"),
 }
 
 ROLE: dict[str, LazyString] = {
@@ -219,6 +231,7 @@ LABELS: dict[str, dict[str, LazyString]] = {
     "report_outcome": REPORT_OUTCOME,
     "call_status": CALL_STATUS,
     "answered_by": ANSWERED_BY,
+    "sms_state": SMS_STATE,
 }
 
 

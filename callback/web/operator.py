@@ -30,6 +30,7 @@ from callback.audit import Actor, AuditEntry, record
 from callback.clock import utcnow
 from callback.extensions import db
 from callback.findings import DISSATISFIED_MAX
+from callback.messaging import FollowupError, request_followup
 from callback.models import (
     INTERVIEW_DISPOSITIONS,
     AuditEvent,
@@ -37,6 +38,7 @@ from callback.models import (
     CallbackTask,
     Disposition,
     Role,
+    SmsFollowup,
     SupervisionCase,
     TaskChannel,
     TaskKind,
@@ -494,6 +496,8 @@ def _render_call(
         revealed=revealed or revealed_in_this_claim(task, current_user.id),
         minutes_left=_minutes_left(task.lease_expires_at, now),
         appointment_min=now.astimezone(settings.tz).strftime("%Y-%m-%dT%H:%M"),
+        followup=db.session.scalar(select(SmsFollowup).where(SmsFollowup.task_id == task.id)),
+        sms_enabled=settings.sms_followup,
     ), status
 
 
@@ -577,6 +581,23 @@ def release_task(task_id: int) -> Response | tuple[str, int]:
     db.session.commit()
     flash(_("The callback is back in the queue."), "info")
     return redirect(url_for("operator.queue"))
+
+
+@bp.post("/tasks/<int:task_id>/sms")
+@roles_required(*OPERATORS)
+def request_sms(task_id: int) -> Response | tuple[str, int]:
+    """Queue the follow-up message the customer asked for; `tick` sends it, paced."""
+    try:
+        request_followup(db.session, task_id, current_user.id, now=_now(), settings=current_settings())
+    except FollowupError as error:
+        db.session.rollback()
+        flash(error.message, "warning")
+        return redirect(url_for("operator.call", task_id=task_id))
+    except WorklistError as error:
+        return _refused(error)
+    db.session.commit()
+    flash(_("The message inviting the customer to call the hotline will be sent shortly."), "success")
+    return redirect(url_for("operator.call", task_id=task_id))
 
 
 @bp.get("/attempts/<int:attempt_id>")

@@ -23,6 +23,8 @@ REQUIRED = {
     "SmartCall": ("CalledShowNumber", "CalledNumber", "VoiceCode"),
     "QueryCallDetailByCallId": ("CallId", "ProdId", "QueryDate"),
     "CancelCall": ("CallId",),
+    # Short Message Service (dysmsapi, the same API version): the message follow-up.
+    "SendSms": ("PhoneNumbers", "SignName", "TemplateCode"),
 }
 MUST_SIGN = (
     "host",
@@ -89,6 +91,9 @@ class FakeVoiceService:
     nonces: set[str] = field(default_factory=set)
     # The next SmartCall: "ok", "lose" (create the call, then drop the connection), or a Code to refuse with.
     next_smart_call: list[str] = field(default_factory=list)
+    # SendSms: the messages sent, and what the next SendSms does ("ok" or a Code to refuse with).
+    messages: list[dict[str, str]] = field(default_factory=list)
+    next_send_sms: list[str] = field(default_factory=list)
 
     def call(self, call_id: str) -> FakeCall:
         return next(call for call in self.calls if call.call_id == call_id)
@@ -173,6 +178,20 @@ class _Handler(BaseHTTPRequestHandler):
         found = [call for call in self.service.calls if call.call_id == params["CallId"]]
         data = json.dumps(found[0].detail, ensure_ascii=False) if found and found[0].detail else None
         self._answer(200, {"Code": "OK", "Message": "OK", "Data": data, "RequestId": str(uuid.uuid4())})
+
+    def _SendSms(self, params: dict[str, str]) -> None:
+        behaviour = self.service.next_send_sms.pop(0) if self.service.next_send_sms else "ok"
+        if behaviour != "ok":
+            self._refuse(200, behaviour, "refused by the fake as the test asked")
+            return
+        try:
+            json.loads(params.get("TemplateParam") or "{}")
+        except ValueError:
+            self._refuse(200, "isv.INVALID_JSON_PARAM", "JSON参数不合法，只接受字符串值")
+            return
+        biz_id = f"{900000000000000 + len(self.service.messages)}^0"
+        self.service.messages.append({"BizId": biz_id, **params})
+        self._answer(200, {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": str(uuid.uuid4())})
 
     def _CancelCall(self, params: dict[str, str]) -> None:
         found = [call for call in self.service.calls if call.call_id == params["CallId"]]

@@ -90,6 +90,8 @@ DEFAULTS = {
     "token_id": "{spare_token}",
     "recording_id": "999999",
     "token": "not-the-callback-token",
+    "review_id": "999999",
+    "followup_id": "999999",
 }
 
 ROWS: list[Row] = [
@@ -130,6 +132,23 @@ ROWS: list[Row] = [
         page(each(CALLERS, 302)),
         note="the holder is sent back to it; others back to their work with a message (not workable)",
     ),
+    Row(
+        "POST",
+        "/operator/tasks/<int:task_id>/sms",
+        page(each(CALLERS, 409), operator=302),
+        form={},
+        note="the customer asked for a message: only on the holder's own claim",
+    ),
+    # --- spot checks of calls (录音抽检) ------------------------------------------------------------
+    Row("GET", "/qa/", page(supervisor=200, admin=200)),
+    Row("GET", "/qa/mine", page(each(CALLERS, 200))),
+    Row("GET", "/qa/reviews/<int:review_id>", page(supervisor=404, admin=404), note="no such review"),
+    Row("POST", "/qa/reviews/<int:review_id>", page(supervisor=404, admin=404), form={}),
+    Row("GET", "/qa/scorecard", page(supervisor=200, admin=200)),
+    Row("POST", "/qa/scorecard", page(supervisor=422, admin=422), form={}, note="nothing to save"),
+    Row("GET", "/reports/spot-checks", page(supervisor=200, admin=200)),
+    Row("POST", "/twilio/sms-status/<int:followup_id>", everyone(403)),
+    Row("POST", "/aliyun/<token>/sms-report", everyone(403), json=[]),
     # --- search everywhere (role-filtered results) ---------------------------------------------------
     Row("GET", "/search", page(each(STAFF, 200))),
     # --- supervision cases (pages) -----------------------------------------------------------------

@@ -1,0 +1,74 @@
+"""Tasks whose last failed contact made them unreachable, recorded through the worklist as operators do."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from callback.audit import Actor
+from callback.extensions import db
+from callback.intake.service import upsert_orders
+from callback.intake.validation import validate_order
+from callback.models import CallAttempt, CallbackTask, SmsFollowup, TaskKind
+from callback.settings import Settings
+from callback.worklist import claim_next, record_attempt
+from tests.conftest import TEST_NOW
+from tests.factories import order_payload
+
+START = TEST_NOW - timedelta(hours=20)
+
+
+def store_order(settings: Settings, order_no: str, **changes: object) -> int:
+    """Store an accepted order; return its intake task's id (an operator's task)."""
+    item = validate_order(order_payload(order_no, **changes), settings.tz, START)
+    upsert_orders(db.session, [item], now=START, settings=settings, actor=Actor(source="test"))
+    db.session.commit()
+    return db.session.scalars(
+        select(CallbackTask.id).where(
+            CallbackTask.order.has(order_no=order_no), CallbackTask.kind == TaskKind.INTAKE.value
+        )
+    ).one()
+
+
+def call(settings: Settings, operator_id: int, disposition: str, now: datetime, **extra: object):
+    """Claim the next task as the operator and record one call."""
+    task = claim_next(db.session, operator_id, now=now, settings=settings)
+    assert task is not None
+    outcome = record_attempt(
+        db.session,
+        task.id,
+        operator_id,
+        disposition=disposition,
+        answers=extra.get("answers"),
+        callback_at=None,
+        note=None,
+        now=now,
+        settings=settings,
+    )
+    db.session.commit()
+    return outcome
+
+
+def make_unreachable(settings: Settings, operator_id: int, order_no: str, **changes: object) -> int:
+    """Store an order and fail its callback MAX_ATTEMPTS times (no answer); return the task id."""
+    task_id = store_order(settings, order_no, **changes)
+    moment = START
+    for _ in range(settings.max_attempts):
+        call(settings, operator_id, "no_answer", moment)
+        moment += timedelta(hours=4)
+    task = db.session.get(CallbackTask, task_id)
+    assert task is not None and task.state == "unreachable"
+    return task_id
+
+
+def followup_of(task_id: int) -> SmsFollowup | None:
+    db.session.expire_all()
+    return db.session.scalar(select(SmsFollowup).where(SmsFollowup.task_id == task_id))
+
+
+def sms_attempts(task_id: int) -> list[CallAttempt]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            select(CallAttempt).where(CallAttempt.task_id == task_id, CallAttempt.channel == "sms")
+        )
+    )
