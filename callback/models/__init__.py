@@ -21,6 +21,7 @@ from callback.models.case import (
     Penalty,
     SupervisionCase,
 )
+from callback.models.donotcall import DoNotCallEntry, DoNotCallReason, DoNotCallSource
 from callback.models.order import (
     ORDER_FIELDS,
     POWERED_STATUSES,
@@ -68,6 +69,9 @@ __all__ = [
     "CaseState",
     "CustomerType",
     "Disposition",
+    "DoNotCallEntry",
+    "DoNotCallReason",
+    "DoNotCallSource",
     "Finding",
     "Ledger",
     "LetterSequence",

@@ -14,6 +14,7 @@ from callback.models import (
     TaskState,
 )
 from callback.settings import Settings
+from callback.worklist.donotcall import end_listed_tasks
 
 CLAIM_RETRIES = 5
 
@@ -55,6 +56,7 @@ def claim_next(
     if not settings.calling_hours.contains(now, settings.tz):
         return None
     lease_expires_at = now + timedelta(minutes=settings.lease_minutes)
+    end_listed_tasks(session, now=now, channel=channel, actor=Actor(user_id=user_id), kind=kind)  # issue 13
     for _attempt in range(CLAIM_RETRIES):
         candidate = (
             select(CallbackTask.id)
