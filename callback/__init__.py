@@ -102,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
         audit_pages,
         auth,
         cases,
+        donotcall_pages,
         errors,
         filters,
         ledgers,
@@ -122,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(recordings.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit_pages.bp)
+    app.register_blueprint(donotcall_pages.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     # Twilio cannot send a CSRF token; its webhooks check X-Twilio-Signature instead.

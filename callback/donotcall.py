@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor, AuditEntry, record
@@ -198,3 +198,30 @@ def hidden_numbers(session: Session, numbers: set[str], now: datetime) -> set[st
             )
         )
     )
+
+
+ENTRY_STATES = ("live", "expired", "removed", "all")
+
+
+def entries_query(
+    now: datetime, *, search: str | None = None, reason: str | None = None, state: str = "live"
+) -> Select[tuple[DoNotCallEntry]]:
+    """Return the entries matching a search (digits of the number, or the note), newest first."""
+    query = select(DoNotCallEntry).order_by(DoNotCallEntry.added_at.desc(), DoNotCallEntry.id.desc())
+    if state == "live":
+        query = query.where(live_condition(now))
+    elif state == "expired":
+        query = query.where(DoNotCallEntry.removed_at.is_(None), DoNotCallEntry.expires_at <= now)
+    elif state == "removed":
+        query = query.where(DoNotCallEntry.removed_at.is_not(None))
+    if reason:
+        query = query.where(DoNotCallEntry.reason == reason)
+    if search:
+        digits = "".join(ch for ch in search if ch.isdigit())
+        if digits.startswith("0") and len(digits) > 3:
+            digits = digits[1:]  # a landline typed with its trunk 0: +86 drops it
+        terms = [DoNotCallEntry.note.contains(search.strip(), autoescape=True)]
+        if digits:
+            terms.append(DoNotCallEntry.number.contains(digits, autoescape=True))
+        query = query.where(or_(*terms))
+    return query
