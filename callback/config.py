@@ -116,3 +116,9 @@ REMEMBER_COOKIE_SAMESITE = "Lax"
 # Retention (issue 9): purge-personal-data de-identifies orders finished more than this many days ago
 # (its --older-than-days overrides it). None: the command needs --older-than-days.
 RETENTION_DAYS: int | None = None
+
+# Rates that mean what they say (issue 13): figures from fewer responses than this are marked indicative;
+# AAPOR's e (the eligible share of cases of unknown eligibility) is "estimated" (proportional allocation
+# from the cases whose eligibility is known) or a number from 0 to 1.
+MIN_SAMPLE = 30
+AAPOR_E: str | float = "estimated"

@@ -67,6 +67,9 @@ class Settings:
     trusted_proxies: int = 0
     # Days after an order finished before purge-personal-data de-identifies it; None: only when asked.
     retention_days: int | None = None
+    # Rates (issue 13): the sample below which a figure is indicative; AAPOR's e, None when estimated.
+    min_sample: int = 30
+    aapor_e: float | None = None
 
 
 def _int(config: Mapping[str, Any], key: str, problems: list[str], minimum: int = 0) -> int:
@@ -136,6 +139,20 @@ def _simulation_mix(value: Any, problems: list[str]) -> tuple[tuple[str, int], .
         problems.append(message)
         return (("agree", 1),)
     return mix
+
+
+def _aapor_e(value: Any, problems: list[str]) -> float | None:
+    """Read AAPOR_E: "estimated" (None) or a number from 0 to 1."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "estimated")):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if isinstance(value, bool) or not 0.0 <= number <= 1.0:
+        problems.append(f"AAPOR_E must be 'estimated' or a number from 0 to 1, got {value!r}")
+        return None
+    return number
 
 
 def load_settings(config: Mapping[str, Any]) -> Settings:
@@ -214,6 +231,8 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
     if config.get("RETENTION_DAYS") not in (None, ""):
         retention_days = _int(config, "RETENTION_DAYS", problems, minimum=1)
 
+    aapor_e = _aapor_e(config.get("AAPOR_E", "estimated"), problems)
+
     settings = Settings(
         tz=tz,
         calling_hours=calling_hours,
@@ -248,6 +267,8 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         login_max_failures_per_address=_int(config, "LOGIN_MAX_FAILURES_PER_ADDRESS", problems, minimum=1),
         trusted_proxies=_int(config, "TRUSTED_PROXIES", problems),
         retention_days=retention_days,
+        min_sample=_int(config, "MIN_SAMPLE", problems, minimum=1) if "MIN_SAMPLE" in config else 30,
+        aapor_e=aapor_e,
     )
     if str(config.get("PREFERRED_URL_SCHEME")) not in ("http", "https"):
         problems.append(
