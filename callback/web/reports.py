@@ -37,6 +37,7 @@ from callback.reports.filters import ALL_CUSTOMER_TYPES, FilterError, ReportFilt
 from callback.reports.frames import connected_orders
 from callback.reports.monthly import (
     figure_rows,
+    rate_rows,
     letter_breakdown,
     report_rows,
     report_sentence,
@@ -96,6 +97,7 @@ def index() -> str:
         args=filters.query_args(),
         problem=problem,
         figures=report.figures,
+        rate_rows=rate_rows(report.figures),
         sentence=report_sentence(report.figures, filters),
         **_filter_choices(),
     )
@@ -184,6 +186,7 @@ def monthly() -> str:
         figures=report.figures,
         sentence=report_sentence(report.figures, filters),
         rows=figure_rows(report.figures),
+        rate_rows=rate_rows(report.figures),
         letters=letter_breakdown(report.figures),
         **_filter_choices(),
     )
