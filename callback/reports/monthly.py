@@ -272,8 +272,8 @@ def report_workbook(report: Report, filters: ReportFilter, settings: Settings) -
         _("Key"),
         _("Value"),
         _("Sample size"),
-        _("95% low"),
-        _("95% high"),
+        _("Low (95%)"),
+        _("High (95%)"),
         _("Note"),
     ]
     rate_sheet_rows = [
@@ -286,7 +286,7 @@ def report_workbook(report: Report, filters: ReportFilter, settings: Settings) -
         _("Satisfaction rate"),
         _("Timely callback rate"),
     ):
-        centre_headers += [title, _("Sample size"), _("95% low"), _("95% high"), _("Note")]
+        centre_headers += [title, _("Sample size"), _("Low (95%)"), _("High (95%)"), _("Note")]
     centre_rows = []
     for row in report.figures["utility"]["by_center_month"]:
         cells: list[Any] = [row["service_center"], row["month"]]
