@@ -37,8 +37,8 @@ from callback.reports.filters import ALL_CUSTOMER_TYPES, FilterError, ReportFilt
 from callback.reports.frames import connected_orders
 from callback.reports.monthly import (
     figure_rows,
-    rate_rows,
     letter_breakdown,
+    rate_rows,
     report_rows,
     report_sentence,
     report_workbook,
