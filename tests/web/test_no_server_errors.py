@@ -31,6 +31,8 @@ def _urls(app: Flask, case_id: int, task_id: int, attempt_id: int) -> list[tuple
         "recording_id": 1,
         "user_id": 1,
         "token_id": 1,
+        "entry_id": 1,
+        "number": "+8613800138000",
         "token": callback_token(app.config),  # the Alibaba Cloud callbacks': junk gets past the token
     }
     urls = []
