@@ -37,6 +37,9 @@ def test_pages_show_sample_size_interval_and_the_indicative_marker(client, login
     assert "回访率" in callback_rate
     for name in ("RR1", "RR6", "COOP4", "REF3", "CON3"):
         assert f'data-rate="aapor.rates.{name}"' in page
+    if path == "/reports/":  # the RR1 figure at the top says how little it rests on
+        kpi = re.search(r'id="kpi-rr1-precision">(.*?)</div>', page, re.S).group(1)
+        assert "n=0" in kpi and "仅供参考" in kpi
 
 
 def test_the_summary_api_keeps_its_fields_and_adds_the_intervals(client, api_headers, published_year):
