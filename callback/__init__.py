@@ -106,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         cases,
         desk,
+        donotcall_pages,
         errors,
         filters,
         ledgers,
@@ -133,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(search.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(qa.bp)
+    app.register_blueprint(donotcall_pages.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     # Twilio cannot send a CSRF token; its webhooks check X-Twilio-Signature instead.

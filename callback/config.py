@@ -162,3 +162,9 @@ DATABASE_RETRY_AFTER_SECONDS = 30
 # a year's Cache-Control. Unset (development, tests): Flask serves static/ as it is. Built at start-up when
 # missing or out of date, or ahead of time with `flask --app callback collect-static`.
 STATIC_BUILD_PATH: str | None = None
+
+# Rates that mean what they say (issue 13): figures from fewer responses than this are marked indicative;
+# AAPOR's e (the eligible share of cases of unknown eligibility) is "estimated" (proportional allocation
+# from the cases whose eligibility is known) or a number from 0 to 1.
+MIN_SAMPLE = 30
+AAPOR_E: str | float = "estimated"

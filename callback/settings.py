@@ -79,6 +79,9 @@ class Settings:
     sms_template_code: str = ""
     sms_body: str = "{hotline}"
     qa_sample_per_operator: int = 5
+    # Rates (issue 13): the sample below which a figure is indicative; AAPOR's e, None when estimated.
+    min_sample: int = 30
+    aapor_e: float | None = None
 
 
 def _int(config: Mapping[str, Any], key: str, problems: list[str], minimum: int = 0) -> int:
@@ -231,6 +234,20 @@ def _sms_settings(config: Mapping[str, Any], telephony: str, problems: list[str]
     }
 
 
+def _aapor_e(value: Any, problems: list[str]) -> float | None:
+    """Read AAPOR_E: "estimated" (None) or a number from 0 to 1."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "estimated")):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if isinstance(value, bool) or not 0.0 <= number <= 1.0:
+        problems.append(f"AAPOR_E must be 'estimated' or a number from 0 to 1, got {value!r}")
+        return None
+    return number
+
+
 def load_settings(config: Mapping[str, Any]) -> Settings:
     """Check the configuration and return the settings, or raise ConfigError naming every problem."""
     problems: list[str] = []
@@ -323,6 +340,8 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
 
     sms = _sms_settings(config, telephony, problems)
 
+    aapor_e = _aapor_e(config.get("AAPOR_E", "estimated"), problems)
+
     settings = Settings(
         **sms,
         tz=tz,
@@ -359,6 +378,8 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         trusted_proxies=_int(config, "TRUSTED_PROXIES", problems),
         retention_days=retention_days,
         appointment_owner_minutes=_int(config, "APPOINTMENT_OWNER_MINUTES", problems),
+        min_sample=_int(config, "MIN_SAMPLE", problems, minimum=1) if "MIN_SAMPLE" in config else 30,
+        aapor_e=aapor_e,
     )
     if str(config.get("PREFERRED_URL_SCHEME")) not in ("http", "https"):
         problems.append(

@@ -45,7 +45,9 @@ def may_message(session: Session, phone: str, now: datetime) -> bool:
 
     Every send asks this right before it goes out; the do-not-call list (callback.donotcall) answers here.
     """
-    return True
+    from callback.donotcall import is_listed
+
+    return is_listed(session, phone, now) is None
 
 
 def message_text(settings: Settings) -> str:

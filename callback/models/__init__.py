@@ -21,6 +21,7 @@ from callback.models.case import (
     Penalty,
     SupervisionCase,
 )
+from callback.models.donotcall import DoNotCallEntry, DoNotCallReason, DoNotCallSource
 from callback.models.followup import FINAL_FOLLOWUP_STATES, FollowupReason, FollowupState, SmsFollowup
 from callback.models.heartbeat import DialerHeartbeat
 from callback.models.order import (
@@ -73,6 +74,9 @@ __all__ = [
     "CustomerType",
     "DialerHeartbeat",
     "Disposition",
+    "DoNotCallEntry",
+    "DoNotCallReason",
+    "DoNotCallSource",
     "Finding",
     "FollowupReason",
     "FollowupState",

@@ -25,6 +25,8 @@ class Disposition(StrEnum):
     VOICEMAIL = "voicemail"
     WRONG_NUMBER = "wrong_number"
     INVALID_NUMBER = "invalid_number"
+    # The customer asked never to be called again (or the number was listed): a respondent-level refusal.
+    DO_NOT_CALL = "do_not_call"
 
 
 # AAPOR Standard Definitions final disposition codes (contract 4.2).
@@ -38,6 +40,7 @@ AAPOR_CODES: dict[Disposition, str] = {
     Disposition.VOICEMAIL: "3.14",
     Disposition.WRONG_NUMBER: "4.7",  # no eligible respondent: the person reached is not the customer
     Disposition.INVALID_NUMBER: "4.3",
+    Disposition.DO_NOT_CALL: "2.112",  # known-respondent refusal
 }
 INTERVIEW_DISPOSITIONS = frozenset({Disposition.COMPLETED, Disposition.PARTIAL})
 FAILED_CONTACT_DISPOSITIONS = frozenset({Disposition.NO_ANSWER, Disposition.BUSY, Disposition.VOICEMAIL})

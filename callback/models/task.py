@@ -28,6 +28,8 @@ class TaskState(StrEnum):
     DONE = "done"
     UNREACHABLE = "unreachable"
     CANCELLED = "cancelled"
+    # The number is on the do-not-call list: nobody calls about this task again (AAPOR 2.112).
+    DO_NOT_CALL = "do_not_call"
 
 
 ACTIVE_TASK_STATES = frozenset({TaskState.OPEN, TaskState.CLAIMED, TaskState.DIALING})

@@ -177,10 +177,11 @@ def tasks_created(session: Session, filters: ReportFilter, settings: Settings) -
             CallbackTask.kind,
             CallbackTask.state,
             CallbackTask.created_at,
+            CallbackTask.due_by,
         )
         .join(WorkOrder, CallbackTask.order_id == WorkOrder.id)
         .where(CallbackTask.created_at >= lo, CallbackTask.created_at < hi, filters.order_condition()),
-        ("created_at",),
+        ("created_at", "due_by"),
     )
 
 

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import pgettext
 
 from callback.models import CaseCategory, CustomerType
+from callback.reports.aapor import RATE_NAMES as AAPOR_RATE_NAMES
 from callback.reports.exports import Percent, Sheet, enum_label, local_naive, write_workbook, yes_no
 from callback.reports.filters import ALL_CUSTOMER_TYPES, ReportFilter
 from callback.reports.summary import Report
@@ -181,6 +182,29 @@ def figure_rows(figures: dict[str, Any]) -> list[tuple[str, str, Any]]:
     return rows
 
 
+def rate_rows(figures: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """Return each rate and share with its estimate (value, n, ci95, indicative): (label, key, estimate)."""
+    intervals, utility, aapor_rates = figures["intervals"], figures["utility"], figures["aapor"]["rates"]
+    rows = [
+        (_("Callback rate"), "utility.callback_rate", utility["callback_rate"]),
+        (_("Satisfaction rate"), "utility.satisfaction_rate", utility["satisfaction_rate"]),
+        (_("Timely callback rate"), "utility.timely_rate", utility["timely_rate"]),
+        (
+            _("With external works: share"),
+            "connections.with_engineering.share",
+            intervals["connections.with_engineering.share"],
+        ),
+        (
+            _("Without external works: share"),
+            "connections.without_engineering.share",
+            intervals["connections.without_engineering.share"],
+        ),
+        (_("Satisfied share (4 or 5)"), "callbacks.satisfied_share", intervals["callbacks.satisfied_share"]),
+    ]
+    rows += [(f"AAPOR {name}", f"aapor.rates.{name}", aapor_rates[name]) for name in AAPOR_RATE_NAMES]
+    return rows
+
+
 def _frame_rows(data: pd.DataFrame, columns: list[tuple[str, Any]]) -> list[list[Any]]:
     return [[convert(record) for _title, convert in columns] for record in data.to_dict("records")]
 
@@ -260,6 +284,35 @@ def report_workbook(
     summary = Sheet(_("Summary"), summary_header, [summary_rows])
     if not details:
         return write_workbook([summary])
+    # Issue 13: each rate with its sample size, 95 % Wilson interval and whether it is only indicative.
+    indicative = _("Indicative (fewer than %(n)d responses)", n=report.figures["min_sample"])
+    rate_headers = [
+        _("Figure"),
+        _("Key"),
+        _("Value"),
+        _("Sample size"),
+        _("Low (95%)"),
+        _("High (95%)"),
+        _("Note"),
+    ]
+    rate_sheet_rows = [
+        [label, key, e["value"], e["n"], e["ci95"][0], e["ci95"][1], indicative if e["indicative"] else ""]
+        for label, key, e in rate_rows(report.figures)
+    ]
+    centre_headers = [_("Service centre"), _("Month")]
+    for title in (
+        _("Callback rate"),
+        _("Satisfaction rate"),
+        _("Timely callback rate"),
+    ):
+        centre_headers += [title, _("Sample size"), _("Low (95%)"), _("High (95%)"), _("Note")]
+    centre_rows = []
+    for row in report.figures["utility"]["by_center_month"]:
+        cells: list[Any] = [row["service_center"], row["month"]]
+        for key in ("callback_rate", "satisfaction_rate", "timely_rate"):
+            e = row[key]
+            cells += [e["value"], e["n"], e["ci95"][0], e["ci95"][1], indicative if e["indicative"] else ""]
+        centre_rows.append(cells)
     return write_workbook(
         [
             summary,
@@ -276,6 +329,8 @@ def report_workbook(
                 [title for title, _c in penalty_columns],
                 [_frame_rows(report.penalties, penalty_columns)],
             ),
+            Sheet(_("Rates"), rate_headers, [rate_sheet_rows]),
+            Sheet(_("Callback rates by centre"), centre_headers, [centre_rows]),
         ]
     )
 

@@ -8,8 +8,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from callback.models import CaseCategory, CaseState, Disposition, TaskState
-from callback.reports import frames
+from callback.models import INTERVIEW_DISPOSITIONS, CaseCategory, CaseState, Disposition, TaskState
+from callback.reports import aapor, frames
 from callback.reports.filters import ReportFilter
 from callback.settings import Settings
 
@@ -28,6 +28,7 @@ OUTCOME_OF: dict[str, str] = {
     Disposition.NO_ANSWER: NON_CONTACT,
     Disposition.BUSY: NON_CONTACT,
     Disposition.VOICEMAIL: NON_CONTACT,
+    Disposition.DO_NOT_CALL: REFUSAL,  # 2.112: a known respondent refused all further calls
 }
 OUTCOME_RANK = {
     outcome: rank for rank, outcome in enumerate((INTERVIEW, PARTIAL, REFUSAL, NOT_ELIGIBLE, NON_CONTACT))
@@ -75,6 +76,11 @@ def task_outcomes(tasks: pd.DataFrame, attempts: pd.DataFrame) -> pd.Series:
     by_rank = {rank: outcome for outcome, rank in OUTCOME_RANK.items()}
     outcome = tasks["id"].map(best).map(by_rank).fillna(NOT_ATTEMPTED)
     outcome.index = tasks["id"]
+    # A task the do-not-call list stopped before any call: the customer refused further calls (2.112).
+    stopped = (tasks["state"] == TaskState.DO_NOT_CALL.value).to_numpy() & (
+        outcome == NOT_ATTEMPTED
+    ).to_numpy()
+    outcome[stopped] = REFUSAL
     # A task cancelled before any call (the order was cancelled) left the sample: not eligible.
     never_called_cancelled = (tasks["state"] == TaskState.CANCELLED.value).to_numpy() & (
         outcome == NOT_ATTEMPTED
@@ -157,6 +163,86 @@ class Report:
     penalties: pd.DataFrame
 
 
+def dispositions(outcomes: pd.Series) -> aapor.Dispositions:
+    """Count the tasks' outcome groups in AAPOR's terms (UH: never attempted; O and UO are 0 here)."""
+    counts = outcomes.value_counts()
+    return aapor.Dispositions(
+        I=int(counts.get(INTERVIEW, 0)),
+        P=int(counts.get(PARTIAL, 0)),
+        R=int(counts.get(REFUSAL, 0)),
+        NC=int(counts.get(NON_CONTACT, 0)),
+        UH=int(counts.get(NOT_ATTEMPTED, 0)),
+        NE=int(counts.get(NOT_ELIGIBLE, 0)),
+    )
+
+
+def utility_rates(tasks: pd.DataFrame, attempts: pd.DataFrame, min_sample: int) -> dict[str, Any]:
+    """Return the utility's own figures for these tasks, each with its sample size and Wilson interval.
+
+    - 回访率 `callback_rate`: tasks with a completed callback (an interview, complete or partial) over the
+      tasks due (created in the period, less those cancelled with their order before any call);
+    - 满意率 `satisfaction_rate`: answers of 4 or 5 over the satisfaction answers given;
+    - 回访及时率 `timely_rate`: of the tasks with a completed callback, those whose first interview began
+      within the task's window (by `due_by`).
+    """
+    outcomes = task_outcomes(tasks, attempts)
+    due = tasks[tasks["id"].isin(outcomes.index)]
+    interviews = attempts[attempts["disposition"].isin([d.value for d in INTERVIEW_DISPOSITIONS])]
+    first = interviews.groupby("task_id")["started_at"].min()
+    completed = due[due["id"].isin(first.index)]
+    timely = int((completed["id"].map(first) <= completed["due_by"]).sum()) if len(completed) else 0
+    scores = attempts["satisfaction"].dropna() if "satisfaction" in attempts else pd.Series(dtype=float)
+    satisfied = int((scores >= SATISFIED_FROM).sum())
+    return {
+        "callback_rate": aapor.estimate(len(completed), len(due), min_sample=min_sample)
+        | {"numerator": len(completed)},
+        "satisfaction_rate": aapor.estimate(satisfied, len(scores), min_sample=min_sample)
+        | {"numerator": satisfied},
+        "timely_rate": aapor.estimate(timely, len(completed), min_sample=min_sample) | {"numerator": timely},
+    }
+
+
+def utility_by_center_month(
+    tasks: pd.DataFrame, attempts: pd.DataFrame, settings: Settings
+) -> list[dict[str, Any]]:
+    """Return the utility's figures per service centre and local month of the tasks' creation."""
+    if tasks.empty:
+        return []
+    months = tasks["created_at"].dt.tz_convert(settings.tz).dt.strftime("%Y-%m")
+    rows = []
+    for (center, month), group in tasks.groupby([tasks["service_center"], months], sort=True):
+        part = attempts[attempts["task_id"].isin(group["id"])]
+        rows.append(
+            {"service_center": center, "month": month, **utility_rates(group, part, settings.min_sample)}
+        )
+    return rows
+
+
+def precision(
+    figures: dict[str, Any], tasks: pd.DataFrame, attempts: pd.DataFrame, settings: Settings
+) -> dict:
+    """Give each existing rate and share of the summary its sample size, 95 % Wilson interval and flag."""
+    n = settings.min_sample
+    connections_ = figures["connections"]
+    d = dispositions(task_outcomes(tasks, attempts))
+    contacted = d.I + d.P + d.R + d.O
+    eligible = contacted + d.NC + d.UH + d.UO
+    scores = attempts["satisfaction"].dropna() if "satisfaction" in attempts else pd.Series(dtype=float)
+    return {
+        "connections.with_engineering.share": aapor.estimate(
+            connections_["with_engineering"]["count"], connections_["count"], min_sample=n
+        ),
+        "connections.without_engineering.share": aapor.estimate(
+            connections_["without_engineering"]["count"], connections_["count"], min_sample=n
+        ),
+        "callbacks.contact_rate": aapor.estimate(contacted, eligible, min_sample=n),
+        "callbacks.response_rate_rr1": aapor.estimate(d.I, eligible, min_sample=n),
+        "callbacks.satisfied_share": aapor.estimate(
+            int((scores >= SATISFIED_FROM).sum()), len(scores), min_sample=n
+        ),
+    }
+
+
 def build_report(session: Session, filters: ReportFilter, settings: Settings, now: datetime) -> Report:
     """Compute the summary of contract 4.4 from the stored events, with the orders and cases behind it."""
     orders = frames.connected_orders(session, filters, settings)
@@ -175,6 +261,16 @@ def build_report(session: Session, filters: ReportFilter, settings: Settings, no
         "callbacks": callbacks(tasks, attempts),
         "cases": cases(touched, filters, settings, now),
         "penalties": penalties(recorded),
+    }
+    # Issue 13: every rate with its sample size and interval; AAPOR's full set; the utility's own rates.
+    figures["aapor"] = aapor.aapor_figures(
+        dispositions(task_outcomes(tasks, attempts)), settings.aapor_e, min_sample=settings.min_sample
+    )
+    figures["min_sample"] = settings.min_sample
+    figures["intervals"] = precision(figures, tasks, attempts, settings)
+    figures["utility"] = {
+        **utility_rates(tasks, attempts, settings.min_sample),
+        "by_center_month": utility_by_center_month(tasks, attempts, settings),
     }
     return Report(figures=figures, orders=orders, cases=touched, penalties=recorded)
 

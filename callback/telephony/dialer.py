@@ -31,12 +31,14 @@ from callback.telephony.port import (
 )
 from callback.telephony.signing import public_url, recording_path, status_path, voice_path
 from callback.worklist import (
+    DIALER_ACTOR,
     calls_to_end,
     finish_automated_attempt,
     start_automated_attempt,
     void_automated_attempt,
     workable_condition,
 )
+from callback.worklist.donotcall import stop_attempt_if_listed
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +172,9 @@ class Dialer:
         if attempt is None:
             self.session.commit()
             return False
+        if stop_attempt_if_listed(self.session, attempt, now=now, actor=DIALER_ACTOR):  # issue 13
+            self.session.commit()
+            return True
         call = self.outbound_call(attempt, attempt.task.order.customer_phone)
         self.session.commit()  # the attempt exists before the provider hears of the call
         result = self.provider.place_call(call)

@@ -9,6 +9,8 @@ from callback.models import (
     CaseState,
     CustomerType,
     Disposition,
+    DoNotCallReason,
+    DoNotCallSource,
     FollowupState,
     Ledger,
     OrderStatus,
@@ -54,6 +56,7 @@ TASK_STATE: dict[str, LazyString] = {
     TaskState.DONE: _lp("task state", "Done"),
     TaskState.UNREACHABLE: _lp("task state", "Unreachable"),
     TaskState.CANCELLED: _lp("task state", "Cancelled"),
+    TaskState.DO_NOT_CALL: _lp("task state", "Do not call"),
 }
 
 TASK_CHANNEL: dict[str, LazyString] = {
@@ -91,6 +94,20 @@ DISPOSITION: dict[str, LazyString] = {
     Disposition.VOICEMAIL: _lp("disposition", "Voicemail"),
     Disposition.WRONG_NUMBER: _lp("disposition", "Wrong number"),
     Disposition.INVALID_NUMBER: _lp("disposition", "Number does not exist"),
+    Disposition.DO_NOT_CALL: _lp("disposition", "Customer asked not to be called again"),
+}
+
+# The do-not-call list (issue 13): why a number is listed and where the listing came from.
+DNC_REASON: dict[str, LazyString] = {
+    DoNotCallReason.CUSTOMER_ASKED: _lp("do-not-call reason", "Customer asked"),
+    DoNotCallReason.COMPLAINT: _lp("do-not-call reason", "Complaint"),
+    DoNotCallReason.LEGAL: _lp("do-not-call reason", "Legal"),
+    DoNotCallReason.INTEGRITY: _lp("do-not-call reason", "Whistle-blower protection"),
+}
+DNC_SOURCE: dict[str, LazyString] = {
+    DoNotCallSource.CALL_SCREEN: _lp("do-not-call source", "Call screen"),
+    DoNotCallSource.SUPERVISOR: _lp("do-not-call source", "Supervisor"),
+    DoNotCallSource.API: _lp("do-not-call source", "API"),
 }
 
 CASE_CATEGORY: dict[str, LazyString] = {
@@ -232,6 +249,8 @@ LABELS: dict[str, dict[str, LazyString]] = {
     "call_status": CALL_STATUS,
     "answered_by": ANSWERED_BY,
     "sms_state": SMS_STATE,
+    "dnc_reason": DNC_REASON,
+    "dnc_source": DNC_SOURCE,
 }
 
 

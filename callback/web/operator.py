@@ -227,7 +227,8 @@ def operator_helpers() -> dict[str, Any]:
         "answer_options": answer_options,
         "answer_text": answer_text,
         "field_name": field_name,
-        "dispositions": [d.value for d in Disposition],
+        # "Do not call" has its own button (客户要求不再回访), apart from the call's outcomes.
+        "dispositions": [d.value for d in Disposition if d is not Disposition.DO_NOT_CALL],
         "interview_dispositions": {d.value for d in INTERVIEW_DISPOSITIONS},
         "disposition_keys": DISPOSITION_KEYS,
         "disposition_effects": DISPOSITION_EFFECTS,
@@ -567,6 +568,34 @@ def record_call(task_id: int) -> Response | tuple[str, int]:
             return _refused(lost)
         return _render_call(task, form=form, errors=field_errors(error.details), status=422)
     db.session.commit()
+    return redirect(url_for("operator.result", attempt_id=outcome.attempt.id))
+
+
+@bp.post("/tasks/<int:task_id>/do-not-call")
+@roles_required(*OPERATORS)
+def do_not_call(task_id: int) -> Response | tuple[str, int]:
+    """The customer asked never to be called again: end the task as do_not_call and list the number."""
+    note = (request.form.get("dnc_note") or "").strip() or None
+    try:
+        outcome = record_attempt(
+            db.session,
+            task_id,
+            current_user.id,
+            disposition=Disposition.DO_NOT_CALL.value,
+            answers=None,
+            callback_at=None,
+            note=note,
+            now=_now(),
+            settings=current_settings(),
+        )
+    except WorklistError as error:
+        if error.status != 422:
+            return _refused(error)
+        db.session.rollback()
+        task = held_task(db.session, task_id, current_user.id, now=_now())
+        return _render_call(task, errors=field_errors(error.details), status=422)
+    db.session.commit()
+    flash(_("The customer will not be called again: the number is on the do-not-call list."), "success")
     return redirect(url_for("operator.result", attempt_id=outcome.attempt.id))
 
 

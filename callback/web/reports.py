@@ -39,6 +39,7 @@ from callback.reports.frames import connected_orders
 from callback.reports.monthly import (
     figure_rows,
     letter_breakdown,
+    rate_rows,
     report_rows,
     report_sentence,
     report_workbook,
@@ -110,6 +111,7 @@ def index() -> str:
         args=filters.query_args(),
         problem=problem,
         figures=report.figures,
+        rate_rows=rate_rows(report.figures),
         sentence=report_sentence(report.figures, filters),
         **_filter_choices(),
     )
@@ -200,6 +202,7 @@ def monthly() -> str:
         figures=report.figures,
         sentence=report_sentence(report.figures, filters),
         rows=figure_rows(report.figures),
+        rate_rows=rate_rows(report.figures),
         letters=letter_breakdown(report.figures),
         **_filter_choices(),
     )

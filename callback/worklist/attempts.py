@@ -7,8 +7,9 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from callback.audit import Actor, AuditEntry, record
+from callback.audit import Actor, AuditEntry, current_origin, record
 from callback.cases import act_on_findings, snapshot_json
+from callback.donotcall import Listing, add, is_listed
 from callback.findings import find
 from callback.intake.validation import parse_datetime
 from callback.models import (
@@ -16,9 +17,12 @@ from callback.models import (
     DEAD_NUMBER_DISPOSITIONS,
     INTERVIEW_DISPOSITIONS,
     Answer,
+    AuditChannel,
     CallAttempt,
     CallbackTask,
     Disposition,
+    DoNotCallReason,
+    DoNotCallSource,
     Finding,
     OrderStatus,
     SupervisionCase,
@@ -65,7 +69,7 @@ def record_attempt(
     )
     session.add(attempt)
     session.flush()
-    return finish_attempt(
+    outcome = finish_attempt(
         session,
         attempt,
         task,
@@ -74,6 +78,29 @@ def record_attempt(
         now=now,
         settings=settings,
         actor=Actor(user_id=user_id),
+    )
+    if checked.disposition is Disposition.DO_NOT_CALL:
+        list_asked_number(
+            session, task.order.customer_phone, checked.note, actor=Actor(user_id=user_id), now=now
+        )
+    return outcome
+
+
+def list_asked_number(
+    session: Session, number: str, note: str | None, *, actor: Actor, now: datetime
+) -> None:
+    """List the number of a customer who asked on the phone never to be called again (unless listed)."""
+    if is_listed(session, number, now) is not None:
+        return
+    source = (
+        DoNotCallSource.API if current_origin()[0] == AuditChannel.API.value else DoNotCallSource.CALL_SCREEN
+    )
+    add(
+        session,
+        Listing(number, DoNotCallReason.CUSTOMER_ASKED, None, (note or "")[:500] or None),
+        source=source,
+        actor=actor,
+        now=now,
     )
 
 
@@ -218,6 +245,9 @@ def _apply_disposition(
     task.lease_owner_id = None
     task.lease_expires_at = None
     task.updated_at = now
+    if disposition is Disposition.DO_NOT_CALL:
+        task.state = TaskState.DO_NOT_CALL.value
+        return
     if disposition in INTERVIEW_DISPOSITIONS or disposition is Disposition.REFUSED:
         task.state = TaskState.DONE.value
     elif disposition is Disposition.CALLBACK_REQUESTED:

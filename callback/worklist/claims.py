@@ -16,6 +16,7 @@ from callback.models import (
     User,
 )
 from callback.settings import Settings
+from callback.worklist.donotcall import end_listed_tasks
 
 CLAIM_RETRIES = 5
 
@@ -138,6 +139,7 @@ def _claim_workable(
         *workable_condition(now, channel, kind),
         appointment_condition(now, user_id, settings.appointment_owner_minutes),
     ]
+    end_listed_tasks(session, now=now, channel=channel, actor=Actor(user_id=user_id), kind=kind)  # issue 13
     for _attempt in range(CLAIM_RETRIES):
         # The user's own appointments first (earliest appointed), then the most urgent of the rest.
         own = (
@@ -212,6 +214,8 @@ def claim_task(
         )
     if not settings.calling_hours.contains(now, settings.tz):
         raise WorklistError(409, "outside_calling_hours", _("It is outside calling hours."))
+    if end_listed_tasks(session, now=now, channel=TaskChannel.OPERATOR, actor=Actor(user_id=user_id)):
+        session.refresh(task)  # a listed number's task just ended as do_not_call: the UPDATE below refuses it
     lease_expires_at = now + timedelta(minutes=settings.lease_minutes)
     claimed_id = session.scalar(
         update(CallbackTask)

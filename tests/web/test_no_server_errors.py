@@ -33,6 +33,8 @@ def _urls(app: Flask, case_id: int, task_id: int, attempt_id: int) -> list[tuple
         "token_id": 1,
         "review_id": 1,
         "followup_id": 1,
+        "entry_id": 1,
+        "number": "+8613800138000",
         "token": callback_token(app.config),  # the Alibaba Cloud callbacks': junk gets past the token
     }
     urls = []

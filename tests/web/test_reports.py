@@ -79,7 +79,7 @@ def test_the_monthly_workbook_has_the_summary_and_the_rows_behind_it(client, log
     with client.get("/reports/monthly.xlsx", query_string=YEAR) as response:
         assert response.status_code == 200
         book = load_workbook(io.BytesIO(response.data), read_only=True)
-    summary, orders, cases, penalties = (list(sheet.values) for sheet in book.worksheets)
+    summary, orders, cases, penalties = (list(sheet.values) for sheet in book.worksheets[:4])
     values = {row[0]: row[1] for row in summary[1:]}
     assert values["接电户数"] == 148
     assert values["有外部工程平均天数"] == 4.88

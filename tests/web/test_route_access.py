@@ -91,6 +91,8 @@ DEFAULTS = {
     "recording_id": "999999",
     "token": "not-the-callback-token",
     "review_id": "999999",
+    "entry_id": "999999",
+    "number": "+8613900000000",
     "followup_id": "999999",
 }
 
@@ -139,6 +141,20 @@ ROWS: list[Row] = [
         form={},
         note="the customer asked for a message: only on the holder's own claim",
     ),
+    Row(
+        "POST",
+        "/operator/tasks/<int:task_id>/do-not-call",
+        page(each(CALLERS, 409), operator=422),
+        form={"dnc_note": "\x00"},
+        note="a note with a control character: refused, nothing listed",
+    ),
+    # --- the do-not-call list (supervisors, admins) -------------------------------------------------
+    Row("GET", "/do-not-call/", page(supervisor=200, admin=200)),
+    Row("POST", "/do-not-call/", page(supervisor=422, admin=422), form={}, note="no number"),
+    Row("POST", "/do-not-call/<int:entry_id>/remove", page(supervisor=302, admin=302), form={}, note="back, told"),
+    Row("GET", "/api/v1/do-not-call", api(supervisor=200, admin=200)),
+    Row("POST", "/api/v1/do-not-call", api(supervisor=422, admin=422), json={}),
+    Row("DELETE", "/api/v1/do-not-call/<path:number>", api(supervisor=404, admin=404), note="not listed"),
     # --- spot checks of calls (录音抽检) ------------------------------------------------------------
     Row("GET", "/qa/", page(supervisor=200, admin=200)),
     Row("GET", "/qa/mine", page(each(CALLERS, 200))),

@@ -24,6 +24,7 @@ from callback.models import (
     WorkOrder,
 )
 from callback.web.api.common import local_iso
+from callback.web.labels import label
 
 _ORDER_TIME_FIELDS = frozenset(name for name in ORDER_FIELDS if name.endswith("_at"))
 
@@ -103,6 +104,7 @@ def task_json(task: CallbackTask, *, full_phone: bool = False, with_order: bool 
         "id": task.id,
         "kind": task.kind,
         "state": task.state,
+        "state_label": label("task_state", task.state),
         "channel": task.channel,
         "not_before": local_iso(task.not_before),
         "due_by": local_iso(task.due_by),

@@ -1,0 +1,54 @@
+"""A customer asks not to be called again; a supervisor finds the number and removes it (browser)."""
+
+import re
+
+from sqlalchemy import select
+
+from callback.audit import Actor
+from callback.extensions import db
+from callback.intake.service import upsert_orders
+from callback.intake.validation import validate_order
+from callback.models import CallbackTask
+from tests.browser.test_content_security_policy import _watch
+from tests.conftest import PASSWORD, TEST_NOW
+from tests.factories import order_payload
+
+
+def sign_in(page, username):
+    page.goto("/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_label("密码").press("Enter")
+    page.wait_for_url("**/")
+
+
+def test_the_call_screen_button_and_the_supervisors_list(page, make_user, settings):
+    make_user("wang", "operator")
+    make_user("lin", "supervisor")
+    valid = validate_order(order_payload("GD-DNC-1"), settings.tz, TEST_NOW)
+    upsert_orders(db.session, [valid], now=TEST_NOW, settings=settings, actor=Actor(source="test"))
+    db.session.commit()
+    errors = _watch(page)
+
+    sign_in(page, "wang")
+    page.goto("/operator/")
+    page.keyboard.press("n")
+    page.wait_for_url(re.compile(r"/operator/tasks/\d+$"))
+    page.get_by_label("客户要求今后不再回访（备注，可选）").fill("客户明确拒绝")
+    page.get_by_role("button", name="客户要求不再回访").click()
+    page.wait_for_url(re.compile(r"/operator/attempts/\d+$"))
+    assert "号码已列入免打扰名单" in page.content()
+    db.session.expire_all()
+    assert db.session.scalar(select(CallbackTask.state)) == "do_not_call"
+
+    page.context.clear_cookies()
+    sign_in(page, "lin")
+    page.get_by_role("link", name="免打扰名单").click()
+    page.get_by_label("搜索（号码数字或备注）").fill("138 0013")
+    page.get_by_role("button", name="搜索").click()
+    row = page.locator("#dnc-entries tbody tr").first
+    assert "+8613800138000" in row.inner_text() and "回访界面" in row.inner_text()
+    row.get_by_role("button", name="移除").click()
+    page.get_by_text("号码已移出免打扰名单。").wait_for()
+    assert page.evaluate("window.__violations") == []
+    assert errors == []
