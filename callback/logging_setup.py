@@ -19,6 +19,7 @@ from typing import Any
 
 import pythonjsonlogger.json
 from flask import Flask, Response, g, has_request_context, request
+from sqlalchemy import inspect as sa_inspect
 
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -75,9 +76,10 @@ def _user_id() -> str:
     if api_user is not None:
         return str(api_user.id)
     user = g.get("_login_user")  # Flask-Login's user of this request, once loaded
-    if user is not None and getattr(user, "is_authenticated", False):
-        return str(user.id)
-    return "-"
+    # The primary key from the identity map: reading an attribute could load it (a query, in a log call).
+    state = sa_inspect(user, raiseerr=False) if user is not None else None
+    identity = getattr(state, "identity", None)
+    return str(identity[0]) if identity else "-"
 
 
 class TextFormatter(logging.Formatter):
