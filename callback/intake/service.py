@@ -99,7 +99,14 @@ def _upsert_batch(
             continue
         order_id = current["id"]
         updates.append(
-            {"id": order_id, **item.values, "source_updated_at": item.updated_at, "updated_at": now}
+            {
+                "id": order_id,
+                **item.values,
+                "source_updated_at": item.updated_at,
+                "updated_at": now,
+                # A new due date or status: `tick` looks at this order's 到期回访 again.
+                "due_task_pending": "due_at" in changes or "status" in changes or current["due_task_pending"],
+            }
         )
         audits.append(
             AuditEntry(
@@ -175,6 +182,7 @@ def _load_stored(session: Session, order_nos: list[str]) -> dict[str, dict[str, 
     columns = [
         WorkOrder.id,
         WorkOrder.source_updated_at,
+        WorkOrder.due_task_pending,
         *(getattr(WorkOrder, name) for name in ORDER_FIELDS),
     ]
     rows = session.execute(select(*columns).where(WorkOrder.order_no.in_(order_nos))).mappings().all()

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Index, String
+from sqlalchemy import Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from callback.extensions import db
@@ -100,7 +100,14 @@ class WorkOrder(db.Model):
         back_populates="order", order_by="CallbackTask.id", lazy="selectin"
     )
 
-    __table_args__ = (Index("ix_work_orders_accepted_at", "accepted_at"),)
+    # True until `tick` has considered this order's 到期回访 since intake last wrote the order; `tick` reads
+    # only pending orders whose due day has begun, so its cost follows what is due, not the table.
+    due_task_pending: Mapped[bool] = mapped_column(default=True, server_default=true())
+
+    __table_args__ = (
+        Index("ix_work_orders_accepted_at", "accepted_at"),
+        Index("ix_work_orders_due_task_pending", "due_task_pending", "due_at"),
+    )
 
     def snapshot(self) -> dict[str, Any]:
         """Return the order as the system records it now, one value per intake field."""

@@ -227,39 +227,39 @@ def _minutes_left(until: datetime | None, now: datetime) -> int:
 
 
 def _queue_figures(now: datetime, settings: Settings) -> dict[str, Any]:
-    """Count the operators' tasks: workable by kind, waiting (appointments, retries, later), in progress."""
-    mine = (CallbackTask.channel == TaskChannel.OPERATOR.value, CallbackTask.state == TaskState.OPEN.value)
-    workable_rows = db.session.execute(
-        select(CallbackTask.kind, func.count())
-        .where(*mine, CallbackTask.not_before <= now)
-        .group_by(CallbackTask.kind)
-    ).all()
-    workable = {kind.value: 0 for kind in TaskKind}
-    workable.update({kind: count for kind, count in workable_rows})
+    """Count the operators' tasks: workable by kind, waiting (appointments, retries, later), in progress.
 
-    last_attempt = (
-        select(CallAttempt.task_id, func.max(CallAttempt.id).label("attempt_id"))
-        .group_by(CallAttempt.task_id)
-        .subquery()
-    )
+    Reads the open operator tasks only (index on state, channel, not_before), never the attempt history:
+    each task carries its last disposition.
+    """
+    mine = (CallbackTask.channel == TaskChannel.OPERATOR.value, CallbackTask.state == TaskState.OPEN.value)
     waiting_kind = case(
-        (CallAttempt.disposition == Disposition.CALLBACK_REQUESTED.value, "appointment"),
+        (CallbackTask.last_disposition == Disposition.CALLBACK_REQUESTED.value, "appointment"),
         (CallbackTask.attempt_count > 0, "retry"),
         else_="later",
     ).label("waiting_kind")
-    waiting_query = (
-        select(CallbackTask, waiting_kind)
-        .outerjoin(last_attempt, last_attempt.c.task_id == CallbackTask.id)
-        .outerjoin(CallAttempt, CallAttempt.id == last_attempt.c.attempt_id)
-        .where(*mine, CallbackTask.not_before > now)
+    grouped = (
+        select(
+            CallbackTask.kind,
+            case((CallbackTask.not_before <= now, "now"), else_=waiting_kind).label("bucket"),
+        )
+        .where(*mine)
+        .subquery()
     )
+    workable = {kind.value: 0 for kind in TaskKind}
     waiting = {"appointment": 0, "retry": 0, "later": 0}
-    counts = db.session.execute(
-        select(waiting_query.subquery().c.waiting_kind, func.count()).group_by("waiting_kind")
-    ).all()
-    waiting.update({name: count for name, count in counts})
+    for kind, bucket, count in db.session.execute(
+        select(grouped.c.kind, grouped.c.bucket, func.count()).group_by(grouped.c.kind, grouped.c.bucket)
+    ):
+        if bucket == "now":
+            workable[kind] = workable.get(kind, 0) + count
+        else:
+            waiting[bucket] += count
     upcoming = db.session.execute(
-        waiting_query.order_by(CallbackTask.not_before, CallbackTask.id).limit(UPCOMING_LIMIT)
+        select(CallbackTask, waiting_kind)
+        .where(*mine, CallbackTask.not_before > now)
+        .order_by(CallbackTask.not_before, CallbackTask.id)
+        .limit(UPCOMING_LIMIT)
     ).all()
     in_progress = (
         db.session.scalar(

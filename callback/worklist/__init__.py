@@ -29,6 +29,7 @@ from callback.worklist.claims import (
     claim_next,
     current_claim,
     held_task,
+    make_ready,
     release,
     workable_condition,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "finish_automated_attempt",
     "held_task",
     "keep_dialing",
+    "make_ready",
     "move_tasks",
     "record_attempt",
     "recover_stuck_dialing",

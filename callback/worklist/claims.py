@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, false, select, true, update
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor, AuditEntry, record
@@ -36,6 +36,26 @@ def workable_condition(
     return conditions
 
 
+def make_ready(session: Session, *, now: datetime) -> int:
+    """Mark waiting tasks whose `not_before` has come as ready for the claim's index; return how many.
+
+    Reads only the waiting tasks that are due (index on waiting, not_before); rows another transaction
+    holds are skipped (PostgreSQL) and made ready by the next claim.
+    """
+    due = (
+        select(CallbackTask.id)
+        .where(CallbackTask.waiting == true(), CallbackTask.not_before <= now)
+        .with_for_update(skip_locked=True)
+    )
+    result = session.execute(
+        update(CallbackTask)
+        .where(CallbackTask.id.in_(due))
+        .values(waiting=False)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def claim_next(
     session: Session,
     user_id: int | None,
@@ -55,10 +75,12 @@ def claim_next(
     if not settings.calling_hours.contains(now, settings.tz):
         return None
     lease_expires_at = now + timedelta(minutes=settings.lease_minutes)
+    make_ready(session, now=now)
     for _attempt in range(CLAIM_RETRIES):
         candidate = (
             select(CallbackTask.id)
-            .where(*workable_condition(now, channel, kind))
+            # Ready tasks only: the head of ix_callback_tasks_ready is the answer, however many wait.
+            .where(*workable_condition(now, channel, kind), CallbackTask.waiting == false())
             .order_by(CallbackTask.due_by, CallbackTask.id)
             .limit(1)
             .with_for_update(skip_locked=True)
@@ -127,6 +149,7 @@ def release(session: Session, task_id: int, user_id: int, *, now: datetime) -> C
     """Hand a claimed task back to the queue."""
     task = held_task(session, task_id, user_id, now=now)
     task.state = TaskState.OPEN.value
+    task.waiting = task.not_before > now
     task.lease_owner_id = None
     task.lease_expires_at = None
     task.updated_at = now

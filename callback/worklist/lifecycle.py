@@ -30,6 +30,7 @@ def create_tasks(
             "due_by": plan.due_by,
             "attempt_count": 0,
             "failed_attempts": 0,
+            "waiting": plan.not_before > now,
             "created_at": now,
             "updated_at": now,
         }
