@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from callback.extensions import db
@@ -71,9 +71,13 @@ class CallbackTask(db.Model):
         UniqueConstraint("order_id", "kind"),
         # The worklist's claim reads the head of the ready queue by urgency: open, not waiting, per channel.
         Index("ix_callback_tasks_ready", "state", "waiting", "channel", "due_by", "id"),
-        # Waiting tasks whose time has come, for the claim to make ready.
-        Index("ix_callback_tasks_waiting", "waiting", "not_before"),
-        # The queue page: open tasks of a channel by when they may be called.
-        Index("ix_callback_tasks_open_by_time", "state", "channel", "not_before"),
+        # Waiting tasks by when their time comes, for the claim to make ready. Partial, so that no planner
+        # takes it for the ready queue (SQLite has no statistics to tell the two apart).
+        Index(
+            "ix_callback_tasks_waiting",
+            "not_before",
+            sqlite_where=text("waiting = 1"),
+            postgresql_where=text("waiting = true"),
+        ),
         Index("ix_callback_tasks_lease", "state", "lease_expires_at"),
     )

@@ -229,8 +229,8 @@ def _minutes_left(until: datetime | None, now: datetime) -> int:
 def _queue_figures(now: datetime, settings: Settings) -> dict[str, Any]:
     """Count the operators' tasks: workable by kind, waiting (appointments, retries, later), in progress.
 
-    Reads the open operator tasks only (index on state, channel, not_before), never the attempt history:
-    each task carries its last disposition.
+    Reads the open tasks only (the queue index's `open` part), never the attempt history: each task
+    carries its last disposition.
     """
     mine = (CallbackTask.channel == TaskChannel.OPERATOR.value, CallbackTask.state == TaskState.OPEN.value)
     waiting_kind = case(

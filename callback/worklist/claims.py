@@ -1,6 +1,7 @@
 """Claims: the most urgent workable task leased to one operator or dialer, and handed back."""
 
 from datetime import datetime, timedelta
+from weakref import WeakKeyDictionary
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, false, select, true, update
@@ -16,6 +17,12 @@ from callback.models import (
 from callback.settings import Settings
 
 CLAIM_RETRIES = 5
+# Waiting tasks made ready per claim at most (the earliest first); `tick` makes all of them ready.
+READY_BATCH = 1000
+# Claims look for waiting tasks that have come due at most once a second per database engine (process): a
+# retry becomes claimable within a second of its time, and a claim costs one statement less the rest of it.
+READY_CHECK_INTERVAL = timedelta(seconds=1)
+_ready_checked_at: WeakKeyDictionary[object, datetime] = WeakKeyDictionary()
 
 
 class WorklistError(ServiceError):
@@ -45,6 +52,8 @@ def make_ready(session: Session, *, now: datetime) -> int:
     due = (
         select(CallbackTask.id)
         .where(CallbackTask.waiting == true(), CallbackTask.not_before <= now)
+        .order_by(CallbackTask.not_before)
+        .limit(READY_BATCH)
         .with_for_update(skip_locked=True)
     )
     result = session.execute(
@@ -54,6 +63,16 @@ def make_ready(session: Session, *, now: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _make_ready_now_and_then(session: Session, *, now: datetime) -> None:
+    """Run make_ready unless this engine ran it less than READY_CHECK_INTERVAL before `now`."""
+    engine = session.get_bind()
+    checked_at = _ready_checked_at.get(engine)
+    if checked_at is not None and checked_at <= now < checked_at + READY_CHECK_INTERVAL:
+        return
+    make_ready(session, now=now)
+    _ready_checked_at[engine] = now
 
 
 def claim_next(
@@ -75,7 +94,7 @@ def claim_next(
     if not settings.calling_hours.contains(now, settings.tz):
         return None
     lease_expires_at = now + timedelta(minutes=settings.lease_minutes)
-    make_ready(session, now=now)
+    _make_ready_now_and_then(session, now=now)
     for _attempt in range(CLAIM_RETRIES):
         candidate = (
             select(CallbackTask.id)
@@ -86,7 +105,7 @@ def claim_next(
             .with_for_update(skip_locked=True)
             .scalar_subquery()
         )
-        claimed_id = session.scalar(
+        claimed = session.scalar(
             update(CallbackTask)
             .where(CallbackTask.id == candidate, CallbackTask.state == TaskState.OPEN.value)
             .values(
@@ -95,24 +114,29 @@ def claim_next(
                 lease_expires_at=lease_expires_at,
                 updated_at=now,
             )
-            .returning(CallbackTask.id)
-            .execution_options(synchronize_session=False)
+            # The claimed row comes back whole: no second round trip to load it.
+            .returning(CallbackTask)
+            .execution_options(synchronize_session=False, populate_existing=True)
         )
-        if claimed_id is not None:
+        if claimed is not None:
             record(
                 session,
                 Actor(user_id=user_id),
                 now,
                 [
                     AuditEntry(
-                        "task.claimed", "callback_task", claimed_id, {"until": lease_expires_at.isoformat()}
+                        "task.claimed", "callback_task", claimed.id, {"until": lease_expires_at.isoformat()}
                     )
                 ],
             )
-            return session.get(CallbackTask, claimed_id, populate_existing=True)
+            return claimed
         # Nothing left, or (PostgreSQL) another claim took the row between pick and update: look again.
         if (
-            session.scalar(select(CallbackTask.id).where(*workable_condition(now, channel, kind)).limit(1))
+            session.scalar(
+                select(CallbackTask.id)
+                .where(*workable_condition(now, channel, kind), CallbackTask.waiting == false())
+                .limit(1)
+            )
             is None
         ):
             return None

@@ -22,8 +22,13 @@ def upgrade():
         batch_op.add_column(sa.Column('last_disposition', sa.String(length=24), nullable=True))
         batch_op.drop_index('ix_callback_tasks_queue')
         batch_op.create_index('ix_callback_tasks_ready', ['state', 'waiting', 'channel', 'due_by', 'id'], unique=False)
-        batch_op.create_index('ix_callback_tasks_waiting', ['waiting', 'not_before'], unique=False)
-        batch_op.create_index('ix_callback_tasks_open_by_time', ['state', 'channel', 'not_before'], unique=False)
+        batch_op.create_index(
+            'ix_callback_tasks_waiting',
+            ['not_before'],
+            unique=False,
+            sqlite_where=sa.text('waiting = 1'),
+            postgresql_where=sa.text('waiting = true'),
+        )
     # Open tasks that wait for a retry or an appointment leave the ready queue; the first claim after their
     # time makes them ready again. (Timestamps are stored as naive UTC.)
     tasks = sa.table(
@@ -65,7 +70,6 @@ def downgrade():
         batch_op.drop_column('due_task_pending')
 
     with op.batch_alter_table('callback_tasks', schema=None) as batch_op:
-        batch_op.drop_index('ix_callback_tasks_open_by_time')
         batch_op.drop_index('ix_callback_tasks_waiting')
         batch_op.drop_index('ix_callback_tasks_ready')
         batch_op.create_index('ix_callback_tasks_queue', ['state', 'channel', 'due_by', 'id'], unique=False)
