@@ -8,7 +8,7 @@ attempts, a tenth open now, some waiting on a retry or an appointment), a comple
 connected ones, and a supervision case per 40 orders in every state. Then, through the Flask test client
 signed in as a supervisor (an operator for the queue), loads each page `--loads` times after a warm-up:
 
-- anchor: the sign-in page `/login` (routing, session, the base layout rendered: no query), loaded the same way;
+- anchor: the sign-in page `/login` (routing, session, the base layout: no query), loaded the same way;
 - the order list (plain, filtered by status and centre, searched by order number), the case list (plain and
   filtered), the operator's queue, one order's page.
 
