@@ -43,17 +43,17 @@ def workable_condition(
     return conditions
 
 
-def make_ready(session: Session, *, now: datetime) -> int:
+def make_ready(session: Session, *, now: datetime, limit: int | None = READY_BATCH) -> int:
     """Mark waiting tasks whose `not_before` has come as ready for the claim's index; return how many.
 
-    Reads only the waiting tasks that are due (index on waiting, not_before); rows another transaction
-    holds are skipped (PostgreSQL) and made ready by the next claim.
+    Reads only the waiting tasks that are due (partial index on not_before), the earliest `limit` of them
+    (None: all); rows another transaction holds are skipped (PostgreSQL) and made ready by the next call.
     """
     due = (
         select(CallbackTask.id)
         .where(CallbackTask.waiting == true(), CallbackTask.not_before <= now)
         .order_by(CallbackTask.not_before)
-        .limit(READY_BATCH)
+        .limit(limit)
         .with_for_update(skip_locked=True)
     )
     result = session.execute(
