@@ -1,7 +1,6 @@
 """Claims: the most urgent workable task leased to one operator or dialer, and handed back."""
 
 from datetime import datetime, timedelta
-from weakref import WeakKeyDictionary
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, false, select, true, update
@@ -19,10 +18,6 @@ from callback.settings import Settings
 CLAIM_RETRIES = 5
 # Waiting tasks made ready per claim at most (the earliest first); `tick` makes all of them ready.
 READY_BATCH = 1000
-# Claims look for waiting tasks that have come due at most once a second per database engine (process): a
-# retry becomes claimable within a second of its time, and a claim costs one statement less the rest of it.
-READY_CHECK_INTERVAL = timedelta(seconds=1)
-_ready_checked_at: WeakKeyDictionary[object, datetime] = WeakKeyDictionary()
 
 
 class WorklistError(ServiceError):
@@ -65,16 +60,6 @@ def make_ready(session: Session, *, now: datetime, limit: int | None = READY_BAT
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _make_ready_now_and_then(session: Session, *, now: datetime) -> None:
-    """Run make_ready unless this engine ran it less than READY_CHECK_INTERVAL before `now`."""
-    engine = session.get_bind()
-    checked_at = _ready_checked_at.get(engine)
-    if checked_at is not None and checked_at <= now < checked_at + READY_CHECK_INTERVAL:
-        return
-    make_ready(session, now=now)
-    _ready_checked_at[engine] = now
-
-
 def claim_next(
     session: Session,
     user_id: int | None,
@@ -94,7 +79,7 @@ def claim_next(
     if not settings.calling_hours.contains(now, settings.tz):
         return None
     lease_expires_at = now + timedelta(minutes=settings.lease_minutes)
-    _make_ready_now_and_then(session, now=now)
+    make_ready(session, now=now)
     for _attempt in range(CLAIM_RETRIES):
         candidate = (
             select(CallbackTask.id)
