@@ -27,7 +27,7 @@ def run_tick(session: Session, *, now: datetime, settings: Settings, actor: Acto
     report = TickReport()
     report.due_date_tasks_created = create_due_date_tasks(session, now=now, settings=settings, actor=actor)
     report.leases_released = release_expired_leases(session, now=now, actor=actor)
-    make_ready(session, now=now, limit=None)
+    make_ready(session, now=now)
     report.dialing_recovered = recover_stuck_dialing(session, now=now, settings=settings, actor=actor)
     return report
 

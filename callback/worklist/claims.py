@@ -16,8 +16,6 @@ from callback.models import (
 from callback.settings import Settings
 
 CLAIM_RETRIES = 5
-# Waiting tasks made ready per claim at most (the earliest first); `tick` makes all of them ready.
-READY_BATCH = 1000
 
 
 class WorklistError(ServiceError):
@@ -38,22 +36,17 @@ def workable_condition(
     return conditions
 
 
-def make_ready(session: Session, *, now: datetime, limit: int | None = READY_BATCH) -> int:
+def make_ready(session: Session, *, now: datetime) -> int:
     """Mark waiting tasks whose `not_before` has come as ready for the claim's index; return how many.
 
-    Reads only the waiting tasks that are due (partial index on not_before), the earliest `limit` of them
-    (None: all); rows another transaction holds are skipped (PostgreSQL) and made ready by the next call.
+    One UPDATE through the partial index on waiting tasks' not_before: it reads only the tasks that are due
+    (none, most of the time). Concurrent claims that meet the same rows wait for each other's commit and then
+    find them ready already. (A `WHERE id IN (SELECT … SKIP LOCKED)` form let PostgreSQL choose a hash join
+    over the whole table as soon as any task was due.)
     """
-    due = (
-        select(CallbackTask.id)
-        .where(CallbackTask.waiting == true(), CallbackTask.not_before <= now)
-        .order_by(CallbackTask.not_before)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
     result = session.execute(
         update(CallbackTask)
-        .where(CallbackTask.id.in_(due))
+        .where(CallbackTask.waiting == true(), CallbackTask.not_before <= now)
         .values(waiting=False)
         .execution_options(synchronize_session=False)
     )
