@@ -8,7 +8,12 @@ each peak RSS is its own:
 - parse-only: pandas read_csv over the file in chunks, doing nothing (the anchor);
 - read: the importer's file reader (chunks of rows mapped to API fields);
 - validate: read + validate_order on every row;
-- import: the real importer into a fresh temporary SQLite database.
+- raw-insert: read (the same parsed rows), then each chunk inserted as is into an equivalent table with the
+  same unique key (`order_no`): executemany on SQLite, COPY on PostgreSQL (the insert anchor);
+- import: the real importer into a fresh database (temporary SQLite, or `--database-url`).
+
+Figures: import rows/s, each phase's time / parse-only, and import rows/s / raw-insert rows/s (the target
+is >= 0.2).
 """
 
 import argparse
@@ -28,7 +33,25 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-PHASES = ("parse-only", "read", "validate", "import")
+PHASES = ("parse-only", "read", "validate", "raw-insert", "import")
+RAW_FIELDS = (
+    "order_no",
+    "customer_name",
+    "customer_phone",
+    "address",
+    "customer_type",
+    "service_center",
+    "account_manager",
+    "has_engineering",
+    "ledger",
+    "status",
+    "accepted_at",
+    "due_at",
+    "surveyed_at",
+    "construction_at",
+    "connected_at",
+    "archived_at",
+)
 MEMORY_MARK_ROWS = 50_000
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 HEADER = [
@@ -96,7 +119,58 @@ def generate_csv(path: Path, rows: int, seed: int = 7) -> None:
             )
 
 
-def run_phase(phase: str, csv_path: Path, workdir: Path, chunk_rows: int) -> dict[str, Any]:
+def raw_table(postgres: bool):
+    """Return a table equivalent to work_orders for the imported fields, with the same unique key.
+
+    Times are timestamps on PostgreSQL (COPY parses the text); SQLite stores a datetime as text anyway.
+    """
+    from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table
+
+    types = {"has_engineering": Boolean}
+    time_type = DateTime if postgres else String(32)
+    return Table(
+        "bench_raw_orders",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        *(
+            Column(
+                name,
+                types.get(name, time_type if name.endswith("_at") else String(200)),
+                unique=name == "order_no",
+            )
+            for name in RAW_FIELDS
+        ),
+    )
+
+
+def raw_insert(db, order_file_chunks) -> int:
+    """Insert every row as read, a chunk at a time: executemany (SQLite) or COPY (PostgreSQL)."""
+    from sqlalchemy import insert
+
+    postgres = db.engine.dialect.name == "postgresql"
+    table = raw_table(postgres)
+    table.drop(db.engine, checkfirst=True)
+    table.create(db.engine)
+    rows = 0
+    statement = insert(table)
+    for chunk in order_file_chunks:
+        values = [tuple(row.raw.get(name) for name in RAW_FIELDS) for row in chunk]
+        if postgres:
+            cursor = db.session.connection().connection.cursor()
+            with cursor.copy(f"COPY bench_raw_orders ({', '.join(RAW_FIELDS)}) FROM STDIN") as copy:
+                for value in values:
+                    copy.write_row(value)
+        else:
+            db.session.execute(statement, [dict(zip(RAW_FIELDS, value, strict=True)) for value in values])
+        db.session.commit()
+        rows += len(chunk)
+    table.drop(db.engine)
+    return rows
+
+
+def run_phase(
+    phase: str, csv_path: Path, workdir: Path, chunk_rows: int, database_url: str | None
+) -> dict[str, Any]:
     """Run one phase in this process and return its figures; imports and app set-up are not timed."""
     os.environ["CALLBACK_INSTANCE_PATH"] = str(workdir / "instance")
     import pandas as pd
@@ -109,8 +183,8 @@ def run_phase(phase: str, csv_path: Path, workdir: Path, chunk_rows: int) -> dic
     from callback.intake.validation import validate_order
     from callback.settings import current_settings
 
-    database = workdir / f"bench-{phase}.sqlite"
-    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}"})
+    database = database_url or f"sqlite:///{workdir / f'bench-{phase}.sqlite'}"
+    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": database})
     figures: dict[str, Any] = {"phase": phase}
     rss_at_mark: list[float] = []
 
@@ -119,6 +193,7 @@ def run_phase(phase: str, csv_path: Path, workdir: Path, chunk_rows: int) -> dic
             rss_at_mark.append(peak_rss_mb())
 
     with app.app_context():
+        db.drop_all()
         db.create_all()
         settings = current_settings()
         started = time.perf_counter()
@@ -139,6 +214,9 @@ def run_phase(phase: str, csv_path: Path, workdir: Path, chunk_rows: int) -> dic
                         for row in chunk:
                             validate_order(row.raw, settings.tz, NOW)
             figures["rows"] = rows
+        elif phase == "raw-insert":
+            with open_order_file(csv_path, chunk_rows) as order_file:
+                figures["rows"] = raw_insert(db, order_file.chunks())
         else:
             report = import_orders_file(
                 db.session,
@@ -157,6 +235,7 @@ def run_phase(phase: str, csv_path: Path, workdir: Path, chunk_rows: int) -> dic
                 peak_rss_mb_at_mark=rss_at_mark[0] if rss_at_mark else None,
             )
         figures["seconds"] = time.perf_counter() - started
+        db.drop_all()
     figures["peak_rss_mb"] = peak_rss_mb()
     return figures
 
@@ -166,19 +245,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--chunk-rows", type=int, default=2000)
     parser.add_argument(
         "--phases", default=",".join(PHASES), help="comma-separated subset of " + ", ".join(PHASES)
     )
     parser.add_argument("--profile", help="write a cProfile of the import phase to this file")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("CALLBACK_BENCH_DATABASE_URL"),
+        help="import into this database (it is emptied) instead of a temporary SQLite file",
+    )
     parser.add_argument("--phase", help=argparse.SUPPRESS)  # internal: run one phase in this child
     parser.add_argument("--csv", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.phase:
-        figures = run_phase(args.phase, Path(args.csv), Path(args.workdir), args.chunk_rows)
+        figures = run_phase(
+            args.phase, Path(args.csv), Path(args.workdir), args.chunk_rows, args.database_url
+        )
         print(json.dumps(figures))
         return
 
@@ -205,9 +291,11 @@ def main() -> None:
                 "--chunk-rows",
                 str(args.chunk_rows),
             ]
+            if args.database_url:
+                command += ["--database-url", args.database_url]
             child = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
             if child.returncode != 0:
-                sys.exit(f"phase {phase} failed:\n{child.stderr}")
+                sys.exit(f"phase {phase} failed:\n{child.stderr[-3000:]}")
             results[phase] = json.loads(child.stdout.strip().splitlines()[-1])
             seconds, rss = results[phase]["seconds"], results[phase]["peak_rss_mb"]
             print(f"  {phase}: {seconds:.1f} s, peak RSS {rss:.0f} MB")
@@ -227,6 +315,12 @@ def report(results: dict[str, dict[str, Any]], rows: int) -> None:
         for phase in ("read", "validate", "import"):
             if phase in results:
                 print(f"{phase} / parse-only time ratio: {results[phase]['seconds'] / anchor['seconds']:.1f}")
+    raw = results.get("raw-insert")
+    if imported and raw:
+        print(
+            f"raw insert (anchor): {rows / raw['seconds']:,.0f} rows/s; "
+            f"import / raw insert rows/s ratio: {raw['seconds'] / imported['seconds']:.2f}  (target >= 0.2)"
+        )
     if imported and imported.get("peak_rss_mb_at_mark"):
         mark = imported["peak_rss_mb_at_mark"]
         print(

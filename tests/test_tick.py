@@ -72,3 +72,28 @@ def test_tick_rejects_a_bad_now(runner):
     result = runner.invoke(args=["tick", "--now", "tomorrow"])
     assert result.exit_code == 2
     assert "ISO 8601" in result.output
+
+
+def test_an_order_changed_after_tick_looked_at_it_is_looked_at_again(runner, settings):
+    # Cancelled when its due day began, so tick makes no call; then the marketing system un-cancels it.
+    store(
+        settings,
+        order_payload(
+            "BACK", due_at="2026-11-27T17:00:00", status="cancelled", cancelled_at="2026-11-24T09:00:00"
+        ),
+    )
+    first = runner.invoke(args=["tick", "--now", "2026-11-27T08:00:00"])
+    assert "due_date tasks created: 0" in first.output
+    store(settings, order_payload("BACK", due_at="2026-11-27T17:00:00"))
+    second = runner.invoke(args=["tick", "--now", "2026-11-27T09:00:00"])
+    assert "due_date tasks created: 1" in second.output
+    assert "due_date" in kinds_of("BACK")
+
+
+def test_a_due_date_moved_into_the_past_is_picked_up_by_the_next_tick(runner, settings):
+    store(settings, order_payload("MOVED", due_at="2026-12-10T17:00:00"))
+    runner.invoke(args=["tick", "--now", "2026-11-27T08:00:00"])
+    assert "due_date" not in kinds_of("MOVED")
+    store(settings, order_payload("MOVED", due_at="2026-11-26T17:00:00"))
+    result = runner.invoke(args=["tick", "--now", "2026-11-27T09:00:00"])
+    assert "due_date tasks created: 1" in result.output

@@ -110,6 +110,27 @@ def test_failed_contacts_retry_after_their_delay_then_become_unreachable(app, se
     assert outcome.attempt.aapor_code == "3.14"
 
 
+def test_a_waiting_retry_lets_later_tasks_be_claimed_and_comes_first_once_its_time_has_come(
+    app, settings, make_user
+):
+    store_orders(settings, 3)
+    first_operator, second_operator, third_operator = (make_user(f"op-{n}") for n in range(3))
+    task = claim_next(db.session, first_operator.id, now=NOW, settings=settings)
+    retry = call(task, first_operator, settings, "no_answer", NOW).task
+    meanwhile = claim_next(db.session, second_operator.id, now=NOW, settings=settings)
+    db.session.commit()
+    assert meanwhile is not None and meanwhile.id != retry.id
+    just_before = claim_next(
+        db.session, third_operator.id, now=retry.not_before - timedelta(seconds=1), settings=settings
+    )
+    db.session.commit()
+    assert just_before is not None and just_before.id not in (retry.id, meanwhile.id)
+    release(db.session, just_before.id, third_operator.id, now=retry.not_before)
+    db.session.commit()
+    again = claim_next(db.session, third_operator.id, now=retry.not_before, settings=settings)
+    assert again.id == retry.id  # same due_by as the others, and the oldest
+
+
 def test_callback_requested_reopens_at_the_appointment_without_counting_as_failed(app, settings, make_user):
     store_orders(settings, 1)
     user = make_user()

@@ -4,6 +4,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,6 +29,18 @@ TEXT_DATETIME_FORMATS = (
 # The source's version may run ahead of our clock by this much (clock skew), no more: a version far in
 # the future would make every later, real update `stale` and freeze the order.
 UPDATED_AT_MAX_AHEAD = timedelta(minutes=10)
+# The common case of an export: a mainland mobile as 11 bare digits, and a text date with `-` or `/`.
+BARE_MOBILE = re.compile(r"1[0-9]{10}")
+# phonenumbers' metadata for China decides an 11-digit number starting with 1 by its first five digits at
+# most (tests/intake/test_validation_fast_paths.py checks every such prefix against phonenumbers itself).
+MOBILE_PREFIX_DIGITS = 5
+# Exactly the forms TEXT_DATETIME_FORMATS and fromisoformat accept for these shapes (strptime takes one or two
+# digits for every field but the year), read by one match instead of trying each format in turn.
+TEXT_DATETIME_SHAPES = (
+    re.compile(r"([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})(?: ([0-9]{1,2}):([0-9]{1,2})(?::([0-9]{1,2}))?)?"),
+    re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2}) ([0-9]{1,2}):([0-9]{1,2})(?::([0-9]{1,2}))?"),
+    re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})()()()"),
+)
 PHONE_TYPES = frozenset(
     {
         phonenumbers.PhoneNumberType.MOBILE,
@@ -86,10 +99,15 @@ def _choice(value: Any, choices: type[CustomerType] | type[Ledger] | type[OrderS
     text = _text(value, None)
     if text is None:
         return None
-    allowed = [choice.value for choice in choices]
+    allowed = _values_of(choices)
     if text not in allowed:
         raise _Invalid(_l("must be one of %(choices)s", choices=", ".join(allowed)))
     return text
+
+
+@cache
+def _values_of(choices: type[CustomerType] | type[Ledger] | type[OrderStatus]) -> tuple[str, ...]:
+    return tuple(choice.value for choice in choices)
 
 
 def _boolean(value: Any) -> bool | None:
@@ -107,6 +125,28 @@ def normalise_phone(value: Any) -> str | None:
     text = _text(value, 40)
     if text is None:
         return None
+    if BARE_MOBILE.fullmatch(text):
+        # phonenumbers decides a mainland mobile's validity by its leading digits: ask once per prefix.
+        if _mobile_prefix_is_valid(text[:MOBILE_PREFIX_DIGITS]):
+            return "+86" + text
+        raise _Invalid(
+            _l("must be a mainland mobile number (11 digits starting with 1) or a landline with area code")
+        )
+    return _normalise_with_phonenumbers(text)
+
+
+@lru_cache(maxsize=16384)
+def _mobile_prefix_is_valid(prefix: str) -> bool:
+    """Return whether phonenumbers takes 11-digit numbers with this prefix for callable mainland numbers."""
+    try:
+        _normalise_with_phonenumbers(prefix.ljust(11, "0"))
+    except _Invalid:
+        return False
+    return True
+
+
+def _normalise_with_phonenumbers(text: str) -> str:
+    """Parse any written form of a mainland number with phonenumbers; return E.164 or raise _Invalid."""
     try:
         number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException:
@@ -144,6 +184,14 @@ def parse_datetime(value: Any, tz: ZoneInfo) -> datetime | None:
 
 
 def _parse_datetime_text(text: str) -> datetime:
+    for shape in TEXT_DATETIME_SHAPES:
+        match = shape.fullmatch(text)
+        if match is not None:
+            year, month, day, hour, minute, second = (int(part or 0) for part in match.groups())
+            try:
+                return datetime(year, month, day, hour, minute, second)
+            except ValueError:
+                break  # no such day or hour: the general path below words the error
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
     except ValueError:

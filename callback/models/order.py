@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Index, String
+from sqlalchemy import Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from callback.extensions import db
@@ -108,6 +108,10 @@ class WorkOrder(db.Model):
         back_populates="order", order_by="CallbackTask.id", lazy="selectin"
     )
 
+    # True until `tick` has considered this order's 到期回访 since intake last wrote the order; `tick` reads
+    # only pending orders whose due day has begun, so its cost follows what is due, not the table.
+    due_task_pending: Mapped[bool] = mapped_column(default=True, server_default=true())
+
     __table_args__ = (
         Index("ix_work_orders_accepted_at", "accepted_at"),
         # text_pattern_ops lets PostgreSQL answer LIKE 'prefix%' from the index whatever its collation.
@@ -116,6 +120,7 @@ class WorkOrder(db.Model):
             "order_no_key",
             postgresql_ops={"order_no_key": "text_pattern_ops"},
         ),
+        Index("ix_work_orders_due_task_pending", "due_task_pending", "due_at"),
     )
 
     def snapshot(self) -> dict[str, Any]:

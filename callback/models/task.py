@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from callback.extensions import db
@@ -53,6 +53,13 @@ class CallbackTask(db.Model):
     due_by: Mapped[datetime] = mapped_column(UTCDateTime())
     attempt_count: Mapped[int] = mapped_column(default=0)
     failed_attempts: Mapped[int] = mapped_column(default=0)
+    # True while an open task waits for a `not_before` that was in the future when it was set (a retry, an
+    # appointment): such tasks stay out of the ready part of the queue index, so a claim never scans past
+    # them. The claim turns it back to False once `not_before` has come (see worklist.claims).
+    waiting: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The disposition of the last finished attempt, so the queue page labels waiting tasks without
+    # reading the attempt history.
+    last_disposition: Mapped[str | None] = mapped_column(String(24))
     lease_owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The operator who booked the appointment (not_before): the task comes back to them first.
@@ -66,7 +73,15 @@ class CallbackTask(db.Model):
     __table_args__ = (
         # One task per order and kind, ever.
         UniqueConstraint("order_id", "kind"),
-        # The worklist's claim scans workable tasks by urgency.
-        Index("ix_callback_tasks_queue", "state", "channel", "due_by", "id"),
+        # The worklist's claim reads the head of the ready queue by urgency: open, not waiting, per channel.
+        Index("ix_callback_tasks_ready", "state", "waiting", "channel", "due_by", "id"),
+        # Waiting tasks by when their time comes, for the claim to make ready. Partial, so that no planner
+        # takes it for the ready queue (SQLite has no statistics to tell the two apart).
+        Index(
+            "ix_callback_tasks_waiting",
+            "not_before",
+            sqlite_where=text("waiting = 1"),
+            postgresql_where=text("waiting = true"),
+        ),
         Index("ix_callback_tasks_lease", "state", "lease_expires_at"),
     )

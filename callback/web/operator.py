@@ -23,7 +23,7 @@ from flask_babel import LazyString, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from werkzeug.wrappers import Response
 
 from callback.audit import Actor, AuditEntry, record
@@ -263,44 +263,49 @@ def _minutes_left(until: datetime | None, now: datetime) -> int:
 
 
 def _queue_figures(now: datetime, settings: Settings) -> dict[str, Any]:
-    """Count the operators' tasks: workable by kind, waiting (appointments, retries, later), in progress."""
-    mine = (CallbackTask.channel == TaskChannel.OPERATOR.value, CallbackTask.state == TaskState.OPEN.value)
-    workable_rows = db.session.execute(
-        select(CallbackTask.kind, func.count())
-        .where(
-            *mine,
-            CallbackTask.not_before <= now,
-            # Not a colleague's appointment still reserved for them (issue 12).
-            appointment_condition(now, current_user.id, settings.appointment_owner_minutes),
-        )
-        .group_by(CallbackTask.kind)
-    ).all()
-    workable = {kind.value: 0 for kind in TaskKind}
-    workable.update({kind: count for kind, count in workable_rows})
+    """Count the operators' tasks: workable by kind, waiting (appointments, retries, later), in progress.
 
-    last_attempt = (
-        select(CallAttempt.task_id, func.max(CallAttempt.id).label("attempt_id"))
-        .group_by(CallAttempt.task_id)
-        .subquery()
-    )
+    Reads the open tasks only (the queue index's `open` part), never the attempt history: each task
+    carries its last disposition.
+    """
+    mine = (CallbackTask.channel == TaskChannel.OPERATOR.value, CallbackTask.state == TaskState.OPEN.value)
     waiting_kind = case(
-        (CallAttempt.disposition == Disposition.CALLBACK_REQUESTED.value, "appointment"),
+        (CallbackTask.last_disposition == Disposition.CALLBACK_REQUESTED.value, "appointment"),
         (CallbackTask.attempt_count > 0, "retry"),
         else_="later",
     ).label("waiting_kind")
-    waiting_query = (
-        select(CallbackTask, waiting_kind)
-        .outerjoin(last_attempt, last_attempt.c.task_id == CallbackTask.id)
-        .outerjoin(CallAttempt, CallAttempt.id == last_attempt.c.attempt_id)
-        .where(*mine, CallbackTask.not_before > now)
+    grouped = (
+        select(
+            CallbackTask.kind,
+            case(
+                (
+                    and_(
+                        CallbackTask.not_before <= now,
+                        # Not a colleague's appointment still reserved for them (issue 12): that one waits.
+                        appointment_condition(now, current_user.id, settings.appointment_owner_minutes),
+                    ),
+                    "now",
+                ),
+                else_=waiting_kind,
+            ).label("bucket"),
+        )
+        .where(*mine)
+        .subquery()
     )
+    workable = {kind.value: 0 for kind in TaskKind}
     waiting = {"appointment": 0, "retry": 0, "later": 0}
-    counts = db.session.execute(
-        select(waiting_query.subquery().c.waiting_kind, func.count()).group_by("waiting_kind")
-    ).all()
-    waiting.update({name: count for name, count in counts})
+    for kind, bucket, count in db.session.execute(
+        select(grouped.c.kind, grouped.c.bucket, func.count()).group_by(grouped.c.kind, grouped.c.bucket)
+    ):
+        if bucket == "now":
+            workable[kind] = workable.get(kind, 0) + count
+        else:
+            waiting[bucket] += count
     upcoming = db.session.execute(
-        waiting_query.order_by(CallbackTask.not_before, CallbackTask.id).limit(UPCOMING_LIMIT)
+        select(CallbackTask, waiting_kind)
+        .where(*mine, CallbackTask.not_before > now)
+        .order_by(CallbackTask.not_before, CallbackTask.id)
+        .limit(UPCOMING_LIMIT)
     ).all()
     in_progress = (
         db.session.scalar(

@@ -35,6 +35,7 @@ from callback.worklist.claims import (
     claim_task,
     current_claim,
     held_task,
+    make_ready,
     release,
     workable_condition,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "hand_automated_attempt_to_operators",
     "held_task",
     "keep_dialing",
+    "make_ready",
     "move_tasks",
     "record_attempt",
     "recover_stuck_dialing",

@@ -265,3 +265,5 @@ def _apply_disposition(
     if task.state == TaskState.OPEN.value and task.order.status == OrderStatus.CANCELLED.value:
         # The order was cancelled while the call was under way: nobody is called about it again.
         task.state = TaskState.CANCELLED.value
+    task.waiting = task.state == TaskState.OPEN.value and task.not_before > now
+    task.last_disposition = disposition.value

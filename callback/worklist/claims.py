@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, exists, false, func, or_, select, true, update
 from sqlalchemy.orm import Session, aliased
 
 from callback.audit import Actor, AuditEntry, record
@@ -76,6 +76,8 @@ def claim(
         if held is not None:
             return Claim(held, already_held=True)
     return Claim(task)
+
+
 def appointment_condition(now: datetime, user_id: int | None, owner_minutes: int) -> ColumnElement[bool]:
     """Return the condition that lets the user claim a task: not another's appointment, or theirs no more.
 
@@ -90,6 +92,23 @@ def appointment_condition(now: datetime, user_id: int | None, owner_minutes: int
         CallbackTask.appointment_owner_id == user_id,
         ~others_hold_it_until,
     )
+
+
+def make_ready(session: Session, *, now: datetime) -> int:
+    """Mark waiting tasks whose `not_before` has come as ready for the claim's index; return how many.
+
+    One UPDATE through the partial index on waiting tasks' not_before: it reads only the tasks that are due
+    (none, most of the time). Concurrent claims that meet the same rows wait for each other's commit and then
+    find them ready already. (A `WHERE id IN (SELECT … SKIP LOCKED)` form let PostgreSQL choose a hash join
+    over the whole table as soon as any task was due.)
+    """
+    result = session.execute(
+        update(CallbackTask)
+        .where(CallbackTask.waiting == true(), CallbackTask.not_before <= now)
+        .values(waiting=False)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def claim_next(
@@ -139,6 +158,7 @@ def _claim_workable(
         *workable_condition(now, channel, kind),
         appointment_condition(now, user_id, settings.appointment_owner_minutes),
     ]
+    make_ready(session, now=now)
     end_listed_tasks(session, now=now, channel=channel, actor=Actor(user_id=user_id), kind=kind)  # issue 13
     for _attempt in range(CLAIM_RETRIES):
         # The user's own appointments first (earliest appointed), then the most urgent of the rest.
@@ -152,14 +172,15 @@ def _claim_workable(
         )
         urgent = (
             select(CallbackTask.id)
-            .where(*eligible)
+            # Ready tasks only: the head of ix_callback_tasks_ready is the answer, however many wait.
+            .where(*eligible, CallbackTask.waiting == false())
             .order_by(CallbackTask.due_by, CallbackTask.id)
             .limit(1)
             .with_for_update(skip_locked=True)
             .scalar_subquery()
         )
         candidate = urgent if user_id is None else func.coalesce(own, urgent)
-        claimed_id = session.scalar(
+        claimed = session.scalar(
             update(CallbackTask)
             .where(CallbackTask.id == candidate, CallbackTask.state == TaskState.OPEN.value, *conditions)
             .values(
@@ -168,25 +189,29 @@ def _claim_workable(
                 lease_expires_at=lease_expires_at,
                 updated_at=now,
             )
-            .returning(CallbackTask.id)
-            .execution_options(synchronize_session=False)
+            # The claimed row comes back whole: no second round trip to load it.
+            .returning(CallbackTask)
+            .execution_options(synchronize_session=False, populate_existing=True)
         )
-        if claimed_id is not None:
+        if claimed is not None:
             record(
                 session,
                 Actor(user_id=user_id),
                 now,
                 [
                     AuditEntry(
-                        "task.claimed", "callback_task", claimed_id, {"until": lease_expires_at.isoformat()}
+                        "task.claimed", "callback_task", claimed.id, {"until": lease_expires_at.isoformat()}
                     )
                 ],
             )
-            return session.get(CallbackTask, claimed_id, populate_existing=True)
+            return claimed
         if user_id is not None and current_claim(session, user_id, now=now) is not None:
             return None  # the person's concurrent claim took one meanwhile (SQLite): `claim` returns it
         # Nothing left, or (PostgreSQL) another claim took the row between pick and update: look again.
-        if session.scalar(select(CallbackTask.id).where(*eligible).limit(1)) is None:
+        if (
+            session.scalar(select(CallbackTask.id).where(*eligible, CallbackTask.waiting == false()).limit(1))
+            is None
+        ):
             return None
     return None
 
@@ -276,6 +301,7 @@ def release(session: Session, task_id: int, user_id: int, *, now: datetime) -> C
     """Hand a claimed task back to the queue."""
     task = held_task(session, task_id, user_id, now=now)
     task.state = TaskState.OPEN.value
+    task.waiting = task.not_before > now
     task.lease_owner_id = None
     task.lease_expires_at = None
     task.updated_at = now

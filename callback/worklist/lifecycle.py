@@ -30,16 +30,19 @@ def create_tasks(
             "due_by": plan.due_by,
             "attempt_count": 0,
             "failed_attempts": 0,
+            "waiting": plan.not_before > now,
             "created_at": now,
             "updated_at": now,
         }
         for order_id, plan in plans
     ]
-    # One multi-row INSERT; ids are matched back by (order, kind), unique by constraint, because SQLite
-    # cannot return a batched insert's rows in parameter order.
+    # One executemany (parsed once, unlike a multi-row INSERT … RETURNING with a placeholder per value);
+    # ids are read back by (order, kind), unique by constraint.
+    session.execute(insert(CallbackTask.__table__), rows)
     returned = session.execute(
-        insert(CallbackTask.__table__).returning(CallbackTask.id, CallbackTask.order_id, CallbackTask.kind),
-        rows,
+        select(CallbackTask.id, CallbackTask.order_id, CallbackTask.kind).where(
+            CallbackTask.order_id.in_({order_id for order_id, _plan in plans})
+        )
     )
     task_ids = {(order_id, kind): task_id for task_id, order_id, kind in returned}
     created = [(order_id, task_ids[order_id, plan.kind], plan.kind) for order_id, plan in plans]

@@ -151,7 +151,7 @@ ROWS: list[Row] = [
     # --- the do-not-call list (supervisors, admins) -------------------------------------------------
     Row("GET", "/do-not-call/", page(supervisor=200, admin=200)),
     Row("POST", "/do-not-call/", page(supervisor=422, admin=422), form={}, note="no number"),
-    Row("POST", "/do-not-call/<int:entry_id>/remove", page(supervisor=302, admin=302), form={}, note="back, told"),
+    Row("POST", "/do-not-call/<int:entry_id>/remove", page(supervisor=302, admin=302), form={}),
     Row("GET", "/api/v1/do-not-call", api(supervisor=200, admin=200)),
     Row("POST", "/api/v1/do-not-call", api(supervisor=422, admin=422), json={}),
     Row("DELETE", "/api/v1/do-not-call/<path:number>", api(supervisor=404, admin=404), note="not listed"),

@@ -1,0 +1,247 @@
+"""Page load times at scale, signed in, as ratios to a trivial page loaded the same way in the same run.
+
+    .venv/bin/python bench/bench_pages.py                      # 20,000 orders (SQLite)
+    .venv/bin/python bench/bench_pages.py --orders 100000 [--database-url postgresql+psycopg://…]
+
+Generates N orders in every stage with their history: an intake callback each (most done after one to three
+attempts, a tenth open now, some waiting on a retry or an appointment), a completion callback for the
+connected ones, and a supervision case per 40 orders in every state. Then, through the Flask test client
+signed in as a supervisor (an operator for the queue), loads each page `--loads` times after a warm-up:
+
+- anchor: the sign-in page `/login` (routing, session, the base layout: no query), loaded the same way;
+- the order list (plain, filtered by status and centre, searched by order number), the case list (plain and
+  filtered), the operator's queue, one order's page.
+
+Printed per page: p50 and p99 in ms and p50 / anchor p50.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import insert, text
+
+from callback import create_app
+from callback.extensions import db
+from callback.models import CallAttempt, CallbackTask, SupervisionCase, WorkOrder
+from callback.users import create_user
+
+# Friday 2026-11-27 10:00 in Beijing, the tests' clock.
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+BATCH = 5_000
+PASSWORD = "bench-password-1"  # noqa: S105 (a throwaway database)
+CENTERS = [f"第{n}供电服务中心" for n in range(1, 21)]
+STATUSES = ["accepted", "surveyed", "construction", "connected", "archived", "cancelled"]
+CASE_STATES = ["open", "investigating", "letter_issued", "rectified", "closed", "dismissed"]
+HAS_LAST_DISPOSITION = hasattr(CallbackTask, "last_disposition")
+
+
+def generate(orders: int, seed: int = 5) -> None:
+    """Bulk-insert orders, their tasks and attempts, and cases, with explicit ids."""
+    rng = random.Random(seed)
+    order_rows, task_rows, attempt_rows, case_rows = [], [], [], []
+    task_id = attempt_id = 0
+
+    def flush() -> None:
+        for model, rows in (
+            (WorkOrder, order_rows),
+            (CallbackTask, task_rows),
+            (CallAttempt, attempt_rows),
+            (SupervisionCase, case_rows),
+        ):
+            if rows:
+                db.session.execute(insert(model), rows)
+                rows.clear()
+
+    for n in range(1, orders + 1):
+        accepted = NOW - timedelta(minutes=rng.randrange(60, 365 * 24 * 60))
+        status = STATUSES[n % len(STATUSES)]
+        stage = STATUSES.index(status)
+        times = {
+            "surveyed_at": accepted + timedelta(days=1) if 1 <= stage <= 4 else None,
+            "construction_at": accepted + timedelta(days=2) if 2 <= stage <= 4 else None,
+            "connected_at": accepted + timedelta(days=3) if 3 <= stage <= 4 else None,
+            "archived_at": accepted + timedelta(days=4) if stage == 4 else None,
+            "cancelled_at": accepted + timedelta(days=1) if status == "cancelled" else None,
+        }
+        order_rows.append(
+            {
+                "id": n,
+                "order_no": f"GD-{n:08d}",
+                "customer_name": f"客户{n}",
+                "customer_phone": "+8613800138000",
+                "customer_type": "small_micro",
+                "service_center": CENTERS[n % len(CENTERS)],
+                "account_manager": f"经理{n % 97}",
+                "has_engineering": n % 2 == 0,
+                "status": status,
+                "accepted_at": accepted,
+                "due_at": accepted + timedelta(days=10),
+                **times,
+                "source_updated_at": accepted,
+                "created_at": accepted,
+                "updated_at": accepted,
+            }
+        )
+        kinds = ["intake"] + (["completion"] if times["connected_at"] else [])
+        for kind in kinds:
+            task_id += 1
+            roll = rng.random()
+            if roll < 0.10:
+                state, not_before, failed, last = "open", NOW - timedelta(hours=1), 0, None
+            elif roll < 0.13:
+                state, not_before, failed, last = "open", NOW + timedelta(minutes=30), 1, "no_answer"
+            elif roll < 0.14:
+                state, not_before, failed, last = "open", NOW + timedelta(days=1), 0, "callback_requested"
+            else:
+                state, not_before, failed, last = "done", accepted, rng.randrange(0, 3), "completed"
+            attempts = failed + (1 if last in ("completed", "callback_requested") else 0)
+            row = {
+                "id": task_id,
+                "order_id": n,
+                "kind": kind,
+                "state": state,
+                "channel": "operator",
+                "not_before": not_before,
+                "due_by": accepted + timedelta(days=2),
+                "attempt_count": attempts,
+                "failed_attempts": failed,
+                "created_at": accepted,
+                "updated_at": accepted,
+            }
+            if HAS_LAST_DISPOSITION:
+                row["waiting"] = not_before > NOW
+                row["last_disposition"] = last
+            task_rows.append(row)
+            for k in range(attempts):
+                attempt_id += 1
+                final = k == attempts - 1 and last in ("completed", "callback_requested")
+                attempt_rows.append(
+                    {
+                        "id": attempt_id,
+                        "task_id": task_id,
+                        "channel": "operator",
+                        "disposition": last if final else "no_answer",
+                        "started_at": accepted + timedelta(hours=k + 1),
+                        "order_snapshot": {},
+                        "transcript": [],
+                    }
+                )
+        if n % 40 == 0:
+            opened = accepted + timedelta(days=1)
+            case_state = CASE_STATES[(n // 40) % len(CASE_STATES)]
+            case_rows.append(
+                {
+                    "id": n // 40,
+                    "order_id": n,
+                    "category": "offline_circulation",
+                    "state": case_state,
+                    "opened_at": opened,
+                    "due_at": opened + timedelta(days=14),
+                    "letter_no": f"JD-2026-{n // 40:06d}" if case_state in CASE_STATES[2:5] else None,
+                    "referred_to_discipline": False,
+                    "updated_at": opened,
+                }
+            )
+        if len(order_rows) >= BATCH:
+            flush()
+    flush()
+    db.session.commit()
+
+
+def timed_loads(client, url: str, loads: int) -> list[float]:
+    """Load a page once to warm up, then `loads` times; return the seconds of each."""
+    response = client.get(url)
+    if response.status_code != 200:
+        raise SystemExit(f"{url} answered {response.status_code}")
+    seconds = []
+    for _ in range(loads):
+        started = time.perf_counter()
+        client.get(url)
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--orders", type=int, default=20_000)
+    parser.add_argument("--loads", type=int, default=20)
+    parser.add_argument("--database-url", default=os.environ.get("CALLBACK_BENCH_DATABASE_URL"))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ["CALLBACK_INSTANCE_PATH"] = folder
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": args.database_url or f"sqlite:///{folder}/bench.sqlite",
+                "WTF_CSRF_ENABLED": False,
+                "CALLING_HOURS": "00:00-24:00",
+            }
+        )
+        with app.app_context():
+            db.drop_all()
+            db.create_all()
+            started = time.perf_counter()
+            generate(args.orders)
+            for name, role in (("bench-supervisor", "supervisor"), ("bench-operator", "operator")):
+                create_user(db.session, name, role, PASSWORD, now=NOW)
+            db.session.commit()
+            if db.engine.dialect.name == "postgresql":
+                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                    connection.execute(text("VACUUM ANALYZE"))
+            print(
+                f"{db.engine.dialect.name}: {args.orders:,} orders generated in "
+                f"{time.perf_counter() - started:.0f} s; {args.loads} loads per page"
+            )
+        middle = f"GD-{args.orders // 2:08d}"
+        pages = {
+            "": [("anchor: /login", "/login")],
+            "supervisor": [
+                ("order list", "/"),
+                ("order list, status + centre", f"/?status=surveyed&service_center={CENTERS[3]}"),
+                ("order list, search", f"/?q={middle}"),
+                ("order list, page 50", "/?page=50"),
+                ("order page", f"/orders/{middle}"),
+                ("case list", "/cases/"),
+                ("case list, state + centre", f"/cases/?state=open&service_center={CENTERS[0]}"),
+            ],
+            "operator": [("operator queue", "/operator/")],
+        }
+        anchor_p50 = None
+        for role, urls in pages.items():
+            client = app.test_client()
+            if role:
+                response = client.post("/login", data={"username": f"bench-{role}", "password": PASSWORD})
+                if response.status_code != 302:
+                    raise SystemExit(f"cannot sign in as {role}: {response.status_code}")
+            for label, url in urls:
+                seconds = timed_loads(client, url, args.loads)
+                p50, p99 = statistics.median(seconds) * 1000, percentile(seconds, 0.99) * 1000
+                if anchor_p50 is None:
+                    anchor_p50 = p50
+                print(
+                    f"  {label:<30} p50 {p50:8.1f} ms  p99 {p99:8.1f} ms  "
+                    f"p50 / anchor {p50 / anchor_p50:7.1f}"
+                )
+        with app.app_context():
+            db.drop_all()
+            db.session.remove()
+            db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
