@@ -21,6 +21,14 @@ from callback.models.case import (
     Penalty,
     SupervisionCase,
 )
+from callback.models.desk import (
+    CaseAttachment,
+    Notification,
+    NotificationKind,
+    OutboxMessage,
+    OutboxStatus,
+    SavedFilter,
+)
 from callback.models.order import (
     ORDER_FIELDS,
     POWERED_STATUSES,
@@ -61,6 +69,7 @@ __all__ = [
     "CallAttempt",
     "CallRecording",
     "CallbackTask",
+    "CaseAttachment",
     "CaseCategory",
     "CaseEvent",
     "CaseEvidence",
@@ -70,10 +79,15 @@ __all__ = [
     "Finding",
     "Ledger",
     "LetterSequence",
+    "Notification",
+    "NotificationKind",
     "OrderStatus",
+    "OutboxMessage",
+    "OutboxStatus",
     "Penalty",
     "RecordingStatus",
     "Role",
+    "SavedFilter",
     "SignInFailure",
     "SupervisionCase",
     "TaskChannel",
