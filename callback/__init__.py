@@ -120,6 +120,11 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(recordings.bp)
     app.register_blueprint(admin.bp)
+    from callback.web import case_desk, menu, notifications
+
+    app.register_blueprint(case_desk.bp)
+    app.register_blueprint(notifications.bp)
+    menu.init_app(app)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     # Twilio cannot send a CSRF token; its webhooks check X-Twilio-Signature instead.

@@ -332,10 +332,7 @@ def _appointments_due(session: Session, now: datetime) -> list[tuple[CallbackTas
     found = []
     for task, order_no in tasks:
         booked = session.scalar(
-            select(CallAttempt)
-            .where(CallAttempt.task_id == task.id)
-            .order_by(CallAttempt.id.desc())
-            .limit(1)
+            select(CallAttempt).where(CallAttempt.task_id == task.id).order_by(CallAttempt.id.desc()).limit(1)
         )
         if (
             booked is not None
@@ -354,9 +351,10 @@ def _digest(session: Session, settings: Settings, *, now: datetime) -> int:
     overdue = session.scalar(select(func.count()).where(active, SupervisionCase.due_at < now)) or 0
     since = now - timedelta(days=1)
     opened = session.scalar(select(func.count()).where(SupervisionCase.opened_at >= since)) or 0
-    letters = session.scalar(
-        select(func.count()).where(SupervisionCase.state == CaseState.LETTER_ISSUED.value)
-    ) or 0
+    letters = (
+        session.scalar(select(func.count()).where(SupervisionCase.state == CaseState.LETTER_ISSUED.value))
+        or 0
+    )
     return _external(
         session,
         settings,
@@ -365,7 +363,7 @@ def _digest(session: Session, settings: Settings, *, now: datetime) -> int:
         [
             f"## 监督案件日报 {day.isoformat()}",
             f"> 在办案件：{open_count}",
-            f"> 其中超期：<font color=\"warning\">{overdue}</font>",
+            f'> 其中超期：<font color="warning">{overdue}</font>',
             f"> 近 24 小时新开：{opened}",
             f"> 意见书待整改：{letters}",
         ],
