@@ -30,6 +30,10 @@ def _urls(app: Flask, case_id: int, task_id: int, attempt_id: int) -> list[tuple
         "recording_id": 1,
         "user_id": 1,
         "token_id": 1,
+        "filter_id": 1,
+        "notification_id": 1,
+        "message_id": 1,
+        "attachment_id": 1,
     }
     urls = []
     for rule in app.url_map.iter_rules():
