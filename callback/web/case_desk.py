@@ -109,8 +109,9 @@ def _like(text: str) -> str:
 
 
 def search_text() -> str:
-    """Read the search box: trimmed, at most SEARCH_MAX characters."""
-    return (request.args.get("q") or "").strip()[:SEARCH_MAX]
+    """Read the search box: printable characters only, trimmed, at most SEARCH_MAX characters."""
+    typed = "".join(ch for ch in request.args.get("q") or "" if ch.isprintable())  # NUL breaks PostgreSQL
+    return typed.strip()[:SEARCH_MAX]
 
 
 def search_clause(text: str) -> ColumnElement[bool]:

@@ -231,6 +231,7 @@ def test_a_message_is_given_up_after_the_last_attempt_and_shows_why(tmp_path, mo
             assert message.last_error.startswith("WeCom unreachable")
             assert "SECRET-KEY" not in message.last_error  # the robot's key is a secret
         db.session.remove()
+        db.engine.dispose()
 
 
 def test_a_run_that_died_while_sending_never_sends_again(app, wecom: FakeWeCom) -> None:

@@ -409,6 +409,7 @@ def test_a_file_over_the_limit_is_refused_with_a_message(tmp_path, monkeypatch) 
         assert "larger than 1 MB" in shown
         assert db.session.scalar(select(func.count()).select_from(CaseAttachment)) == 0
         db.session.remove()
+        db.engine.dispose()
 
 
 def test_attachments_follow_the_case_roles(client: FlaskClient, login, make_user) -> None:
