@@ -104,12 +104,15 @@ def register_blueprints(app: Flask) -> None:
         api,
         audit_pages,
         auth,
+        case_desk,
         cases,
         desk,
         donotcall_pages,
         errors,
         filters,
         ledgers,
+        menu,
+        notifications,
         operator,
         orders,
         paging,
@@ -135,6 +138,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(desk.bp)
     app.register_blueprint(qa.bp)
     app.register_blueprint(donotcall_pages.bp)
+    app.register_blueprint(case_desk.bp)
+    app.register_blueprint(notifications.bp)
+    menu.init_app(app)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     # Twilio cannot send a CSRF token; its webhooks check X-Twilio-Signature instead.

@@ -339,7 +339,8 @@ def transition(
 def _deadline(value: Any, now: datetime, settings: Settings) -> date:
     """Read the rectification deadline (default: 10 working days from issue)."""
     if value in (None, ""):
-        return settings.calendar.add_workdays(now, 10, settings.tz).astimezone(settings.tz).date()
+        days = settings.rectification_days
+        return settings.calendar.add_workdays(now, days, settings.tz).astimezone(settings.tz).date()
     try:
         deadline = date.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
@@ -482,4 +483,35 @@ def assign(
     case.assignee_id = assignee_id
     case.updated_at = now
     _log(session, case, "assigned", actor, now, note=str(assignee_id) if assignee_id else None)
+    if assignee_id is not None and assignee_id != actor.user_id:
+        from callback.notifications import notify_assigned  # the bell of the new assignee (issue 12)
+
+        notify_assigned(session, case, now=now)
     return case
+
+
+def may_note(user: User, case: SupervisionCase) -> bool:
+    """Tell whether a user may add notes and attachments: supervisors, admins; inspectors on referred ones."""
+    if user.has_role(Role.SUPERVISOR, Role.ADMIN):
+        return True
+    return user.has_role(Role.DISCIPLINE) and case.referred_to_discipline
+
+
+def add_note(
+    session: Session, case_id: int, *, text: Any, user: User, now: datetime, actor: Actor
+) -> CaseEvent:
+    """Add a note to a case at any time, whatever its state (an investigation goes on after closing)."""
+    case = get_case(session, case_id)
+    if not may_note(user, case):
+        raise CaseError(403, "forbidden", _("You may not add notes to this case."))
+    clean = _text(text, "note", NOTE_MAX, required=True)
+    case.updated_at = now
+    _log(session, case, "note", actor, now, note=clean)
+    return _last_event(session, case)
+
+
+def _last_event(session: Session, case: SupervisionCase) -> CaseEvent:
+    session.flush()
+    return session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id.desc()).limit(1)
+    ).one()

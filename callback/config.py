@@ -168,3 +168,39 @@ STATIC_BUILD_PATH: str | None = None
 # from the cases whose eligibility is known) or a number from 0 to 1.
 MIN_SAMPLE = 30
 AAPOR_E: str | float = "estimated"
+
+# The case desk (issue 12). Where case attachments (site photos, scanned rectification reports) are kept:
+# a directory; unset, <instance>/attachments.
+ATTACHMENTS_PATH: str | None = None
+# The largest attachment staff may upload (JPEG, PNG or PDF), in megabytes.
+ATTACHMENT_MAX_MB = 10
+# Rectification deadline of a supervision letter when the supervisor gives none: working days after issue.
+RECTIFICATION_DAYS = 10
+
+# Notifications (issue 12). A WeCom (企业微信) group robot's webhook address
+# (https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…); unset, nothing goes to WeCom.
+WECOM_WEBHOOK_URL: str | None = None
+# The SMTP server for e-mail (daily digest, escalations); unset, no e-mail is sent.
+SMTP_HOST: str | None = None
+# Its port: 25 or 587 (STARTTLS), 465 (implicit TLS).
+SMTP_PORT = 25
+# The sender address of the product's e-mail.
+SMTP_FROM: str | None = None
+# Sign in to the SMTP server with this user and password (unset: no sign-in).
+SMTP_USERNAME: str | None = None
+# The password of SMTP_USERNAME (prefer the CALLBACK_SMTP_PASSWORD environment variable).
+SMTP_PASSWORD: str | None = None
+# How to secure the SMTP connection: none, starttls or ssl.
+SMTP_SECURITY = "none"
+# The supervision office's addresses: the supervisors' daily digest and the ladder's last rung.
+SUPERVISION_OFFICE_EMAILS: list[str] = []
+# Each service centre's head: {"城东供电服务中心": "head@example.com"}; the ladder's middle rung.
+CENTRE_HEAD_EMAILS: dict[str, str] = {}
+# Overdue cases climb this ladder: "days overdue:rung", rungs assignee, centre_head, supervision_office.
+ESCALATION_LADDER = "0:assignee,3:centre_head,7:supervision_office"
+# The local hour from which `tick` sends the day's digest (once a day).
+DIGEST_HOUR = 8
+# A message that fails this many times is given up (shown as failed on the outbox page).
+OUTBOX_MAX_ATTEMPTS = 8
+# How long one delivery (WeCom or SMTP) may take before it counts as failed.
+NOTIFY_TIMEOUT_SECONDS = 10

@@ -82,6 +82,129 @@ class Settings:
     # Rates (issue 13): the sample below which a figure is indicative; AAPOR's e, None when estimated.
     min_sample: int = 30
     aapor_e: float | None = None
+    # The case desk and notifications (issue 12).
+    attachments_path: str = ""
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    rectification_days: int = 10
+    wecom_webhook_url: str = ""
+    smtp: "SmtpSettings | None" = None
+    supervision_office_emails: tuple[str, ...] = ()
+    centre_head_emails: tuple[tuple[str, str], ...] = ()
+    escalation_ladder: tuple[tuple[int, str], ...] = ((0, "assignee"),)
+    digest_hour: int = 8
+    outbox_max_attempts: int = 8
+    notify_timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    sender: str
+    username: str | None
+    password: str | None
+    security: str  # none, starttls, ssl
+
+
+ESCALATION_RUNGS = ("assignee", "centre_head", "supervision_office")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _ladder(value: Any, problems: list[str]) -> tuple[tuple[int, str], ...]:
+    """Read ESCALATION_LADDER: "0:assignee,3:centre_head,7:supervision_office" or a list of pairs."""
+    message = (
+        "ESCALATION_LADDER must be 'days:rung' pairs with rungs among "
+        + ", ".join(ESCALATION_RUNGS)
+        + ", e.g. '0:assignee,3:centre_head,7:supervision_office'"
+    )
+    try:
+        if isinstance(value, list | tuple):
+            pairs = [(int(days), str(rung)) for days, rung in value]
+        else:
+            pairs = [
+                (int(days), rung.strip())
+                for days, rung in (item.split(":", 1) for item in str(value).split(",") if item.strip())
+            ]
+    except (TypeError, ValueError):
+        problems.append(message)
+        return ((0, "assignee"),)
+    rungs = [rung for _, rung in pairs]
+    if (
+        not pairs
+        or any(rung not in ESCALATION_RUNGS for rung in rungs)
+        or len(set(rungs)) != len(rungs)
+        or any(days < 0 for days, _ in pairs)
+    ):
+        problems.append(message)
+        return ((0, "assignee"),)
+    return tuple(sorted(pairs))
+
+
+def _emails(config: Mapping[str, Any], key: str, problems: list[str]) -> tuple[str, ...]:
+    value = config.get(key) or []
+    items = value if isinstance(value, list | tuple) else str(value).split(",")
+    emails = tuple(str(item).strip() for item in items if str(item).strip())
+    bad = [email for email in emails if not EMAIL_PATTERN.match(email)]
+    if bad:
+        problems.append(f"{key} must list e-mail addresses, got {bad!r}")
+    return emails
+
+
+def _notification_settings(config: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
+    """Check the keys of the case desk and notifications (issue 12)."""
+    wecom = config.get("WECOM_WEBHOOK_URL") or ""
+    if wecom and not (isinstance(wecom, str) and wecom.startswith(("https://", "http://"))):
+        problems.append(f"WECOM_WEBHOOK_URL must be an http(s) address, got {wecom!r}")
+        wecom = ""
+    smtp = None
+    if config.get("SMTP_HOST"):
+        security = str(config.get("SMTP_SECURITY") or "none")
+        if security not in ("none", "starttls", "ssl"):
+            problems.append(f"SMTP_SECURITY must be none, starttls or ssl, got {security!r}")
+        sender = str(config.get("SMTP_FROM") or "")
+        if not EMAIL_PATTERN.match(sender):
+            problems.append(f"SMTP_HOST is set, so SMTP_FROM must be an e-mail address, got {sender!r}")
+        smtp = SmtpSettings(
+            host=str(config["SMTP_HOST"]),
+            port=_int(config, "SMTP_PORT", problems, minimum=1),
+            sender=sender,
+            username=config.get("SMTP_USERNAME") or None,
+            password=config.get("SMTP_PASSWORD") or None,
+            security=security,
+        )
+    heads = config.get("CENTRE_HEAD_EMAILS") or {}
+    if not isinstance(heads, Mapping) or any(
+        not isinstance(address, str) or not EMAIL_PATTERN.match(address) for address in heads.values()
+    ):
+        problems.append("CENTRE_HEAD_EMAILS must map service centre names to e-mail addresses")
+        heads = {}
+    hour = _int(config, "DIGEST_HOUR", problems)
+    if hour > 23:
+        problems.append(f"DIGEST_HOUR must be an hour 0-23, got {hour!r}")
+    attachments_path = config.get("ATTACHMENTS_PATH") or ""
+    if not isinstance(attachments_path, str):
+        problems.append(f"ATTACHMENTS_PATH must be a directory path, got {attachments_path!r}")
+        attachments_path = ""
+    try:
+        timeout = float(config.get("NOTIFY_TIMEOUT_SECONDS"))  # type: ignore[arg-type]
+        if not timeout > 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        problems.append("NOTIFY_TIMEOUT_SECONDS must be a number above 0")
+        timeout = 10.0
+    return {
+        "attachments_path": attachments_path,
+        "attachment_max_bytes": _int(config, "ATTACHMENT_MAX_MB", problems, minimum=1) * 1024 * 1024,
+        "rectification_days": _int(config, "RECTIFICATION_DAYS", problems, minimum=1),
+        "wecom_webhook_url": wecom,
+        "smtp": smtp,
+        "supervision_office_emails": _emails(config, "SUPERVISION_OFFICE_EMAILS", problems),
+        "centre_head_emails": tuple(sorted((str(k), str(v)) for k, v in heads.items())),
+        "escalation_ladder": _ladder(config.get("ESCALATION_LADDER"), problems),
+        "digest_hour": hour,
+        "outbox_max_attempts": _int(config, "OUTBOX_MAX_ATTEMPTS", problems, minimum=1),
+        "notify_timeout_seconds": timeout,
+    }
 
 
 def _int(config: Mapping[str, Any], key: str, problems: list[str], minimum: int = 0) -> int:
@@ -380,6 +503,7 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         appointment_owner_minutes=_int(config, "APPOINTMENT_OWNER_MINUTES", problems),
         min_sample=_int(config, "MIN_SAMPLE", problems, minimum=1) if "MIN_SAMPLE" in config else 30,
         aapor_e=aapor_e,
+        **_notification_settings(config, problems),
     )
     if str(config.get("PREFERRED_URL_SCHEME")) not in ("http", "https"):
         problems.append(

@@ -193,3 +193,28 @@ def touch_token(session: Session, token: ApiToken, *, now: datetime) -> bool:
 def active_admin_count(session: Session) -> int:
     """Count the active admins."""
     return session.scalar(select(func.count()).where(User.role == Role.ADMIN, User.active.is_(True))) or 0
+
+
+SERVICE_CENTER_MAX = 50
+
+
+def set_service_center(
+    session: Session, user: User, center: str | None, *, now: datetime, actor: Actor
+) -> bool:
+    """Set (or clear, with blank) the service centre a user works for; return whether anything changed."""
+    value = (center or "").strip() or None
+    if value is not None and (len(value) > SERVICE_CENTER_MAX or not value.isprintable()):
+        raise UserError(
+            _("A service centre is at most %(n)d characters of text.", n=SERVICE_CENTER_MAX), "service_center"
+        )
+    if value == user.service_center:
+        return False
+    before = user.service_center
+    user.service_center = value
+    record(
+        session,
+        actor,
+        now,
+        [AuditEntry("user.service_center_changed", "user", user.id, {"from": before, "to": value})],
+    )
+    return True

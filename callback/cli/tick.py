@@ -11,6 +11,7 @@ from callback.audit import Actor
 from callback.cli import parse_now
 from callback.extensions import db
 from callback.messaging import followup_sender
+from callback.notifications import deliver_outbox, raise_due_notifications
 from callback.observability.outage import first_line, is_unavailable, quiet_rollback
 from callback.recordings.jobs import fetch_job
 from callback.settings import current_settings
@@ -27,7 +28,8 @@ EXIT_DATABASE_UNREACHABLE = 3
 def tick_command(now_text: str | None) -> None:
     """Create callback tasks that have come due, release expired leases, recover stuck automated calls.
 
-    Then fetch the calls' recordings that are ready (and retry the failed fetches that are due).
+    Then fetch the calls' recordings that are ready (and retry the failed fetches that are due), raise the
+    notifications that came due and deliver the outbox (WeCom, e-mail).
     """
     now = parse_now(now_text)
     try:
@@ -63,4 +65,12 @@ def tick_command(now_text: str | None) -> None:
     click.echo(
         f"recordings stored: {fetched.stored}, to retry: {fetched.retrying}, given up: {fetched.failed}, "
         f"deleted at the provider: {fetched.deleted_at_provider}"
+    )
+    # Notifications (issue 12): raise what came due (idempotent), then deliver the outbox once each.
+    raised = raise_due_notifications(db.session, now=now, settings=current_settings())
+    db.session.commit()
+    delivered = deliver_outbox(db.session, now=now, settings=current_settings())
+    click.echo(
+        f"notifications raised: {raised.notifications}, messages queued: {raised.queued}, "
+        f"sent: {delivered.sent}, to retry: {delivered.retrying}, given up: {delivered.failed}"
     )

@@ -21,6 +21,14 @@ from callback.models.case import (
     Penalty,
     SupervisionCase,
 )
+from callback.models.desk import (
+    CaseAttachment,
+    Notification,
+    NotificationKind,
+    OutboxMessage,
+    OutboxStatus,
+    SavedFilter,
+)
 from callback.models.donotcall import DoNotCallEntry, DoNotCallReason, DoNotCallSource
 from callback.models.followup import FINAL_FOLLOWUP_STATES, FollowupReason, FollowupState, SmsFollowup
 from callback.models.heartbeat import DialerHeartbeat
@@ -67,6 +75,7 @@ __all__ = [
     "CallAttempt",
     "CallRecording",
     "CallbackTask",
+    "CaseAttachment",
     "CaseCategory",
     "CaseEvent",
     "CaseEvidence",
@@ -82,12 +91,17 @@ __all__ = [
     "FollowupState",
     "Ledger",
     "LetterSequence",
+    "Notification",
+    "NotificationKind",
     "OrderStatus",
+    "OutboxMessage",
+    "OutboxStatus",
     "Penalty",
     "QaReview",
     "RecordingStatus",
     "ReviewReason",
     "Role",
+    "SavedFilter",
     "Scorecard",
     "SignInFailure",
     "SmsFollowup",

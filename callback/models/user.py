@@ -31,6 +31,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # 供电服务中心 the user works for (optional): the case desk's "overdue in my centre".
+    service_center: Mapped[str | None] = mapped_column(String(50))
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
 

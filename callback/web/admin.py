@@ -28,6 +28,7 @@ from callback.users import (
     revoke_tokens,
     set_password,
     set_role,
+    set_service_center,
 )
 from callback.web.auth import roles_required
 from callback.web.labels import choices, label
@@ -63,6 +64,11 @@ class PasswordResetForm(FlaskForm):
     submit = SubmitField(_l("Set password"))
 
 
+class ServiceCenterForm(FlaskForm):
+    service_center = StringField(_l("Service centre"), validators=[Length(max=50)])
+    submit = SubmitField(_l("Save service centre"))
+
+
 class ActionForm(FlaskForm):
     """A button that changes something: only its CSRF token."""
 
@@ -88,6 +94,7 @@ def _forms(user: User) -> dict[str, FlaskForm]:
         "role_form": role_form,
         "password_form": PasswordResetForm(formdata=None),
         "action_form": ActionForm(formdata=None),
+        "center_form": ServiceCenterForm(formdata=None, data={"service_center": user.service_center or ""}),
     }
 
 
@@ -268,4 +275,21 @@ def revoke_token(user_id: int, token_id: int) -> Response | tuple[str, int]:
     db.session.commit()
     if revoked:
         flash(_("Token %(id)d has been revoked.", id=token_id), "success")
+    return redirect(url_for("admin.user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/service-center")
+@roles_required(Role.ADMIN)
+def change_service_center(user_id: int) -> Response | tuple[str, int]:
+    """Set the service centre the user works for (the case desk's "overdue in my centre")."""
+    user = _user_or_404(user_id)
+    form = ServiceCenterForm()
+    if not form.validate_on_submit():
+        return _show_user(user, 422, center_form=form)
+    try:
+        set_service_center(db.session, user, form.service_center.data, now=utcnow(), actor=_actor())
+    except UserError as error:
+        return _refused(user, error)
+    db.session.commit()
+    flash(_("The service centre is saved."), "success")
     return redirect(url_for("admin.user", user_id=user.id))

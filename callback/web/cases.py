@@ -289,6 +289,15 @@ def index() -> str:
         query = query.where(SupervisionCase.due_at < now, SupervisionCase.state.not_in(ENDED))
     if referred:
         query = query.where(SupervisionCase.referred_to_discipline.is_(True))
+    # The case desk (issue 12): text search, "still being worked", a sortable column.
+    from callback.web import case_desk
+
+    search, active = case_desk.search_text(), _flag("active")
+    if search:
+        query = query.where(case_desk.search_clause(search))
+    if active:
+        query = query.where(case_desk.active_clause())
+    sort, direction = case_desk.sort_args()
     opened_from, opened_to = _date_arg("opened_from"), _date_arg("opened_to")
     tz = current_settings().tz
     if opened_from:
@@ -306,9 +315,14 @@ def index() -> str:
     rows = db.session.scalars(
         query.options(contains_eager(SupervisionCase.order))
         .order_by(
-            sql_case((SupervisionCase.state.in_(ENDED), 1), else_=0),
-            SupervisionCase.due_at,
-            SupervisionCase.id,
+            *(
+                case_desk.order_clauses(sort, direction)
+                or [
+                    sql_case((SupervisionCase.state.in_(ENDED), 1), else_=0),
+                    SupervisionCase.due_at,
+                    SupervisionCase.id,
+                ]
+            )
         )
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)
@@ -325,6 +339,10 @@ def index() -> str:
         "referred": "1" if referred else None,
         "opened_from": opened_from.isoformat() if opened_from else None,
         "opened_to": opened_to.isoformat() if opened_to else None,
+        "q": search or None,
+        "active": "1" if active else None,
+        "sort": sort,
+        "dir": direction if sort else None,
     }
     return render_template(
         "cases/index.html",
@@ -341,6 +359,9 @@ def index() -> str:
         overdue_days={row.id: days_overdue(row, now) for row in rows},
         usernames=_usernames(row.assignee_id for row in rows),
         can_work=_can_work(),
+        groups=case_desk.group_by_order(list(rows)),
+        order_case_counts=case_desk.case_counts_of_orders(list({row.order_id for row in rows})),
+        supervisors=_supervisors() if _can_work() else [],
     )
 
 

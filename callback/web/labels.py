@@ -142,6 +142,20 @@ CASE_ACTION: dict[str, LazyString] = {
     "penalty": _lp("case action", "Penalty recorded"),
     "referred": _lp("case action", "Referred to discipline inspection"),
     "assigned": _lp("case action", "Assigned"),
+    "note": _lp("case action", "Note"),
+    "attachment": _lp("case action", "Attachment added"),
+}
+
+OUTBOX_STATUS: dict[str, LazyString] = {
+    "pending": _lp("outbox status", "Waiting"),
+    "sending": _lp("outbox status", "Sending"),
+    "sent": _lp("outbox status", "Sent"),
+    "failed": _lp("outbox status", "Failed"),
+}
+
+OUTBOX_CHANNEL: dict[str, LazyString] = {
+    "wecom": _lp("outbox channel", "WeCom group"),
+    "email": _lp("outbox channel", "E-mail"),
 }
 
 FINDING_REASON: dict[str, LazyString] = {
@@ -251,6 +265,8 @@ LABELS: dict[str, dict[str, LazyString]] = {
     "sms_state": SMS_STATE,
     "dnc_reason": DNC_REASON,
     "dnc_source": DNC_SOURCE,
+    "outbox_status": OUTBOX_STATUS,
+    "outbox_channel": OUTBOX_CHANNEL,
 }
 
 

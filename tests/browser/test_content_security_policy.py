@@ -71,6 +71,8 @@ def test_the_main_pages_raise_no_csp_violation_or_script_error(page, settings):
         "/admin/",
         f"/admin/users/{operator_id}",
         "/account/password",
+        "/notifications/",
+        "/notifications/outbox",
     ):
         _visit(page, path, errors)
 

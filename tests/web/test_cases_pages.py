@@ -178,7 +178,9 @@ def test_discipline_reads_referred_cases_only_and_changes_nothing(client: FlaskC
     assert page.status_code == 200
     assert "GD-REFERRED" in page.text
     assert 'id="transition-form"' not in page.text
-    assert 'action="/cases/' not in page.text  # no form posts anything
+    # No form moves or changes the case; notes and attachments are open to inspectors (issue 12).
+    actions = re.findall(r'action="(/cases/[^"]*)"', page.text)
+    assert sorted(actions) == sorted([f"/cases/{referred.id}/notes", f"/cases/{referred.id}/attachments"])
     assert client.get(f"/cases/{referred.id}/letter").status_code == 200
 
     for method, path in case_routes(referred.id):
@@ -244,7 +246,10 @@ def test_overdue_cases_stand_out_with_their_days_and_filter(client: FlaskClient,
         - fresh(late).due_at.astimezone(current_settings().tz).date()
     ).days
     assert f"{days} days overdue" in row.group(0)
-    fresh_row = r'<tr class="case-row[^"]*" data-case-id="\d+">\s*<th[^>]*>\s*<a[^>]*>#\d+</a>\s*</th>'
+    fresh_row = (
+        r'<tr class="case-row[^"]*" data-case-id="\d+">\s*(?:<td class="select-cell"><input[^>]*></td>\s*)?'
+        r"<th[^>]*>\s*<a[^>]*>#\d+</a>\s*</th>"
+    )
     other_row = re.search(fresh_row + r"\s*<td[^>]*>GD-FRESH", page)
     assert other_row is not None and "table-danger" not in other_row.group(0)
 

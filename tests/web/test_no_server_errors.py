@@ -13,7 +13,7 @@ JUNK_BODIES = [
     {"json": {"to": ["x"], "note": {"a": 1}, "disposition": 5, "answers": "x", "amount_yuan": "1e999"}},
     {"data": {"order_no": "'; drop table", "ledger": "x" * 500, "note": "\x00", "assignee_id": "abc"}},
 ]
-JUNK_QUERY = "?page=-1&per_page=abc&from=2026-13-45&to=x&state=%00&overdue=maybe&kind=x&q=%25"
+JUNK_QUERY = "?page=-1&per_page=abc&from=2026-13-45&to=x&state=%00&overdue=maybe&kind=x&q=%25%00&sort=x"
 
 
 def _urls(app: Flask, case_id: int, task_id: int, attempt_id: int) -> list[tuple[str, str]]:
@@ -36,6 +36,10 @@ def _urls(app: Flask, case_id: int, task_id: int, attempt_id: int) -> list[tuple
         "entry_id": 1,
         "number": "+8613800138000",
         "token": callback_token(app.config),  # the Alibaba Cloud callbacks': junk gets past the token
+        "filter_id": 1,
+        "notification_id": 1,
+        "message_id": 1,
+        "attachment_id": 1,
     }
     urls = []
     for rule in app.url_map.iter_rules():

@@ -92,6 +92,10 @@ DEFAULTS = {
     "token": "not-the-callback-token",
     "review_id": "999999",
     "entry_id": "999999",
+    "attachment_id": "999999",
+    "filter_id": "999999",
+    "notification_id": "999999",
+    "message_id": "999999",
     "number": "+8613900000000",
     "followup_id": "999999",
 }
@@ -189,6 +193,40 @@ ROWS: list[Row] = [
     Row("POST", "/cases/<int:case_id>/assign", page(supervisor=422, admin=422), form={"assignee_id": "x"}),
     Row("POST", "/cases/<int:case_id>/penalties", page(supervisor=409, admin=409), form={}, note="no letter"),
     Row("POST", "/cases/<int:case_id>/referral", page(supervisor=409, admin=409), form={}, note="referred"),
+    # --- the case desk: notes, attachments, saved filters, bulk actions (issue 12) -----------------
+    Row(
+        "POST",
+        "/cases/<int:case_id>/notes",
+        page(supervisor=302, discipline=302, admin=302),
+        form={},
+        note="an empty note: back to the case, told; discipline inspectors may note referred cases",
+    ),
+    Row("POST", "/cases/<int:case_id>/attachments", page(supervisor=302, discipline=302, admin=302), form={}),
+    Row(
+        "GET",
+        "/cases/<int:case_id>/attachments/<int:attachment_id>",
+        page(supervisor=404, discipline=404, admin=404),
+    ),
+    Row(
+        "GET",
+        "/cases/<int:case_id>/attachments/<int:attachment_id>/thumbnail",
+        page(supervisor=404, discipline=404, admin=404),
+    ),
+    Row("POST", "/cases/bulk", page(supervisor=302, admin=302), form={}, note="nothing ticked: back, told"),
+    Row("POST", "/cases/filters", page(supervisor=302, discipline=302, admin=302), form={}),
+    Row(
+        "POST",
+        "/cases/filters/<int:filter_id>/delete",
+        page(supervisor=404, discipline=404, admin=404),
+        form={},
+    ),
+    # --- notifications (the bell) and the outbox (admins) ------------------------------------------
+    Row("GET", "/notifications/", page(each(STAFF, 200))),
+    Row("GET", "/notifications/<int:notification_id>", page(each(STAFF, 404))),
+    Row("POST", "/notifications/read", page(each(STAFF, 302)), form={}),
+    Row("GET", "/notifications/outbox", page(admin=200)),
+    Row("POST", "/notifications/outbox/<int:message_id>/retry", page(admin=302), form={}),
+    Row("POST", "/admin/users/<int:user_id>/service-center", page(admin=302), form={}, note="cleared"),
     # --- ledgers and reports (pages) ---------------------------------------------------------------
     Row("GET", "/ledgers/", page(supervisor=200, admin=200)),
     Row("GET", "/ledgers/<ledger>", page(supervisor=200, admin=200)),
