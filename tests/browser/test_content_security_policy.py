@@ -79,8 +79,8 @@ def test_the_main_pages_raise_no_csp_violation_or_script_error(page, settings):
     # The dashboard draws its charts and shows a tooltip on hover without breaking the policy.
     _visit(page, "/reports/?from=2026-11-01&to=2026-11-30", errors)
     page.locator("#charts[data-loaded=true]").wait_for()
-    canvas = page.locator(".report-chart canvas").first
-    box = canvas.bounding_box()
+    chart = page.locator(".report-chart svg").first  # SVG renderer (issue 12, defect 14)
+    box = chart.bounding_box()
     assert box is not None and box["height"] > 200  # the chart's height comes from the stylesheet now
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_timeout(300)

@@ -134,8 +134,10 @@ def test_an_operator_signs_in_through_nginx_with_csrf(stack):
     assert home.status == 200
     assert "op-nginx" in home.body
 
-    forged = stack.browser().request("POST", "/login", {"username": "op-nginx", "password": PASSWORD})
-    assert forged.status == 400  # no CSRF token
+    stranger = stack.browser()
+    forged = stranger.request("POST", "/login", {"username": "op-nginx", "password": PASSWORD})
+    assert forged.status == 302  # no CSRF token: sent back to sign in, not signed in
+    assert "op-nginx" not in stranger.request("GET", "/").body
 
 
 def test_a_signed_twilio_status_callback_from_the_internet_reaches_the_app(stack):
