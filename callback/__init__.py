@@ -137,6 +137,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(aliyun_hooks.bp)
     csrf.exempt(aliyun_hooks.bp)
+    # The API's description rendered for integrators (issue 15); public, like /api/v1/openapi.yaml.
+    from callback.web import api_docs
+
+    app.register_blueprint(api_docs.bp)
 
 
 def register_cli(app: Flask) -> None:
