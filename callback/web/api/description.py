@@ -6,7 +6,7 @@ of the API, so it is public like /healthz. The readable rendering is at /api/doc
 
 from pathlib import Path
 
-from flask import Response, current_app, send_file
+from flask import Response, current_app
 
 from callback.web.api import bp
 
@@ -21,6 +21,4 @@ def description_path() -> Path:
 @bp.get("/openapi.yaml")
 def openapi_description() -> Response:
     """Return the OpenAPI 3.1 description of /api/v1 (UTF-8 YAML)."""
-    response = send_file(description_path(), mimetype=MIMETYPE, max_age=0)
-    response.headers["Content-Type"] = f"{MIMETYPE}; charset=utf-8"
-    return response
+    return Response(description_path().read_bytes(), content_type=f"{MIMETYPE}; charset=utf-8")
