@@ -157,6 +157,10 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (message_hooks.twilio_bp, message_hooks.aliyun_bp):
         app.register_blueprint(blueprint)
         csrf.exempt(blueprint)
+    # The API's description rendered for integrators (issue 15); public, like /api/v1/openapi.yaml.
+    from callback.web import api_docs
+
+    app.register_blueprint(api_docs.bp)
 
 
 def register_cli(app: Flask) -> None:

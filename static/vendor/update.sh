@@ -8,6 +8,8 @@ BOOTSTRAP_VERSION="5.3.9"
 BOOTSTRAP_ICONS_VERSION="1.13.2"
 ECHARTS_VERSION="6.1.0"
 HTMX_VERSION="2.0.11"
+# The integrators' API page (/api/docs): Swagger UI renders under our CSP (Redoc and RapiDoc inject inline styles).
+SWAGGER_UI_VERSION="5.35.0"
 # bootstrap.bundle.min.js embeds Popper (MIT) without its notice; ship Popper's licence too.
 # Keep this at the version bootstrap's package.json devDependencies uses.
 POPPER_VERSION="2.11.8"
@@ -45,10 +47,11 @@ fetch "bootstrap-icons@${BOOTSTRAP_ICONS_VERSION}" bootstrap-icons
 fetch "echarts@${ECHARTS_VERSION}" echarts
 fetch "htmx.org@${HTMX_VERSION}" htmx
 fetch "@popperjs/core@${POPPER_VERSION}" popper
+fetch "swagger-ui-dist@${SWAGGER_UI_VERSION}" swagger-ui
 
 # Build the new tree in a staging dir, then swap it in, so a failure leaves the old files intact.
 STAGE="$WORK/stage"
-mkdir -p "$STAGE"/{bootstrap,bootstrap-icons/fonts,echarts/licenses,htmx}
+mkdir -p "$STAGE"/{bootstrap,bootstrap-icons/fonts,echarts/licenses,htmx,swagger-ui}
 
 # Bootstrap: CSS + JS bundle (includes Popper).
 copy_stripped "$WORK/bootstrap/dist/css/bootstrap.min.css"       "$STAGE/bootstrap/bootstrap.min.css"
@@ -72,14 +75,21 @@ cp "$WORK/echarts/licenses/"LICENSE-* "$STAGE/echarts/licenses/"
 copy_stripped "$WORK/htmx/dist/htmx.min.js" "$STAGE/htmx/htmx.min.js"
 cp "$WORK/htmx/LICENSE" "$STAGE/htmx/LICENSE"
 
+# Swagger UI: the bundle (no standalone preset: no top bar), its CSS, its licence, notice and the
+# licences of what the bundle contains.
+copy_stripped "$WORK/swagger-ui/swagger-ui-bundle.js" "$STAGE/swagger-ui/swagger-ui-bundle.js"
+copy_stripped "$WORK/swagger-ui/swagger-ui.css" "$STAGE/swagger-ui/swagger-ui.css"
+cp "$WORK/swagger-ui/LICENSE" "$WORK/swagger-ui/NOTICE" "$STAGE/swagger-ui/"
+cp "$WORK/swagger-ui/swagger-ui-bundle.js.LICENSE.txt" "$STAGE/swagger-ui/"
+
 find "$STAGE" -type d -exec chmod 755 {} +
 find "$STAGE" -type f -exec chmod 644 {} +
 
-for d in bootstrap bootstrap-icons echarts htmx; do
+for d in bootstrap bootstrap-icons echarts htmx swagger-ui; do
   rm -rf "${VENDOR_DIR:?}/$d"
   cp -R "$STAGE/$d" "$VENDOR_DIR/$d"
 done
 
 echo "Vendored into $VENDOR_DIR:"
-echo "  bootstrap ${BOOTSTRAP_VERSION} (+ Popper ${POPPER_VERSION} licence), bootstrap-icons ${BOOTSTRAP_ICONS_VERSION}, echarts ${ECHARTS_VERSION}, htmx.org ${HTMX_VERSION}"
+echo "  bootstrap ${BOOTSTRAP_VERSION} (+ Popper ${POPPER_VERSION} licence), bootstrap-icons ${BOOTSTRAP_ICONS_VERSION}, echarts ${ECHARTS_VERSION}, htmx.org ${HTMX_VERSION}, swagger-ui-dist ${SWAGGER_UI_VERSION}"
 du -sh "$VENDOR_DIR"

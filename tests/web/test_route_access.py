@@ -319,6 +319,9 @@ ROWS: list[Row] = [
     Row("GET", "/audit/", page(admin=200, discipline=200)),
     Row("GET", "/audit/export.csv", page(admin=200, discipline=200)),
     Row("GET", "/api/v1/audit-events", api(admin=200, discipline=200)),
+    # --- the API's description and its page for integrators: public, they show only the API's shape -----
+    Row("GET", "/api/v1/openapi.yaml", everyone(200)),
+    Row("GET", "/api/docs", everyone(200)),
     # --- call recordings: supervisors, admins, discipline (referred orders) listen -----------------
     Row("GET", "/recordings/<int:recording_id>/audio", page(supervisor=404, discipline=404, admin=404)),
     Row(

@@ -4,4 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from callback.web.api import audit, cases, donotcall, orders, reports, tasks  # noqa: E402, F401  (routes register on bp)
+# The modules' routes register on bp.
+from callback.web.api import audit, cases, description, donotcall, orders, reports, tasks  # noqa: E402, F401
