@@ -10,3 +10,8 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def has_control_characters(text: str) -> bool:
     """Tell whether the text holds a control character that must not be stored."""
     return _CONTROL_CHARACTERS.search(text) is not None
+
+
+def without_control_characters(text: str) -> str:
+    """Return the text with those characters dropped: for search terms, which are read, never stored."""
+    return _CONTROL_CHARACTERS.sub("", text)

@@ -37,6 +37,7 @@ from callback.models import (
     WorkOrder,
 )
 from callback.settings import current_settings
+from callback.text import without_control_characters
 from callback.web.auth import roles_required
 from callback.web.cases import CASE_READERS, CASE_WORKERS, _case_or_404, _visible
 from callback.web.labels import label
@@ -110,7 +111,7 @@ def _like(text: str) -> str:
 
 def search_text() -> str:
     """Read the search box: printable characters only, trimmed, at most SEARCH_MAX characters."""
-    typed = "".join(ch for ch in request.args.get("q") or "" if ch.isprintable())  # NUL breaks PostgreSQL
+    typed = without_control_characters(request.args.get("q") or "")  # NUL breaks PostgreSQL
     return typed.strip()[:SEARCH_MAX]
 
 

@@ -12,6 +12,7 @@ from callback.clock import utcnow
 from callback.extensions import db
 from callback.models import DoNotCallEntry, DoNotCallReason, DoNotCallSource, Role
 from callback.settings import current_settings
+from callback.text import without_control_characters
 from callback.web.api.donotcall import user_names
 from callback.web.auth import roles_required
 
@@ -25,7 +26,7 @@ REASONS = [reason.value for reason in DoNotCallReason]
 def _render(errors: dict[str, str] | None = None, values: dict[str, str] | None = None, status: int = 200):
     """Render the list with the search of the request and the add form (with its errors)."""
     now = utcnow()
-    search = (request.args.get("q") or "").strip()[:100] or None
+    search = without_control_characters(request.args.get("q") or "").strip()[:100] or None
     reason = request.args.get("reason") if request.args.get("reason") in REASONS else None
     state = request.args.get("state") if request.args.get("state") in donotcall.ENTRY_STATES else "live"
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)

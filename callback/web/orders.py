@@ -7,6 +7,7 @@ from sqlalchemy import func, or_, select
 from callback.clock import utcnow
 from callback.extensions import db
 from callback.models import CallbackTask, OrderStatus, Role, WorkOrder
+from callback.text import without_control_characters
 from callback.web.auth import roles_required
 from callback.web.history import history_rows
 from callback.web.paging import page_within
@@ -31,7 +32,7 @@ def index() -> str:
     center = request.args.get("service_center") or None
     if center:
         query = query.where(WorkOrder.service_center == center)
-    term = (request.args.get("q") or "").strip()
+    term = without_control_characters(request.args.get("q") or "").strip()  # NUL breaks PostgreSQL
     if term:
         like = f"%{term}%"
         query = query.where(or_(WorkOrder.order_no.ilike(like), WorkOrder.customer_name.ilike(like)))
