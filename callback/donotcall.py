@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from callback.audit import Actor, AuditEntry, record
 from callback.errors import ServiceError
-from callback.intake.validation import _Invalid, normalise_phone, parse_datetime
+from callback.fields import InvalidValue, normalise_phone, parse_datetime
 from callback.models import DoNotCallEntry, DoNotCallReason, DoNotCallSource
 from callback.text import has_control_characters
 
@@ -29,7 +29,7 @@ def parse_number(value: Any, field: str = "number") -> str:
     """Return the number in E.164, normalised as intake does, or raise 422 naming the field."""
     try:
         number = normalise_phone(value)
-    except _Invalid as error:
+    except InvalidValue as error:
         message = str(error.message)
     else:
         if number is not None:

@@ -24,8 +24,8 @@ from sqlalchemy import ColumnElement, and_, bindparam, case, exists, or_, select
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor, AuditEntry, record
+from callback.fields import normalise_phone
 from callback.formatting import mask_phone
-from callback.intake.validation import normalise_phone
 from callback.models import CallbackTask, Role, SupervisionCase, TaskState, WorkOrder
 
 MAX_QUERY_LENGTH = 100

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-from callback.intake.validation import FieldError
+from callback.fields import FieldError
 from callback.models.attempt import Disposition
 from callback.text import has_control_characters
 

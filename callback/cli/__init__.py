@@ -10,7 +10,7 @@ from callback.clock import utcnow
 
 def parse_now(value: str | None) -> datetime:
     """Read a --now option: ISO 8601, naive meaning TIMEZONE; the real clock when absent."""
-    from callback.intake.validation import parse_datetime
+    from callback.fields import parse_datetime
     from callback.settings import current_settings
 
     if value is None:

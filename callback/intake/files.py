@@ -18,7 +18,8 @@ import pandas as pd
 from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
 
-from callback.intake.validation import DATETIME_FIELDS, FieldError
+from callback.fields import FieldError
+from callback.intake.validation import DATETIME_FIELDS
 from callback.models import ORDER_FIELDS, CustomerType, Ledger, OrderStatus
 
 CHUNK_ROWS = 2000

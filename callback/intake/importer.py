@@ -10,9 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor
+from callback.fields import FieldError
 from callback.intake.files import CHUNK_ROWS, OrderFile, RejectedRowsCsv, SourceRow, open_order_file
 from callback.intake.service import REJECTED, RESULTS, ItemResult, upsert_orders
-from callback.intake.validation import FieldError, ValidOrder, validate_order
+from callback.intake.validation import ValidOrder, validate_order
 from callback.settings import Settings
 
 # Rejected rows whose details the report keeps; beyond this only the count grows (the errors CSV gets all).

@@ -9,7 +9,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor, AuditEntry, jsonable, record
-from callback.intake.validation import FieldError, ValidOrder
+from callback.fields import FieldError
+from callback.intake.validation import ValidOrder
 from callback.models import ORDER_FIELDS, POWERED_STATUSES, CallbackTask, OrderStatus, WorkOrder
 from callback.rules import TaskPlan, plans_on_arrival
 from callback.settings import Settings

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from callback.audit import Actor, AuditEntry, current_origin, record
 from callback.cases import act_on_findings, snapshot_json
 from callback.donotcall import Listing, add, is_listed
+from callback.fields import parse_datetime
 from callback.findings import find
-from callback.intake.validation import parse_datetime
 from callback.models import (
     AAPOR_CODES,
     DEAD_NUMBER_DISPOSITIONS,

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 import pytest
 
-from callback.intake.validation import normalise_phone, parse_datetime
+from callback.fields import normalise_phone, parse_datetime
 
 TZ = ZoneInfo("Asia/Shanghai")
 
