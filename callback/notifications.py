@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor, AuditEntry, record
+from callback.labels import label
 from callback.models import (
     ENDED_CASE_STATES,
     CallAttempt,
@@ -163,8 +164,6 @@ def responsible(case: SupervisionCase, centre: str, supervisors: list[User]) -> 
 
 def category_label(category: str) -> str:
     """Return the category's Chinese label for an external message."""
-    from callback.web.labels import label
-
     with force_locale("zh_CN"):
         return label("case_category", category)
 

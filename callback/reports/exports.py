@@ -33,6 +33,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, select, true
 from sqlalchemy.orm import Session
 
 from callback.formatting import mask_phone
+from callback.labels import LABELS, label
 from callback.models import (
     AAPOR_CODES,
     ENDED_CASE_STATES,
@@ -94,8 +95,6 @@ class Percent(float):
 
 def enum_label(kind: str, value: str | None) -> str:
     """Label an enum value in the current language; fall back to the value where no label exists yet."""
-    from callback.web.labels import LABELS, label  # the web layer owns the labels; import late, no cycle
-
     if value is None:
         return ""
     return _remembered((kind, value), lambda: label(kind, value) if kind in LABELS else value)

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from callback.audit import Actor
 from callback.clock import utcnow
 from callback.extensions import db
+from callback.labels import choices, label
 from callback.models import ApiToken, Role, User
 from callback.sessions import live_session_count
 from callback.settings import current_settings
@@ -31,7 +32,6 @@ from callback.users import (
     set_service_center,
 )
 from callback.web.auth import roles_required
-from callback.web.labels import choices, label
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -26,6 +26,7 @@ from callback.audit import Actor
 from callback.cases import NOTE_MAX, CaseError
 from callback.clock import utcnow
 from callback.extensions import csrf, db
+from callback.labels import label
 from callback.models import (
     ENDED_CASE_STATES,
     CaseAttachment,
@@ -40,7 +41,6 @@ from callback.settings import current_settings
 from callback.text import without_control_characters
 from callback.web.auth import roles_required
 from callback.web.cases import CASE_READERS, CASE_WORKERS, _case_or_404, _visible
-from callback.web.labels import label
 
 bp = Blueprint("case_desk", __name__, url_prefix="/cases")
 SEARCH_MAX = 100

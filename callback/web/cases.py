@@ -26,6 +26,7 @@ from callback.audit import Actor
 from callback.cases import CaseError
 from callback.clock import utcnow
 from callback.extensions import db
+from callback.labels import ANSWER, label
 from callback.models import (
     ENDED_CASE_STATES,
     CallAttempt,
@@ -48,7 +49,6 @@ from callback.web.case_forms import (
     TransitionForm,
     show_refusal,
 )
-from callback.web.labels import ANSWER, label
 from callback.web.paging import MAX_ID, page_within, whole_number
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")

@@ -6,8 +6,8 @@ from flask import Flask, current_app
 from flask_babel import get_locale
 
 from callback.formatting import mask_phone
+from callback.labels import choices, label
 from callback.settings import current_settings
-from callback.web.labels import choices, label
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M"
 

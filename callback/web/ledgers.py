@@ -18,11 +18,11 @@ from callback.audit import Actor
 from callback.clock import utcnow
 from callback.extensions import db
 from callback.intake.ledgers import LedgerChange, LedgerError, ledger_history, recent_hand_changes, set_ledger
+from callback.labels import label
 from callback.models import ENDED_CASE_STATES, Ledger, OrderStatus, Role, SupervisionCase, User, WorkOrder
 from callback.settings import current_settings
 from callback.web.auth import roles_required
 from callback.web.case_forms import LedgerForm, show_refusal
-from callback.web.labels import label
 from callback.web.paging import page_within
 
 bp = Blueprint("ledgers", __name__, url_prefix="/ledgers")

@@ -14,10 +14,10 @@ from callback import notifications
 from callback.audit import Actor
 from callback.clock import utcnow
 from callback.extensions import db
+from callback.labels import label
 from callback.models import Notification, NotificationKind, OutboxMessage, OutboxStatus, Role
 from callback.web.auth import roles_required
 from callback.web.filters import localtime
-from callback.web.labels import label
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 PER_PAGE = 50

@@ -30,6 +30,7 @@ from callback.audit import Actor, AuditEntry, record
 from callback.clock import utcnow
 from callback.extensions import db
 from callback.findings import DISSATISFIED_MAX
+from callback.labels import label
 from callback.messaging import FollowupError, request_followup
 from callback.models import (
     INTERVIEW_DISPOSITIONS,
@@ -49,7 +50,6 @@ from callback.settings import Settings, current_settings
 from callback.survey import QUESTIONNAIRE, AnswerIs, Question
 from callback.web.auth import roles_required
 from callback.web.filters import has_endpoint, localtime
-from callback.web.labels import label
 from callback.web.operator_forms import (
     ANSWER_PREFIX,
     DISPOSITION_EFFECTS,

@@ -22,6 +22,8 @@ from sqlalchemy import select
 from callback.audit import Actor, export_entry, record
 from callback.clock import utcnow
 from callback.extensions import db
+from callback.labels import REPORT_FILTER as LABELS_OF_FILTERS
+from callback.labels import label
 from callback.models import CustomerType, Role, WorkOrder
 from callback.reports.charts import chart_data, months
 from callback.reports.exports import (
@@ -47,8 +49,6 @@ from callback.reports.monthly import (
 from callback.reports.summary import build_report
 from callback.settings import current_settings
 from callback.web.auth import roles_required
-from callback.web.labels import REPORT_FILTER as LABELS_OF_FILTERS
-from callback.web.labels import label
 from callback.web.paging import page_within
 
 # How each filter's value is labelled on a list's chips (the others show as typed: dates, names).

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 from flask import Flask
 from flask_babel import force_locale
 
+from callback.labels import LABELS, label
 from callback.web.filters import localtime
-from callback.web.labels import LABELS, label
 
 
 def test_localtime_shows_utc_in_the_configured_zone(app: Flask) -> None:

@@ -13,6 +13,7 @@ from flask import g
 from callback.cases import allowed_moves, is_overdue
 from callback.clock import utcnow
 from callback.formatting import mask_phone
+from callback.labels import label
 from callback.models import (
     ORDER_FIELDS,
     CallAttempt,
@@ -24,7 +25,6 @@ from callback.models import (
     WorkOrder,
 )
 from callback.web.api.common import local_iso
-from callback.web.labels import label
 
 _ORDER_TIME_FIELDS = frozenset(name for name in ORDER_FIELDS if name.endswith("_at"))
 
