@@ -10,8 +10,8 @@ from callback.audit import Actor
 from callback.messaging import queue_unreachable_followups
 from callback.models import ORDER_FIELDS, CallbackTask, TaskKind, WorkOrder
 from callback.qa import draw_weekly_samples
-from callback.rules import due_date_plan, local_day_bounds
 from callback.settings import Settings
+from callback.task_plans import due_date_plan, local_day_bounds
 from callback.worklist import create_tasks, make_ready, recover_stuck_dialing, release_expired_leases
 
 BATCH_SIZE = 2000

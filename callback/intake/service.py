@@ -12,8 +12,8 @@ from callback.audit import Actor, AuditEntry, jsonable, record
 from callback.fields import FieldError
 from callback.intake.validation import ValidOrder
 from callback.models import ORDER_FIELDS, POWERED_STATUSES, CallbackTask, OrderStatus, WorkOrder
-from callback.rules import TaskPlan, plans_on_arrival
 from callback.settings import Settings
+from callback.task_plans import TaskPlan, plans_on_arrival
 from callback.worklist import cancel_tasks_of_orders, create_tasks
 
 CREATED, UPDATED, UNCHANGED, STALE, REJECTED = "created", "updated", "unchanged", "stale", "rejected"

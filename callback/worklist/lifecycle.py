@@ -11,7 +11,7 @@ from callback.models import (
     CallbackTask,
     TaskState,
 )
-from callback.rules import TaskPlan
+from callback.task_plans import TaskPlan
 
 
 def create_tasks(

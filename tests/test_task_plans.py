@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from callback.intake.validation import validate_order
-from callback.rules import completion_plan, due_date_plan, intake_plan, plans_on_arrival
+from callback.task_plans import completion_plan, due_date_plan, intake_plan, plans_on_arrival
 from tests.factories import order_payload
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # Friday 10:00 in Beijing
