@@ -10,9 +10,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from callback import findings as rules
 from callback.audit import Actor, AuditEntry, jsonable, record
 from callback.errors import ServiceError
+from callback.findings import Verdict
 from callback.models import (
     ENDED_CASE_STATES,
     CallAttempt,
@@ -50,7 +50,7 @@ def act_on_findings(
     session: Session,
     order: WorkOrder,
     attempt: CallAttempt,
-    verdicts: Sequence[rules.Finding],
+    verdicts: Sequence[Verdict],
     *,
     answers: dict[str, Any],
     now: datetime,

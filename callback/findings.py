@@ -22,8 +22,11 @@ DISSATISFIED_MAX = 2
 
 
 @dataclass(frozen=True)
-class Finding:
-    """One rule's verdict: its category, which part of the rule fired, and the values compared (JSON-safe)."""
+class Verdict:
+    """One rule's verdict: its category, the part of the rule that fired, the values compared (JSON-safe).
+
+    The worklist stores each as a `models.Finding` row; the two used to share the name.
+    """
 
     category: str
     reason: str
@@ -32,7 +35,7 @@ class Finding:
 
 def find(
     answers: Mapping[str, Any], order: Mapping[str, Any], task_kind: str, settings: Settings
-) -> list[Finding]:
+) -> list[Verdict]:
     """Compare one call's answers with the order as the system recorded it; return the findings.
 
     At most one finding per category, in the order of CaseCategory. When several branches of
@@ -45,7 +48,7 @@ def find(
     accepted_on = _local_date(order.get("accepted_at"), settings.tz)
     progress = answers.get("progress")
     connected_on = _as_date(answers.get("connected_on"))
-    findings: list[Finding] = []
+    findings: list[Verdict] = []
 
     offline = _offline_circulation(answers, order, status, accepted_on, connected_on, settings)
     if offline is not None:
@@ -53,7 +56,7 @@ def find(
 
     if status in POWERED_STATUSES and progress is not None and progress != "connected":
         findings.append(
-            Finding(
+            Verdict(
                 CaseCategory.FALSE_COMPLETION.value,
                 "system_connected_customer_not",
                 {"progress": progress, "status": status},
@@ -65,17 +68,17 @@ def find(
         due_on = _local_date(order.get("due_at"), settings.tz)
         if due_on is not None:
             detail["due_on"] = due_on.isoformat()
-        findings.append(Finding(CaseCategory.OVERDUE_RISK.value, "not_connected_by_due_date", detail))
+        findings.append(Verdict(CaseCategory.OVERDUE_RISK.value, "not_connected_by_due_date", detail))
 
     if answers.get("meter_notified") is False:
         findings.append(
-            Finding(CaseCategory.METER_NOT_NOTIFIED.value, "meter_not_notified", {"meter_notified": False})
+            Verdict(CaseCategory.METER_NOT_NOTIFIED.value, "meter_not_notified", {"meter_notified": False})
         )
 
     trips = _whole(answers.get("trips"))
     if trips is not None and trips >= settings.repeat_trips_min:
         findings.append(
-            Finding(
+            Verdict(
                 CaseCategory.REPEAT_TRIPS.value,
                 "repeat_trips",
                 {"trips": trips, "repeat_trips_min": settings.repeat_trips_min},
@@ -88,12 +91,12 @@ def find(
         (CaseCategory.INTEGRITY, "integrity", "benefits_requested"),
     ):
         if answers.get(code) is True:
-            findings.append(Finding(category.value, reason, {code: True}))
+            findings.append(Verdict(category.value, reason, {code: True}))
 
     satisfaction = _whole(answers.get("satisfaction"))
     if satisfaction is not None and satisfaction <= DISSATISFIED_MAX:
         findings.append(
-            Finding(
+            Verdict(
                 CaseCategory.DISSATISFIED.value,
                 "low_satisfaction",
                 {"satisfaction": satisfaction, "dissatisfied_max": DISSATISFIED_MAX},
@@ -102,7 +105,7 @@ def find(
 
     if answers.get("is_applicant") is False:
         findings.append(
-            Finding(CaseCategory.NONSTANDARD_ACCEPTANCE.value, "not_the_applicant", {"is_applicant": False})
+            Verdict(CaseCategory.NONSTANDARD_ACCEPTANCE.value, "not_the_applicant", {"is_applicant": False})
         )
     return findings
 
@@ -114,7 +117,7 @@ def _offline_circulation(
     accepted_on: date | None,
     connected_on: date | None,
     settings: Settings,
-) -> Finding | None:
+) -> Verdict | None:
     """Apply the three branches of offline_circulation; return one finding holding every branch that fired."""
     reasons: list[str] = []
     detail: dict[str, Any] = {}
@@ -152,7 +155,7 @@ def _offline_circulation(
 
     if not reasons:
         return None
-    return Finding(CaseCategory.OFFLINE_CIRCULATION.value, reasons[0], {**detail, "reasons": reasons})
+    return Verdict(CaseCategory.OFFLINE_CIRCULATION.value, reasons[0], {**detail, "reasons": reasons})
 
 
 def _whole(value: Any) -> int | None:

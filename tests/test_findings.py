@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from callback.findings import Finding, find
+from callback.findings import Verdict, find
 from callback.models import CaseCategory
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -55,7 +55,7 @@ def snapshot(status: str = "construction", **changes: Any) -> dict[str, Any]:
     return order
 
 
-def verdicts(findings: list[Finding]) -> list[tuple[str, str]]:
+def verdicts(findings: list[Verdict]) -> list[tuple[str, str]]:
     """Return (category, reason) of each finding, in order."""
     return [(finding.category, finding.reason) for finding in findings]
 
@@ -330,7 +330,7 @@ def test_the_acceptance_date_is_the_local_date_in_the_configured_zone(settings):
 
 def test_applied_before_accepted_says_by_how_many_days(settings):
     [finding] = find({"applied_on": "2026-03-01"}, snapshot(), "intake", settings)
-    assert finding == Finding(
+    assert finding == Verdict(
         "offline_circulation",
         "applied_before_accepted",
         {
