@@ -37,7 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def register_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Load defaults < instance/config.py < CALLBACK_* environment < test_config, then check them."""
-    app.config.from_object("callback.config")
+    app.config.from_object("callback.config_defaults")
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("CALLBACK")
     if test_config:

@@ -1,4 +1,5 @@
-"""The configuration the domain needs, checked once at start-up and passed to services."""
+"""The checked settings: the merged configuration (defaults in config_defaults.py), checked once at start-up
+and passed to services as a typed `Settings`."""
 
 import re
 from collections.abc import Mapping

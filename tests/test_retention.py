@@ -409,7 +409,7 @@ def test_large_tables_go_in_batches(history, monkeypatch):
 
 
 def test_retention_days_is_checked_at_start(app):
-    from callback import config
+    from callback import config_defaults as config
 
     values = {key: getattr(config, key) for key in dir(config) if key.isupper()}
     assert load_settings({**values, "RETENTION_DAYS": 365}).retention_days == 365

@@ -2,7 +2,7 @@
 
 import re
 
-import callback.config
+import callback.config_defaults
 from callback import PROJECT_ROOT, create_app
 from callback.settings import current_settings
 
@@ -30,7 +30,7 @@ def example_settings() -> dict[str, tuple[str, str]]:
 
 
 def test_every_key_of_the_defaults_and_of_the_contract_is_in_the_example():
-    keys = {name for name in dir(callback.config) if name.isupper()} | ADDITIONS | {"SECRET_KEY"}
+    keys = {name for name in dir(callback.config_defaults) if name.isupper()} | ADDITIONS | {"SECRET_KEY"}
     assert sorted(keys - set(example_settings())) == []
 
 
@@ -49,5 +49,5 @@ def test_the_example_uncommented_is_the_defaults(tmp_path, monkeypatch):
     app = create_app()
     with app.app_context():
         assert current_settings().max_attempts == 3
-    for key in (name for name in dir(callback.config) if name.isupper()):
-        assert app.config[key] == getattr(callback.config, key), key
+    for key in (name for name in dir(callback.config_defaults) if name.isupper()):
+        assert app.config[key] == getattr(callback.config_defaults, key), key

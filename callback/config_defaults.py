@@ -1,4 +1,8 @@
-"""Default configuration; ``instance/config.py`` and ``CALLBACK_*`` variables override it."""
+"""The defaults of every configuration key; `instance/config.py` and `CALLBACK_*` variables override them.
+
+Only values live here. `callback.settings` reads the merged configuration, checks it and gives the services
+typed `Settings`: defaults here, checked settings there (the file was `config.py`, issue 15).
+"""
 
 SQLALCHEMY_DATABASE_URI = "sqlite:///callback.sqlite"
 # hide_parameters: a database error's message never carries the row's values (phone numbers) into the logs.
