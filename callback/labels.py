@@ -1,9 +1,18 @@
-"""Human labels for the enum values users see: English msgids with a context, Chinese in the catalog."""
+"""Human labels for the values users see: English msgids with a context, Chinese in the catalog.
 
-from flask_babel import LazyString
+Also the questionnaire's wording in the page's language and a finding's reasons in words, for every page,
+export and message that shows them (this was web/labels.py, with the wording helpers in web/operator.py).
+"""
+
+from typing import Any
+
+from flask_babel import LazyString, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 
+from callback.finding_reasons import REASONS
+from callback.findings import DISSATISFIED_MAX
 from callback.models import (
     CaseCategory,
     CaseState,
@@ -19,6 +28,7 @@ from callback.models import (
     TaskKind,
     TaskState,
 )
+from callback.survey import QUESTIONNAIRE, Question
 
 # Each enum has its own message context, so "Cancelled" (an order, 撤销) and "Cancelled" (a task, 已取消)
 # translate independently.
@@ -158,20 +168,7 @@ OUTBOX_CHANNEL: dict[str, LazyString] = {
     "email": _lp("outbox channel", "E-mail"),
 }
 
-FINDING_REASON: dict[str, LazyString] = {
-    "applied_before_accepted": _lp("finding reason", "Applied long before the system accepted it"),
-    "powered_before_system": _lp("finding reason", "Power on before the system says so"),
-    "connected_before_accepted": _lp("finding reason", "Connected before the system accepted it"),
-    "system_connected_customer_not": _lp("finding reason", "Connected in the system, customer has no power"),
-    "not_connected_by_due_date": _lp("finding reason", "Not connected by the system's due date"),
-    "meter_not_notified": _lp("finding reason", "Meter installed without notice"),
-    "repeat_trips": _lp("finding reason", "Customer made repeated trips"),
-    "extra_documents_requested": _lp("finding reason", "Documents beyond one certificate requested"),
-    "fee_or_contractor_requested": _lp("finding reason", "Fee, materials or contractor imposed"),
-    "benefits_requested": _lp("finding reason", "Gifts or favours requested"),
-    "low_satisfaction": _lp("finding reason", "Low satisfaction"),
-    "not_the_applicant": _lp("finding reason", "The person called is not the applicant"),
-}
+FINDING_REASON: dict[str, LazyString] = {code: reason.label for code, reason in REASONS.items()}
 
 # Short names of the questionnaire's answers (column headers, evidence lines); the questions say more.
 ANSWER: dict[str, LazyString] = {
@@ -281,3 +278,58 @@ def label(kind: str, value: str | None) -> str:
 def choices(kind: str) -> list[tuple[str, str]]:
     """Return the (value, label) pairs of one enum in definition order, for a select box."""
     return [(str(value), str(text)) for value, text in LABELS[kind].items()]
+
+
+def is_chinese() -> bool:
+    """Return whether the page speaks Chinese (also when no locale is chosen): the one language check."""
+    locale = get_locale()
+    return locale is None or locale.language == "zh"
+
+
+def question_text(question: Question) -> str:
+    """Return a question's wording in the page's language."""
+    return question.zh if is_chinese() else question.en
+
+
+def choice_text(question: Question, value: Any) -> str:
+    """Return the label of one of a question's choices (or yes/no) in the page's language."""
+    if question.type == "boolean" and isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    choice = question.choice_for(value)
+    if choice is None:
+        return str(value)
+    return choice.zh if is_chinese() else choice.en
+
+
+def answer_text(code: str, value: Any) -> str:
+    """Return a recorded answer as the operator would say it."""
+    question = next((q for q in QUESTIONNAIRE if q.code == code), None)
+    if question is None:
+        return str(value)
+    if question.type == "boolean" or question.choices:
+        return choice_text(question, value)
+    return str(value)
+
+
+def finding_sentences(finding: Any) -> list[str]:
+    """Explain a finding in plain words: each part of its rule that fired, with the values compared."""
+    detail: dict[str, Any] = dict(finding.detail or {})
+    values = dict(detail)
+    if "status" in values:
+        values["status"] = label("status", values["status"])
+    if "progress" in values:
+        values["progress"] = answer_text("progress", values["progress"])
+    values.setdefault("dissatisfied_max", DISSATISFIED_MAX)
+    reasons = detail.get("reasons") or [finding.reason]
+    sentences = []
+    for reason in reasons:
+        known = REASONS.get(reason)
+        if known is None:
+            sentences.append(str(reason))
+            continue
+        try:
+            sentences.append(str(known.sentence) % values)
+        except (KeyError, TypeError, ValueError):
+            # A detail without the values this wording needs (an older rule): name the reason at least.
+            sentences.append(str(reason))
+    return sentences

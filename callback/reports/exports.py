@@ -20,7 +20,7 @@ from typing import IO, Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
-from flask_babel import LazyString, get_locale, pgettext
+from flask_babel import LazyString, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
@@ -33,7 +33,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, select, true
 from sqlalchemy.orm import Session
 
 from callback.formatting import mask_phone
-from callback.labels import LABELS, label
+from callback.labels import LABELS, is_chinese, label
 from callback.models import (
     AAPOR_CODES,
     ENDED_CASE_STATES,
@@ -434,8 +434,7 @@ def _answer_cell(question: Question, value: Any) -> Any:
         return yes_no(value)
     choice = question.choice_for(value) if isinstance(value, str) else None
     if choice is not None:
-        locale = get_locale()
-        return choice.zh if locale is None or locale.language == "zh" else choice.en
+        return choice.zh if is_chinese() else choice.en
     return value
 
 

@@ -11,7 +11,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,7 +25,8 @@ from callback.audit import Actor
 from callback.cases import CaseError
 from callback.clock import utcnow
 from callback.extensions import db
-from callback.labels import ANSWER, label
+from callback.finding_reasons import mismatched_fields, reasons_of
+from callback.labels import ANSWER, answer_text, label, question_text
 from callback.models import (
     ENDED_CASE_STATES,
     CallAttempt,
@@ -57,40 +57,6 @@ CASE_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.DISCIPLINE)
 CASE_WORKERS = (Role.SUPERVISOR, Role.ADMIN)
 ENDED = [state.value for state in ENDED_CASE_STATES]
 
-# What each finding compared: the customer's answers and the system's recorded fields that disagree.
-# The one place that says which fields the evidence page marks; keyed by the finding's reason
-# (callback.findings), with the category as the fallback for evidence without a known reason.
-MISMATCHES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "applied_before_accepted": (frozenset({"applied_on"}), frozenset({"accepted_at"})),
-    "powered_before_system": (frozenset({"progress", "connected_on"}), frozenset({"status", "connected_at"})),
-    "connected_before_accepted": (frozenset({"connected_on"}), frozenset({"accepted_at"})),
-    "system_connected_customer_not": (frozenset({"progress"}), frozenset({"status", "connected_at"})),
-    "not_connected_by_due_date": (frozenset({"progress"}), frozenset({"status", "due_at"})),
-    "meter_not_notified": (frozenset({"meter_notified"}), frozenset({"connected_at"})),
-    "repeat_trips": (frozenset({"trips"}), frozenset()),
-    "extra_documents_requested": (frozenset({"extra_documents"}), frozenset()),
-    "fee_or_contractor_requested": (frozenset({"fee_requested"}), frozenset()),
-    "benefits_requested": (frozenset({"integrity"}), frozenset()),
-    "low_satisfaction": (frozenset({"satisfaction"}), frozenset()),
-    "not_the_applicant": (frozenset({"is_applicant"}), frozenset()),
-}
-CATEGORY_REASONS: dict[str, tuple[str, ...]] = {
-    CaseCategory.OFFLINE_CIRCULATION: (
-        "applied_before_accepted",
-        "powered_before_system",
-        "connected_before_accepted",
-    ),
-    CaseCategory.FALSE_COMPLETION: ("system_connected_customer_not",),
-    CaseCategory.OVERDUE_RISK: ("not_connected_by_due_date",),
-    CaseCategory.METER_NOT_NOTIFIED: ("meter_not_notified",),
-    CaseCategory.REPEAT_TRIPS: ("repeat_trips",),
-    CaseCategory.ONE_CERTIFICATE: ("extra_documents_requested",),
-    CaseCategory.IRREGULAR_FEE: ("fee_or_contractor_requested",),
-    CaseCategory.INTEGRITY: ("benefits_requested",),
-    CaseCategory.DISSATISFIED: ("low_satisfaction",),
-    CaseCategory.NONSTANDARD_ACCEPTANCE: ("not_the_applicant",),
-}
-
 # Short names of the answers, so they line up with the recorded fields (the full question shows on hover).
 ANSWER_NAMES: dict[str, Any] = ANSWER
 
@@ -105,24 +71,6 @@ RECORD_FIELDS: dict[str, Any] = {
     "archived_at": _l("Archived at"),
     "due_at": _l("System due date"),
 }
-
-
-def reasons_of(detail: Mapping[str, Any], category: str) -> list[str]:
-    """Return the reasons a piece of evidence stands for: every branch that fired, else the category's."""
-    reasons = detail.get("reasons") or ([detail["reason"]] if detail.get("reason") else [])
-    known = [reason for reason in reasons if reason in MISMATCHES]
-    return known or list(CATEGORY_REASONS.get(category, ()))
-
-
-def mismatched_fields(reasons: Iterable[str]) -> tuple[set[str], set[str]]:
-    """Return the answer codes and the recorded fields that the reasons compared."""
-    answers: set[str] = set()
-    fields: set[str] = set()
-    for reason in reasons:
-        said, recorded = MISMATCHES.get(reason, (frozenset(), frozenset()))
-        answers |= said
-        fields |= recorded
-    return answers, fields
 
 
 @dataclass(frozen=True)
@@ -146,20 +94,8 @@ class EvidenceView:
     recorded: list[Line]
 
 
-def _zh() -> bool:
-    locale = get_locale()
-    return locale is None or locale.language == "zh"
-
-
 def _answer_text(code: str, value: Any) -> str:
-    question = next((q for q in QUESTIONNAIRE if q.code == code), None)
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    if question is not None:
-        choice = question.choice_for(value)
-        if choice is not None:
-            return choice.zh if _zh() else choice.en
-    return "—" if value in (None, "") else str(value)
+    return "—" if value in (None, "") else answer_text(code, value)
 
 
 def _recorded_text(field: str, value: Any) -> str:
@@ -199,7 +135,7 @@ def evidence_views(case: SupervisionCase, usernames: Mapping[int, str]) -> list[
                 str(ANSWER_NAMES.get(question.code, question.code)),
                 _answer_text(question.code, answers[question.code]),
                 question.code in said_codes,
-                hint=question.zh if _zh() else question.en,
+                hint=question_text(question),
             )
             for question in QUESTIONNAIRE
             if question.code in answers

@@ -6,9 +6,9 @@ from sqlalchemy import select
 
 from callback.desk import call_history
 from callback.extensions import db
+from callback.labels import answer_text, question_text
 from callback.models import CallAttempt, User, WorkOrder
 from callback.survey import QUESTIONNAIRE
-from callback.web.operator import answer_text, question_text
 
 QUESTIONS = {question.code: question for question in QUESTIONNAIRE}
 

@@ -19,7 +19,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import LazyString, get_locale, ngettext
+from flask_babel import LazyString, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -29,8 +29,7 @@ from werkzeug.wrappers import Response
 from callback.audit import Actor, AuditEntry, record
 from callback.clock import utcnow
 from callback.extensions import db
-from callback.findings import DISSATISFIED_MAX
-from callback.labels import label
+from callback.labels import answer_text, finding_sentences, is_chinese, label, question_text
 from callback.messaging import FollowupError, request_followup
 from callback.models import (
     INTERVIEW_DISPOSITIONS,
@@ -104,108 +103,15 @@ OPENING_OVERDUE: LazyString = _l(
     "site is going. It takes about two minutes; is now a good time?"
 )
 
-# Each finding's reason in plain words; the placeholders are the finding's detail values.
-REASONS: dict[str, LazyString] = {
-    "applied_before_accepted": _l(
-        "The customer applied on %(applied_on)s, %(days_before)s days before the system accepted the order "
-        "on %(accepted_on)s (tolerance %(tolerance_days)s days)."
-    ),
-    "powered_before_system": _l(
-        "The customer already has power, while the system still shows the order as %(status)s."
-    ),
-    "connected_before_accepted": _l(
-        "The customer was connected on %(connected_on)s, before the system accepted the order on "
-        "%(accepted_on)s."
-    ),
-    "system_connected_customer_not": _l(
-        "The system shows the order as %(status)s, but the customer says: %(progress)s."
-    ),
-    "not_connected_by_due_date": _l(
-        "At the due-date callback the customer says: %(progress)s; the system shows %(status)s."
-    ),
-    "meter_not_notified": _l("Nobody told the customer before the meter was installed and connected."),
-    "repeat_trips": _l(
-        "The customer made %(trips)s trips to get connected (a case from %(repeat_trips_min)s)."
-    ),
-    "extra_documents_requested": _l(
-        "The customer was asked for documents beyond an ID card or business licence."
-    ),
-    "fee_or_contractor_requested": _l(
-        "The customer was charged, asked to buy materials, or told which contractor to use."
-    ),
-    "benefits_requested": _l(
-        "The customer says staff asked for gifts, meals or favours; the case goes to discipline inspection."
-    ),
-    "low_satisfaction": _l(
-        "The customer rated the service %(satisfaction)s of 5 (%(dissatisfied_max)s or less is dissatisfied)."
-    ),
-    "not_the_applicant": _l("The person answering is not the applicant of the order."),
-}
-
-
 def _now() -> datetime:
     return utcnow()
-
-
-def _is_chinese() -> bool:
-    locale = get_locale()
-    return locale is None or locale.language == "zh"
-
-
-def question_text(question: Question) -> str:
-    """Return a question's wording in the page's language."""
-    return question.zh if _is_chinese() else question.en
-
-
-def choice_text(question: Question, value: Any) -> str:
-    """Return the label of one of a question's choices (or yes/no) in the page's language."""
-    if question.type == "boolean" and isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    choice = question.choice_for(value)
-    if choice is None:
-        return str(value)
-    return choice.zh if _is_chinese() else choice.en
 
 
 def answer_options(question: Question) -> list[tuple[str, str, str]]:
     """Return (form value, label, key) for each option of a question answered by picking one."""
     if question.type == "boolean":
         return [("true", _("Yes"), "1"), ("false", _("No"), "2")]
-    return [(str(c.value), c.zh if _is_chinese() else c.en, c.key) for c in question.choices]
-
-
-def answer_text(code: str, value: Any) -> str:
-    """Return a recorded answer as the operator would say it."""
-    question = next((q for q in QUESTIONNAIRE if q.code == code), None)
-    if question is None:
-        return str(value)
-    if question.type == "boolean" or question.choices:
-        return choice_text(question, value)
-    return str(value)
-
-
-def finding_reasons(finding: Any) -> list[str]:
-    """Explain a finding in plain words: each part of its rule that fired, with the values compared."""
-    detail: dict[str, Any] = dict(finding.detail or {})
-    values = dict(detail)
-    if "status" in values:
-        values["status"] = label("status", values["status"])
-    if "progress" in values:
-        values["progress"] = answer_text("progress", values["progress"])
-    values.setdefault("dissatisfied_max", DISSATISFIED_MAX)
-    reasons = detail.get("reasons") or [finding.reason]
-    sentences = []
-    for reason in reasons:
-        template = REASONS.get(reason)
-        if template is None:
-            sentences.append(str(reason))
-            continue
-        try:
-            sentences.append(str(template) % values)
-        except (KeyError, TypeError, ValueError):
-            # A detail without the values this wording needs (an older rule): name the reason at least.
-            sentences.append(str(reason))
-    return sentences
+    return [(str(c.value), c.zh if is_chinese() else c.en, c.key) for c in question.choices]
 
 
 def client_condition(question: Question) -> tuple[str, str] | None:
@@ -648,7 +554,7 @@ def result(attempt_id: int) -> str:
         case_ = db.session.get(SupervisionCase, finding.case_id) if finding.case_id else None
         is_new = bool(case_ and case_.evidence and case_.evidence[0].attempt_id == attempt.id)
         findings.append(
-            {"finding": finding, "case": case_, "is_new": is_new, "reasons": finding_reasons(finding)}
+            {"finding": finding, "case": case_, "is_new": is_new, "reasons": finding_sentences(finding)}
         )
     return render_template(
         "operator/result.html",

@@ -14,14 +14,13 @@ from werkzeug.wrappers import Response
 from callback.audit import Actor
 from callback.clock import utcnow
 from callback.extensions import db
-from callback.labels import DISPOSITION
+from callback.labels import DISPOSITION, answer_text, question_text
 from callback.models import CallAttempt, QaReview, Role, Scorecard, User
 from callback.qa import QaError, current_scorecard, iso_week, save_scorecard, submit_review
 from callback.qa.reports import score_report
 from callback.settings import current_settings
 from callback.survey import QUESTIONNAIRE
 from callback.web.auth import roles_required
-from callback.web.operator import answer_text, question_text
 
 bp = Blueprint("qa", __name__)
 REVIEWERS = (Role.SUPERVISOR, Role.ADMIN)
