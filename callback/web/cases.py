@@ -40,6 +40,7 @@ from callback.models import (
 )
 from callback.settings import current_settings
 from callback.survey import QUESTIONNAIRE
+from callback.web import case_list
 from callback.web.auth import roles_required
 from callback.web.case_forms import (
     AssignForm,
@@ -226,14 +227,12 @@ def index() -> str:
     if referred:
         query = query.where(SupervisionCase.referred_to_discipline.is_(True))
     # The case desk (issue 12): text search, "still being worked", a sortable column.
-    from callback.web import case_desk
-
-    search, active = case_desk.search_text(), _flag("active")
+    search, active = case_list.search_text(), _flag("active")
     if search:
-        query = query.where(case_desk.search_clause(search))
+        query = query.where(case_list.search_clause(search))
     if active:
-        query = query.where(case_desk.active_clause())
-    sort, direction = case_desk.sort_args()
+        query = query.where(case_list.active_clause())
+    sort, direction = case_list.sort_args()
     opened_from, opened_to = _date_arg("opened_from"), _date_arg("opened_to")
     tz = current_settings().tz
     if opened_from:
@@ -252,7 +251,7 @@ def index() -> str:
         query.options(contains_eager(SupervisionCase.order))
         .order_by(
             *(
-                case_desk.order_clauses(sort, direction)
+                case_list.order_clauses(sort, direction)
                 or [
                     sql_case((SupervisionCase.state.in_(ENDED), 1), else_=0),
                     SupervisionCase.due_at,
@@ -295,8 +294,8 @@ def index() -> str:
         overdue_days={row.id: days_overdue(row, now) for row in rows},
         usernames=_usernames(row.assignee_id for row in rows),
         can_work=_can_work(),
-        groups=case_desk.group_by_order(list(rows)),
-        order_case_counts=case_desk.case_counts_of_orders(list({row.order_id for row in rows})),
+        groups=case_list.group_by_order(list(rows)),
+        order_case_counts=case_list.case_counts_of_orders(_visible(), list({row.order_id for row in rows})),
         supervisors=_supervisors() if _can_work() else [],
     )
 
