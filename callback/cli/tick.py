@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from callback.audit import Actor
-from callback.cli import parse_now
+from callback.cli.options import parse_now
 from callback.extensions import db
 from callback.messaging import followup_sender
 from callback.notifications import deliver_outbox, raise_due_notifications

@@ -1,8 +1,7 @@
 """REST API v1 (contract 4): JSON in and out, bearer tokens, the contract's error shape."""
 
-from flask import Blueprint
+# The modules' routes register on bp when they are imported.
+from callback.web.api import audit, cases, description, donotcall, orders, reports, tasks  # noqa: F401
+from callback.web.api.blueprint import bp
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-# The modules' routes register on bp.
-from callback.web.api import audit, cases, description, donotcall, orders, reports, tasks  # noqa: E402, F401
+__all__ = ["bp"]

@@ -9,7 +9,7 @@ from callback.audit_trail import AuditFilter, AuditFilterError, audit_query, eve
 from callback.extensions import db
 from callback.models import Role
 from callback.settings import current_settings
-from callback.web.api import bp
+from callback.web.api.blueprint import bp
 from callback.web.api.common import MAX_PER_PAGE, int_arg, roles_required
 from callback.web.errors import ApiError
 

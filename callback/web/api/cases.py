@@ -14,7 +14,7 @@ from callback.clock import utcnow
 from callback.extensions import db
 from callback.models import ENDED_CASE_STATES, CaseCategory, CaseState, Role, SupervisionCase, WorkOrder
 from callback.settings import current_settings
-from callback.web.api import bp
+from callback.web.api.blueprint import bp
 from callback.web.api.common import choice_arg, json_body, paginated, roles_required
 from callback.web.api.representations import callers_representation, case_json, penalty_json
 from callback.web.errors import ApiError

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Response, current_app
 
-from callback.web.api import bp
+from callback.web.api.blueprint import bp
 
 MIMETYPE = "application/yaml"
 

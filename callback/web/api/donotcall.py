@@ -13,7 +13,7 @@ from callback.extensions import db
 from callback.labels import label
 from callback.models import DoNotCallEntry, DoNotCallReason, DoNotCallSource, Role, User
 from callback.settings import current_settings
-from callback.web.api import bp
+from callback.web.api.blueprint import bp
 from callback.web.api.common import MAX_PER_PAGE, choice_arg, int_arg, json_body, local_iso, roles_required
 from callback.web.errors import ApiError
 

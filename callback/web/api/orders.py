@@ -14,7 +14,7 @@ from callback.intake.service import ItemResult, rejected, upsert_orders
 from callback.intake.validation import ValidOrder, validate_order
 from callback.models import Role, SupervisionCase, WorkOrder
 from callback.settings import current_settings
-from callback.web.api import bp
+from callback.web.api.blueprint import bp
 from callback.web.api.common import json_body, roles_required
 from callback.web.api.representations import callers_representation, order_detail_json
 from callback.web.errors import ApiError

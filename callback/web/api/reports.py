@@ -13,7 +13,7 @@ from callback.reports.filters import FilterError, ReportFilter, parse_filter
 from callback.reports.monthly import report_rows, report_workbook
 from callback.reports.summary import build_report
 from callback.settings import current_settings
-from callback.web.api import bp
+from callback.web.api.blueprint import bp
 from callback.web.api.common import roles_required
 from callback.web.api.representations import callers_representation
 from callback.web.errors import ApiError

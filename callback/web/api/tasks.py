@@ -12,7 +12,7 @@ from callback.clock import utcnow
 from callback.extensions import db
 from callback.models import CallbackTask, Role, TaskKind, TaskState, WorkOrder
 from callback.settings import current_settings
-from callback.web.api import bp
+from callback.web.api.blueprint import bp
 from callback.web.api.common import choice_arg, json_body, paginated, roles_required
 from callback.web.api.representations import attempt_json, callers_representation, finding_json, task_json
 from callback.web.errors import ApiError
