@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from callback.audit import Actor
 from callback.clock import utcnow
 from callback.extensions import db
-from callback.observability.outage import first_line, is_unavailable
+from callback.observability.database_errors import first_line, is_unavailable
 from callback.recordings.jobs import fetch_job
 from callback.settings import current_settings
 from callback.telephony import make_provider

@@ -17,7 +17,7 @@ from callback.extensions import db
 from callback.intake.files import ImportFileError
 from callback.intake.importer import ImportReport, import_orders_file
 from callback.intake.service import CREATED, REJECTED, STALE, UNCHANGED, UPDATED
-from callback.observability.outage import first_line, is_unavailable, quiet_rollback
+from callback.observability.database_errors import first_line, is_unavailable, quiet_rollback
 from callback.settings import current_settings
 
 log = logging.getLogger(__name__)

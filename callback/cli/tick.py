@@ -12,7 +12,7 @@ from callback.cli.options import parse_now
 from callback.extensions import db
 from callback.messaging import followup_sender
 from callback.notifications import deliver_outbox, raise_due_notifications
-from callback.observability.outage import first_line, is_unavailable, quiet_rollback
+from callback.observability.database_errors import first_line, is_unavailable, quiet_rollback
 from callback.recordings.jobs import fetch_job
 from callback.settings import current_settings
 from callback.tick import run_tick

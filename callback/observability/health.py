@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from callback.clock import utcnow
 from callback.extensions import csrf, db
-from callback.observability.outage import first_line, quiet_rollback
+from callback.observability.database_errors import first_line, quiet_rollback
 from callback.settings import current_settings
 from callback.telephony.heartbeat import heartbeats
 

@@ -31,7 +31,7 @@ from callback.models import (
     TaskChannel,
     TaskState,
 )
-from callback.observability.outage import is_unavailable, quiet_rollback
+from callback.observability.database_errors import is_unavailable, quiet_rollback
 from callback.settings import Settings, current_settings
 from callback.worklist import workable_condition
 

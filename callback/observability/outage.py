@@ -1,45 +1,19 @@
 """While the database cannot be reached: 503 with Retry-After and a sentence in the user's language."""
 
-import contextlib
 import logging
 
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.exc import SQLAlchemyError
 
 from callback.extensions import db, login_manager
+from callback.observability.database_errors import UNAVAILABLE_ERRORS, first_line, quiet_rollback
 from callback.web.errors import error_body
 
 log = logging.getLogger(__name__)
 # Endpoints that answer without a signed-in user, and must keep answering during an outage.
 SKIP_USER_LOOKUP = frozenset({"health.healthz", "metrics.metrics", "static"})
-
-# Connection refused or lost, server shutting down, "database is locked", a pool with no free connection;
-# on SQLite also "unable to open database file" and "no such table" (a schema not yet upgraded).
-UNAVAILABLE_ERRORS = (OperationalError, InterfaceError, PoolTimeoutError)
-
-
-def first_line(error: BaseException) -> str:
-    """Return the first line of a database error (later lines carry the SQL statement)."""
-    original = getattr(error, "orig", None) or error
-    return (str(original).strip().splitlines() or [""])[0][:300]
-
-
-def quiet_rollback(session: Session | scoped_session[Session]) -> None:
-    """Roll back, ignoring a connection that is already gone (the session is discarded anyway)."""
-    with contextlib.suppress(SQLAlchemyError):
-        session.rollback()
-
-
-def is_unavailable(error: BaseException) -> bool:
-    """Tell whether a database error means "cannot reach the database" rather than a bug in a query."""
-    if isinstance(error, UNAVAILABLE_ERRORS):
-        return True
-    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
-
 
 def handle_database_unavailable(error: SQLAlchemyError) -> tuple[Response | str, int, dict[str, str]]:
     """Answer 503 with Retry-After: the contract's JSON error under /api, a page elsewhere."""

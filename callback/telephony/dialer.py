@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from callback.audit import channel as audit_channel
 from callback.models import AuditChannel, CallAttempt, CallbackTask, Disposition, TaskChannel, TaskState
-from callback.observability.outage import first_line
+from callback.observability.database_errors import first_line
 from callback.settings import Settings
 from callback.telephony import heartbeat
 from callback.telephony.pacing import CallPacer
