@@ -42,3 +42,4 @@ bench: install
 
 lint: install
 	$(VENV)/bin/ruff check callback tests bench
+	$(VENV)/bin/lint-imports
