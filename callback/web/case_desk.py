@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -39,6 +39,7 @@ from callback.settings import current_settings
 from callback.web.auth import roles_required
 from callback.web.case_list import SEARCH_MAX
 from callback.web.cases import CASE_READERS, CASE_WORKERS, _case_or_404
+from callback.web.private_files import send_private_file
 
 bp = Blueprint("case_desk", __name__, url_prefix="/cases")
 BULK_MAX = 200
@@ -353,16 +354,9 @@ def _serve(
         abort(404)
     attachments.note_access(db.session, attachment, how, now=utcnow(), actor=_actor())
     db.session.commit()
-    response = send_file(
-        path,
-        mimetype=mimetype,
-        as_attachment=download,
-        download_name=attachment.original_filename,
-        conditional=True,
-        max_age=0,
+    return send_private_file(
+        path, mimetype=mimetype, download_name=attachment.original_filename, as_attachment=download
     )
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
 
 
 @bp.get("/<int:case_id>/attachments/<int:attachment_id>")

@@ -8,7 +8,7 @@ Who may do what (issue 11):
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -30,6 +30,7 @@ from callback.recordings.service import LISTENERS, UPLOADERS
 from callback.recordings.storage import store_for
 from callback.settings import current_settings
 from callback.web.auth import roles_required
+from callback.web.private_files import send_private_file
 
 bp = Blueprint("recordings", __name__, url_prefix="/recordings")
 # The multipart envelope around the file (boundaries, the CSRF token) may add this much.
@@ -55,16 +56,12 @@ def audio(recording_id: int) -> Response:
     # The player asks in several range requests as it plays and seeks: one listen, one audit event.
     note_listen(db.session, recording, current_user, now=utcnow())
     db.session.commit()
-    response = send_file(
+    return send_private_file(
         path,
         mimetype=recording.content_type or "application/octet-stream",
-        conditional=True,
-        etag=recording.sha256 or True,
-        max_age=0,
         download_name=f"recording-{recording.id}{path.suffix}",
+        etag=recording.sha256 or True,
     )
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
 
 
 def _back_to(attempt: CallAttempt) -> Response:
