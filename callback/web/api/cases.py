@@ -1,7 +1,7 @@
 """Supervision cases (contract 4.3): list, read, open by hand, move, penalise, refer."""
 
 from datetime import date, datetime, time, timedelta
-from typing import Any, NoReturn
+from typing import Any
 
 from flask import g, request
 from flask_babel import gettext as _
@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from callback import cases
 from callback.audit import Actor
-from callback.cases import CaseError
 from callback.clock import utcnow
 from callback.extensions import db
 from callback.models import ENDED_CASE_STATES, CaseCategory, CaseState, Role, SupervisionCase, WorkOrder
@@ -95,11 +94,6 @@ def _object_body() -> dict[str, Any]:
     return body
 
 
-def _fail(error: CaseError) -> NoReturn:
-    db.session.rollback()
-    raise ApiError(error.status, error.code, error.message, error.details)
-
-
 def _actor() -> Actor:
     return Actor(user_id=g.api_user.id, source="api")
 
@@ -109,18 +103,15 @@ def _actor() -> Actor:
 def open_case() -> tuple[dict[str, Any], int]:
     """Open a case by hand (site inspection, complaint)."""
     body = _object_body()
-    try:
-        case = cases.open_case_by_hand(
-            db.session,
-            order_no=body.get("order_no"),
-            category=body.get("category"),
-            description=body.get("description"),
-            now=utcnow(),
-            settings=current_settings(),
-            actor=_actor(),
-        )
-    except CaseError as error:
-        _fail(error)
+    case = cases.open_case_by_hand(
+        db.session,
+        order_no=body.get("order_no"),
+        category=body.get("category"),
+        description=body.get("description"),
+        now=utcnow(),
+        settings=current_settings(),
+        actor=_actor(),
+    )
     db.session.commit()
     return case_json(case, full=True, shown=callers_representation()), 201
 
@@ -130,20 +121,17 @@ def open_case() -> tuple[dict[str, Any], int]:
 def move_case(case_id: int) -> dict[str, Any]:
     """Move a case along its workflow; issuing the letter numbers it."""
     body = _object_body()
-    try:
-        case = cases.transition(
-            db.session,
-            case_id,
-            to=body.get("to"),
-            note=body.get("note"),
-            requirements=body.get("requirements"),
-            deadline=body.get("deadline"),
-            now=utcnow(),
-            settings=current_settings(),
-            actor=_actor(),
-        )
-    except CaseError as error:
-        _fail(error)
+    case = cases.transition(
+        db.session,
+        case_id,
+        to=body.get("to"),
+        note=body.get("note"),
+        requirements=body.get("requirements"),
+        deadline=body.get("deadline"),
+        now=utcnow(),
+        settings=current_settings(),
+        actor=_actor(),
+    )
     db.session.commit()
     return case_json(case, full=True, shown=callers_representation())
 
@@ -153,18 +141,15 @@ def move_case(case_id: int) -> dict[str, Any]:
 def add_penalty(case_id: int) -> tuple[dict[str, Any], int]:
     """Record a penalty (考核) once the letter is issued."""
     body = _object_body()
-    try:
-        penalty = cases.add_penalty(
-            db.session,
-            case_id,
-            person=body.get("person"),
-            amount_yuan=body.get("amount_yuan"),
-            reason=body.get("reason"),
-            now=utcnow(),
-            actor=_actor(),
-        )
-    except CaseError as error:
-        _fail(error)
+    penalty = cases.add_penalty(
+        db.session,
+        case_id,
+        person=body.get("person"),
+        amount_yuan=body.get("amount_yuan"),
+        reason=body.get("reason"),
+        now=utcnow(),
+        actor=_actor(),
+    )
     db.session.commit()
     return penalty_json(penalty), 201
 
@@ -174,11 +159,6 @@ def add_penalty(case_id: int) -> tuple[dict[str, Any], int]:
 def refer_case(case_id: int) -> dict[str, Any]:
     """Refer a case to discipline inspection (纪检)."""
     body = _object_body() if request.get_data(cache=True).strip() else {}
-    try:
-        case = cases.refer_to_discipline(
-            db.session, case_id, note=body.get("note"), now=utcnow(), actor=_actor()
-        )
-    except CaseError as error:
-        _fail(error)
+    case = cases.refer_to_discipline(db.session, case_id, note=body.get("note"), now=utcnow(), actor=_actor())
     db.session.commit()
     return case_json(case, full=True, shown=callers_representation())

@@ -1,6 +1,6 @@
 """The do-not-call list (contract 6, issue 13): list, add and remove numbers. Admins and supervisors."""
 
-from typing import Any, NoReturn
+from typing import Any
 
 from flask import g, request
 from flask_babel import gettext as _
@@ -49,11 +49,6 @@ def user_names(entries: list[DoNotCallEntry]) -> dict[int, str]:
     return dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
 
 
-def _raise(error: donotcall.DoNotCallError) -> NoReturn:
-    db.session.rollback()
-    raise ApiError(error.status, error.code, error.message, error.details)
-
-
 @bp.get("/do-not-call")
 @roles_required(*DNC_KEEPERS)
 def list_do_not_call() -> dict[str, Any]:
@@ -86,20 +81,17 @@ def add_do_not_call() -> tuple[dict[str, Any], int]:
     if not isinstance(body, dict):
         raise ApiError(400, "malformed_json", _("The body must be a JSON object."))
     now = utcnow()
-    try:
-        listing = donotcall.check_listing(
-            body.get("number"),
-            body.get("reason"),
-            body.get("expires_at"),
-            body.get("note"),
-            now=now,
-            tz=current_settings().tz,
-        )
-        entry = donotcall.add(
-            db.session, listing, source=DoNotCallSource.API, actor=Actor(user_id=g.api_user.id), now=now
-        )
-    except donotcall.DoNotCallError as error:
-        _raise(error)
+    listing = donotcall.check_listing(
+        body.get("number"),
+        body.get("reason"),
+        body.get("expires_at"),
+        body.get("note"),
+        now=now,
+        tz=current_settings().tz,
+    )
+    entry = donotcall.add(
+        db.session, listing, source=DoNotCallSource.API, actor=Actor(user_id=g.api_user.id), now=now
+    )
     db.session.commit()
     return entry_json(entry, user_names([entry])), 201
 
@@ -108,9 +100,6 @@ def add_do_not_call() -> tuple[dict[str, Any], int]:
 @roles_required(*DNC_KEEPERS)
 def remove_do_not_call(number: str) -> dict[str, Any]:
     """Take a number off the list; its entry stays as history. 404 when it is not listed."""
-    try:
-        entry = donotcall.remove(db.session, number, actor=Actor(user_id=g.api_user.id), now=utcnow())
-    except donotcall.DoNotCallError as error:
-        _raise(error)
+    entry = donotcall.remove(db.session, number, actor=Actor(user_id=g.api_user.id), now=utcnow())
     db.session.commit()
     return entry_json(entry, user_names([entry]))

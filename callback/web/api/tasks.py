@@ -1,7 +1,7 @@
 """Callback tasks (contract 4.2): list, claim, release, record attempts."""
 
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any
 
 from flask import Response, g, request
 from flask_babel import gettext as _
@@ -16,8 +16,8 @@ from callback.web.api.blueprint import bp
 from callback.web.api.common import choice_arg, json_body, paginated, roles_required
 from callback.web.api.representations import attempt_json, callers_representation, finding_json, task_json
 from callback.web.errors import ApiError
-from callback.worklist import WorklistError, record_attempt, release
 from callback.worklist import claim as take_claim
+from callback.worklist import record_attempt, release
 
 TASK_READERS = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
 
@@ -41,10 +41,6 @@ def list_tasks() -> dict[str, Any]:
 
 def _now() -> datetime:
     return utcnow()
-
-
-def _raise(error: WorklistError) -> NoReturn:
-    raise ApiError(error.status, error.code, error.message, error.details)
 
 
 @bp.post("/tasks/claim")
@@ -86,11 +82,7 @@ def claim() -> Response | dict[str, Any]:
 @roles_required(*TASK_READERS)
 def release_task(task_id: int) -> dict[str, Any]:
     """Hand a claimed task back to the queue."""
-    try:
-        task = release(db.session, task_id, g.api_user.id, now=_now())
-    except WorklistError as error:
-        db.session.rollback()
-        _raise(error)
+    task = release(db.session, task_id, g.api_user.id, now=_now())
     db.session.commit()
     return task_json(task)
 
@@ -102,21 +94,17 @@ def record_task_attempt(task_id: int) -> tuple[dict[str, Any], int]:
     body = json_body()
     if not isinstance(body, dict):
         raise ApiError(400, "malformed_json", _("The body must be a JSON object."))
-    try:
-        outcome = record_attempt(
-            db.session,
-            task_id,
-            g.api_user.id,
-            disposition=body.get("disposition"),
-            answers=body.get("answers"),
-            callback_at=body.get("callback_at"),
-            note=body.get("note"),
-            now=_now(),
-            settings=current_settings(),
-        )
-    except WorklistError as error:
-        db.session.rollback()
-        _raise(error)
+    outcome = record_attempt(
+        db.session,
+        task_id,
+        g.api_user.id,
+        disposition=body.get("disposition"),
+        answers=body.get("answers"),
+        callback_at=body.get("callback_at"),
+        note=body.get("note"),
+        now=_now(),
+        settings=current_settings(),
+    )
     db.session.commit()
     return {
         "attempt": attempt_json(outcome.attempt, callers_representation()),
