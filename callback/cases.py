@@ -154,6 +154,7 @@ def _log(
     from_state: str | None = None,
     to_state: str | None = None,
     note: str | None = None,
+    assignee_id: int | None = None,
 ) -> None:
     """Add a line to the case's history and the audit trail."""
     session.add(
@@ -165,6 +166,7 @@ def _log(
             from_state=from_state,
             to_state=to_state,
             note=note,
+            assignee_id=assignee_id,
         )
     )
     record(
@@ -482,7 +484,15 @@ def assign(
             )
     case.assignee_id = assignee_id
     case.updated_at = now
-    _log(session, case, "assigned", actor, now, note=str(assignee_id) if assignee_id else None)
+    _log(
+        session,
+        case,
+        "assigned",
+        actor,
+        now,
+        note=str(assignee_id) if assignee_id else None,
+        assignee_id=assignee_id,
+    )
     if assignee_id is not None and assignee_id != actor.user_id:
         from callback.notifications import notify_assigned  # the bell of the new assignee (issue 12)
 

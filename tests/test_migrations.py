@@ -19,3 +19,37 @@ def test_upgrade_from_empty_matches_the_models_and_downgrades_cleanly(app):
     downgrade(revision="base")
     assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
     upgrade()  # leave the schema for the next test's clean-up
+
+
+def test_the_assignee_column_is_filled_from_the_notes_of_earlier_assignments(app, make_user):
+    from datetime import UTC, datetime
+
+    from callback.audit import Actor
+    from callback.cases import assign, open_case_by_hand
+    from callback.intake.service import upsert_orders
+    from callback.intake.validation import validate_order
+    from callback.models import CaseEvent
+    from callback.settings import current_settings
+    from tests.factories import order_payload
+
+    now, actor, settings = datetime(2026, 11, 27, 2, 0, tzinfo=UTC), Actor(source="test"), current_settings()
+    supervisor_id = make_user("zhang", role="supervisor").id
+    upsert_orders(db.session, [validate_order(order_payload("MIG-1"), settings.tz, now)], now=now,
+                  settings=settings, actor=actor)  # fmt: skip
+    case = open_case_by_hand(db.session, order_no="MIG-1", category="other", description="现场检查",
+                             now=now, settings=settings, actor=actor)  # fmt: skip
+    assign(db.session, case.id, assignee_id=supervisor_id, now=now, actor=actor)
+    assign(db.session, case.id, assignee_id=None, now=now, actor=actor)
+    db.session.commit()
+    db.session.remove()
+
+    downgrade(revision="d3a0c45e0001")  # the column goes; the notes ("<user id>" or none) stay
+    upgrade()
+    events = db.session.execute(
+        text("SELECT note, assignee_id FROM case_events WHERE action = 'assigned' ORDER BY id")
+    ).all()
+    assert [tuple(row) for row in events] == [(str(supervisor_id), supervisor_id), (None, None)]
+    assert [event.assignee_id for event in db.session.query(CaseEvent).filter_by(action="assigned")] == [
+        supervisor_id,
+        None,
+    ]

@@ -135,6 +135,9 @@ class CaseEvent(db.Model):
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
+    # An "assigned" event's new assignee (None: unassigned). The note still carries the id for the API's
+    # history, as before; pages read this column.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     case: Mapped[SupervisionCase] = relationship(back_populates="history")
 

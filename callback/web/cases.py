@@ -331,11 +331,7 @@ def _render_detail(case: SupervisionCase, status: int = 200, **forms: FlaskForm)
         [case.assignee_id, case.opened_by_id]
         + [event.actor_id for event in case.history]
         + [penalty.recorded_by_id for penalty in case.penalties]
-        + [
-            int(event.note)
-            for event in case.history
-            if event.action == "assigned" and (event.note or "").isdigit()
-        ]
+        + [event.assignee_id for event in case.history if event.assignee_id is not None]
     )
     attempt_operators = [
         a.operator_id
