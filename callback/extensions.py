@@ -1,13 +1,13 @@
 """Flask extensions, created here once so modules can import them without cycles."""
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase, Session
 
 # Stable constraint names, so migrations can alter and drop them on every database.
@@ -22,6 +22,11 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    if TYPE_CHECKING:
+        # Every model here maps one Table (DeclarativeBase says FromClause), so Core insert/update/delete
+        # on `Model.__table__` type-check.
+        __table__: ClassVar[Table]
 
 
 if TYPE_CHECKING:

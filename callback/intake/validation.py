@@ -72,7 +72,8 @@ class ValidOrder:
 
     @property
     def order_no(self) -> str:
-        return self.values["order_no"]
+        order_no: str = self.values["order_no"]
+        return order_no
 
 
 class _Invalid(ValueError):
@@ -85,14 +86,14 @@ def _text(value: Any, limit: int | None) -> str | None:
         return None
     if not isinstance(value, str):
         raise _Invalid(_l("must be text"))
-    value = value.strip()
-    if not value:
+    text = value.strip()
+    if not text:
         return None
-    if limit is not None and len(value) > limit:
+    if limit is not None and len(text) > limit:
         raise _Invalid(_l("must be at most %(limit)d characters", limit=limit))
-    if has_control_characters(value):
+    if has_control_characters(text):
         raise _Invalid(_l("must not contain control characters"))
-    return value
+    return text
 
 
 def _choice(value: Any, choices: type[CustomerType] | type[Ledger] | type[OrderStatus]) -> str | None:

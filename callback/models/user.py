@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String
@@ -42,7 +43,11 @@ class User(UserMixin, Model):
 
     # Flask-Login stores this in the session and the remember-me cookie: the signed-in session's own
     # random secret (a row of user_sessions), set by callback.sessions, never the user's id.
-    session_secret = None
+    # Not a column: only the type checker sees the annotation (SQLAlchemy would try to map an annotated one).
+    if TYPE_CHECKING:
+        session_secret: str | None = None
+    else:
+        session_secret = None
 
     def get_session_id(self) -> str | None:
         """Return the secret of the server-side session this user object was loaded or signed in with."""
