@@ -14,7 +14,12 @@ class LazyString(str):
 
 class Babel:
     def __init__(
-        self, app: Flask | None = None, date_formats: dict[str, str] | None = None, configure_jinja: bool = True
+        self,
+        app: Flask | None = None,
+        date_formats: dict[str, str] | None = None,
+        configure_jinja: bool = True,
+        *args: Any,
+        **kwargs: Any,
     ) -> None: ...
     def init_app(
         self,
@@ -25,7 +30,6 @@ class Babel:
         default_timezone: str = "UTC",
         locale_selector: Callable[[], str | Locale | None] | None = None,
         timezone_selector: Callable[[], str | tzinfo | None] | None = None,
-        configure_jinja: bool = True,
     ) -> None: ...
 
 def gettext(string: str, **variables: Any) -> str: ...
