@@ -43,3 +43,7 @@ bench: install
 lint: install
 	$(VENV)/bin/ruff check callback tests bench
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+	@# Our stubs (stubs/) against the installed Flask-Babel, Flask-Login and Flask-WTF: an upgrade that changes
+	@# a signature we declared fails here.
+	$(PYTHON) -m mypy.stubtest flask_babel flask_login flask_wtf --ignore-missing-stub --mypy-config-file pyproject.toml

@@ -26,7 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     register_config(app, test_config)
     register_logging(app)
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  (Chinese text as is, contract 4)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese text as is, contract 4
     register_extensions(app)
     register_sqlite_tuning(app)
     register_blueprints(app)
@@ -65,7 +65,7 @@ def select_locale() -> str | None:
     """Chinese unless the user chose English (web) or the API client asks for it."""
     if not has_request_context():
         return None  # CLI commands and workers: BABEL_DEFAULT_LOCALE
-    chosen = session.get("locale")
+    chosen: str | None = session.get("locale")
     if chosen in ("zh_CN", "en"):
         return chosen
     if request.path.startswith("/api/") and request.accept_languages.best_match(["zh", "en"]) == "en":

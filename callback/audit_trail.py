@@ -152,7 +152,7 @@ def parse_audit_filter(args: Mapping[str, Any], tz: ZoneInfo) -> AuditFilter:
     )
 
 
-def audit_query(filters: AuditFilter) -> Select[Any]:
+def audit_query(filters: AuditFilter) -> Select[AuditEvent, str]:
     """Select the matching events with their actor's name, newest first."""
     return (
         select(AuditEvent, User.username)

@@ -273,7 +273,7 @@ def open_case_by_hand(
     order = find_order(session, order_no) if isinstance(order_no, str) else None
     if order is None:
         details.append({"field": "order_no", "message": _("no such work order")})
-    if details:
+    if details or order is None:
         raise CaseError(422, "invalid", _("The case cannot be opened."), details)
     text = _text(description, "description", HAND_OPENED_DESCRIPTION_MAX, required=True)
     existing = open_case_for(session, order.id, category)

@@ -6,7 +6,7 @@ typed `Settings`: defaults here, checked settings there (the file was `config.py
 
 SQLALCHEMY_DATABASE_URI = "sqlite:///callback.sqlite"
 # hide_parameters: a database error's message never carries the row's values (phone numbers) into the logs.
-SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
+SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True, "hide_parameters": True}
 
 TIMEZONE = "Asia/Shanghai"
 CALLING_HOURS = "08:00-20:00"

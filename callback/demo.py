@@ -211,7 +211,7 @@ def _demo_calls_and_cases(session: Session, *, now: datetime, settings: Settings
         )
     door = session.scalar(select(WorkOrder).where(WorkOrder.status == "connected").order_by(WorkOrder.id))
     if door is not None:
-        open_case_by_hand(
+        door_case = open_case_by_hand(
             session,
             order_no=door.order_no,
             category="cabinet_door_open",
@@ -220,7 +220,7 @@ def _demo_calls_and_cases(session: Session, *, now: datetime, settings: Settings
             settings=settings,
             actor=actor,
         )
-        opened.append(door)
+        opened.append(door_case)
     return len(opened)
 
 

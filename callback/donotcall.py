@@ -205,7 +205,7 @@ ENTRY_STATES = ("live", "expired", "removed", "all")
 
 def entries_query(
     now: datetime, *, search: str | None = None, reason: str | None = None, state: str = "live"
-) -> Select[tuple[DoNotCallEntry]]:
+) -> Select[DoNotCallEntry]:
     """Return the entries matching a search (digits of the number, or the note), newest first."""
     query = select(DoNotCallEntry).order_by(DoNotCallEntry.added_at.desc(), DoNotCallEntry.id.desc())
     if state == "live":

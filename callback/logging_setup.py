@@ -99,14 +99,14 @@ class JsonFormatter(pythonjsonlogger.json.JsonFormatter):
         return redact(super().format(record))
 
 
-class StderrHandler(logging.StreamHandler):
+class StderrHandler(logging.StreamHandler[Any]):
     """Write to whatever `sys.stderr` is at the moment (test runners swap it)."""
 
     def __init__(self, level: int = logging.NOTSET) -> None:
         logging.Handler.__init__(self, level)
 
     @property
-    def stream(self) -> Any:  # type: ignore[override]
+    def stream(self) -> Any:
         return sys.stderr
 
 

@@ -64,8 +64,8 @@ class NotifyReport:
     kinds: dict[str, int] = field(default_factory=dict)
 
 
-def _exists(session: Session, model: type, key: str) -> bool:
-    return session.scalar(select(func.count()).select_from(model).where(model.key == key)) > 0
+def _exists(session: Session, model: type[Notification] | type[OutboxMessage], key: str) -> bool:
+    return (session.scalar(select(func.count()).select_from(model).where(model.key == key)) or 0) > 0
 
 
 def notify(
@@ -475,7 +475,7 @@ def deliver_outbox(
         )
         .execution_options(synchronize_session=False)
     )
-    report.interrupted = interrupted.rowcount or 0
+    report.interrupted = interrupted.rowcount or 0  # type: ignore[attr-defined]
     session.commit()
     due = session.scalars(
         select(OutboxMessage.id)
@@ -491,7 +491,7 @@ def deliver_outbox(
             .execution_options(synchronize_session=False)
         )
         session.commit()
-        if taken.rowcount != 1:
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
             continue  # another tick took it
         message = session.get(OutboxMessage, message_id, populate_existing=True)
         assert message is not None  # noqa: S101  (just taken under our own update)
@@ -545,4 +545,4 @@ def mark_read(session: Session, user_id: int, *, now: datetime, ids: list[int] |
     if ids is not None:
         query = query.where(Notification.id.in_(ids))
     result = session.execute(query.values(read_at=now).execution_options(synchronize_session=False))
-    return result.rowcount or 0
+    return result.rowcount or 0  # type: ignore[attr-defined]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor, AuditEntry, record
@@ -82,11 +82,12 @@ class PurgeCounts:
         self.recordings += other.recordings
 
 
-def purgeable_orders(cutoff: datetime | None, order_nos: Sequence[str] = ()) -> Select[tuple[int]]:
+def purgeable_orders(cutoff: datetime | None, order_nos: Sequence[str] = ()) -> Select[int]:
     """Select the ids of orders to purge: finished before `cutoff`, no open case, no callback to make.
 
     With `order_nos` (a customer's request to delete their data) only those orders, finished at any time.
     """
+    finished: ColumnElement[bool]
     if cutoff is None:
         finished = WorkOrder.status.in_([status.value for status in FINISHED_AT])
     else:
@@ -172,7 +173,7 @@ def clear_transcript(transcript: list[dict[str, Any]] | None) -> list[dict[str, 
     ]
 
 
-def recordings_of_orders(session: Session, order_ids: Select[tuple[int]]) -> int:
+def recordings_of_orders(session: Session, order_ids: Select[int]) -> int:
     """Count the recordings of the orders' calls whose audio a purge would delete (for a dry run)."""
     return (
         session.scalar(
@@ -263,7 +264,7 @@ def purge_orders(
                 .values(value=PURGED_TEXT)
                 .execution_options(synchronize_session=False)
             )
-            counts.answers = result.rowcount or 0
+            counts.answers = result.rowcount or 0  # type: ignore[attr-defined]
     evidence = session.execute(
         select(CaseEvidence.id, CaseEvidence.answers, CaseEvidence.order_snapshot)
         .join(SupervisionCase, CaseEvidence.case_id == SupervisionCase.id)

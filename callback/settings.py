@@ -255,6 +255,7 @@ def _simulation_mix(value: Any, problems: list[str]) -> tuple[tuple[str, int], .
         + ", ".join(SIMULATED_OUTCOMES)
         + ", e.g. 'agree=45,no_answer=10'"
     )
+    pairs: list[tuple[Any, ...]]
     try:
         if isinstance(value, Mapping):
             pairs = [(str(name), value[name]) for name in value]
@@ -296,7 +297,7 @@ def _sms_settings(config: Mapping[str, Any], telephony: str, problems: list[str]
     if provider not in ("simulated", "twilio", "aliyun"):
         problems.append(f"SMS_PROVIDER must be simulated, twilio or aliyun, got {provider!r}")
     try:
-        per_second = float(config.get("SMS_PER_SECOND", 1))  # type: ignore[arg-type]
+        per_second = float(config.get("SMS_PER_SECOND", 1))
         if not per_second > 0:
             raise ValueError
     except (TypeError, ValueError):
@@ -517,4 +518,5 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
 
 def current_settings() -> Settings:
     """Return the settings of the running app."""
-    return current_app.extensions["callback.settings"]
+    settings: Settings = current_app.extensions["callback.settings"]
+    return settings

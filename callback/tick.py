@@ -1,7 +1,9 @@
 """The periodic pass: tasks that have come due, expired leases, stuck automated calls (CLI `tick`)."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import bindparam, exists, select, true, update
 from sqlalchemy.orm import Session
@@ -82,7 +84,9 @@ def create_due_date_tasks(session: Session, *, now: datetime, settings: Settings
         plans = [
             (row["id"], plan)
             for row in rows
-            if not row["has_due_date_task"] and (plan := due_date_plan(row, now, settings)) is not None
+            if not row["has_due_date_task"]
+            # A RowMapping's keys are also its columns; these rows are read by name only.
+            and (plan := due_date_plan(cast("Mapping[str, Any]", row), now, settings)) is not None
         ]
         created += len(create_tasks(session, plans, now=now, actor=actor))
         # An order intake changed since it was read keeps its mark (updated_at moved) and is read again.

@@ -2,10 +2,12 @@
 
 import signal
 import threading
+from typing import cast
 
 import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, scoped_session
 
 from callback.cli.tick import EXIT_DATABASE_UNREACHABLE, tick_command
 from callback.extensions import db
@@ -37,5 +39,5 @@ def tick_loop_command(every: float) -> None:
             click.echo(f"tick-loop: pass {passes} failed ({reason}); trying again in {every:g} s", err=True)
         finally:
             db.session.rollback()
-            db.session.remove()
+            cast("scoped_session[Session]", db.session).remove()  # the proxy's own method: a fresh session
         stop.wait(every)

@@ -447,7 +447,9 @@ class XlsxOrderFile(OrderFile):
             if not self.workbook.worksheets:
                 raise ImportFileError(_l("The workbook has no worksheet."))
             sheet = self.workbook.worksheets[0]
-            self._rows = enumerate(sheet.iter_rows(values_only=True), start=1)
+            self._rows: Iterator[tuple[int, tuple[Any, ...]]] = enumerate(
+                sheet.iter_rows(values_only=True), start=1
+            )
             with _openpyxl_formatting_warnings_ignored():
                 first_rows = list(islice(self._rows, HEADER_SEARCH_ROWS))
             header = _find_header(first_rows)

@@ -34,7 +34,8 @@ class ValidOrder:
 
     @property
     def order_no(self) -> str:
-        return self.values["order_no"]
+        order_no: str = self.values["order_no"]
+        return order_no
 
 
 def _choice(value: Any, choices: type[CustomerType] | type[Ledger] | type[OrderStatus]) -> str | None:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
@@ -28,6 +29,9 @@ from callback.models import (
 )
 from callback.settings import Settings
 from callback.worklist import held_task
+
+if TYPE_CHECKING:
+    from callback.messaging.providers import Messenger, SendResult
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +200,7 @@ class FollowupSender:
     def __init__(
         self,
         session: Session,
-        messenger,
+        messenger: "Messenger",
         *,
         settings: Settings,
         status_url: Callable[[int], str],
@@ -276,6 +280,7 @@ class FollowupSender:
         followup.body = body
         followup.sent_at = now
         session.commit()
+        result: SendResult | None
         if not MAINLAND_MOBILE.fullmatch(phone):
             result = None
         else:
@@ -294,7 +299,12 @@ class FollowupSender:
         session.commit()
 
     def _record_result(
-        self, followup_id: int, attempt_id: int, result, now: datetime, report: SendReport
+        self,
+        followup_id: int,
+        attempt_id: int,
+        result: "SendResult | None",
+        now: datetime,
+        report: SendReport,
     ) -> None:
         from callback.messaging.providers import MessageRejected, MessageSent
 

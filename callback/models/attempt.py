@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from callback.extensions import db
+from callback.extensions import Model
 from callback.models.types import UTCDateTime
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ FAILED_CONTACT_DISPOSITIONS = frozenset({Disposition.NO_ANSWER, Disposition.BUSY
 DEAD_NUMBER_DISPOSITIONS = frozenset({Disposition.WRONG_NUMBER, Disposition.INVALID_NUMBER})
 
 
-class CallAttempt(db.Model):
+class CallAttempt(Model):
     __tablename__ = "call_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,7 +86,7 @@ class CallAttempt(db.Model):
         return {answer.question: answer.value for answer in self.answers}
 
 
-class Answer(db.Model):
+class Answer(Model):
     __tablename__ = "answers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,7 +102,7 @@ class Answer(db.Model):
     __table_args__ = (UniqueConstraint("attempt_id", "question"),)
 
 
-class DialerPacing(db.Model):
+class DialerPacing(Model):
     """One row shared by every dialer process: the earliest moment the next call may be placed.
 
     Dialers reserve slots with a compare-and-set UPDATE on it, so all of them together place no more than

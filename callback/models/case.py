@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from callback.extensions import db
+from callback.extensions import Model
 from callback.models.types import UTCDateTime
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ class CaseState(StrEnum):
 ENDED_CASE_STATES = frozenset({CaseState.CLOSED, CaseState.DISMISSED})
 
 
-class Finding(db.Model):
+class Finding(Model):
     __tablename__ = "findings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,7 +59,7 @@ class Finding(db.Model):
     attempt: Mapped["CallAttempt"] = relationship(back_populates="findings")
 
 
-class SupervisionCase(db.Model):
+class SupervisionCase(Model):
     __tablename__ = "supervision_cases"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -108,7 +108,7 @@ class SupervisionCase(db.Model):
     )
 
 
-class CaseEvidence(db.Model):
+class CaseEvidence(Model):
     __tablename__ = "case_evidence"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -124,7 +124,7 @@ class CaseEvidence(db.Model):
     case: Mapped[SupervisionCase] = relationship(back_populates="evidence")
 
 
-class CaseEvent(db.Model):
+class CaseEvent(Model):
     __tablename__ = "case_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -142,7 +142,7 @@ class CaseEvent(db.Model):
     case: Mapped[SupervisionCase] = relationship(back_populates="history")
 
 
-class Penalty(db.Model):
+class Penalty(Model):
     """考核: a person penalised for a case, in yuan."""
 
     __tablename__ = "penalties"
@@ -161,7 +161,7 @@ class Penalty(db.Model):
     case: Mapped[SupervisionCase] = relationship(back_populates="penalties")
 
 
-class LetterSequence(db.Model):
+class LetterSequence(Model):
     """The last letter number issued in a year: one sequence per year."""
 
     __tablename__ = "letter_sequences"

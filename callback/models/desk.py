@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from callback.extensions import db
+from callback.extensions import Model
 from callback.models.types import UTCDateTime
 
 
-class SavedFilter(db.Model):
+class SavedFilter(Model):
     """A user's own named filter of the case list (the query string's whitelisted parameters)."""
 
     __tablename__ = "saved_filters"
@@ -25,7 +25,7 @@ class SavedFilter(db.Model):
     __table_args__ = (UniqueConstraint("user_id", "name"),)
 
 
-class CaseAttachment(db.Model):
+class CaseAttachment(Model):
     """A site photo (JPEG/PNG) or a scanned rectification report (PDF) kept with a case."""
 
     __tablename__ = "case_attachments"
@@ -55,7 +55,7 @@ class NotificationKind(StrEnum):
     APPOINTMENT_DUE = "appointment_due"
 
 
-class Notification(db.Model):
+class Notification(Model):
     """One in-app notification for one user; `key` names the event, so it is never raised twice."""
 
     __tablename__ = "notifications"
@@ -82,7 +82,7 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """A message to deliver outside the app (WeCom group robot, e-mail), once, with retries."""
 
     __tablename__ = "outbox_messages"

@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from callback.extensions import db
+from callback.extensions import Model
 from callback.models.types import UTCDateTime
 
 
@@ -24,7 +24,7 @@ class DoNotCallSource(StrEnum):
     API = "api"
 
 
-class DoNotCallEntry(db.Model):
+class DoNotCallEntry(Model):
     """One listing of a number; removal keeps the row (removed_at, removed_by) as history."""
 
     __tablename__ = "do_not_call_entries"

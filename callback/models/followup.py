@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from callback.extensions import db
+from callback.extensions import Model
 from callback.models.types import UTCDateTime
 
 
@@ -27,7 +27,7 @@ class FollowupState(StrEnum):
 FINAL_FOLLOWUP_STATES = frozenset({FollowupState.DELIVERED, FollowupState.FAILED, FollowupState.REFUSED})
 
 
-class SmsFollowup(db.Model):
+class SmsFollowup(Model):
     __tablename__ = "sms_followups"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from callback.extensions import db
+from callback.extensions import Model
 from callback.models.types import UTCDateTime
 
 
-class DialerHeartbeat(db.Model):
+class DialerHeartbeat(Model):
     """One row per dialer process (named host:pid, or --name); updated at the end of every pass."""
 
     __tablename__ = "dialer_heartbeats"

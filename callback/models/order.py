@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from callback.extensions import db
+from callback.extensions import Model
 from callback.models.types import UTCDateTime
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def _order_no_key(context: Any) -> str:
     return str(context.get_current_parameters()["order_no"]).lower()
 
 
-class WorkOrder(db.Model):
+class WorkOrder(Model):
     __tablename__ = "work_orders"
 
     id: Mapped[int] = mapped_column(primary_key=True)

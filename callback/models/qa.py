@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from callback.extensions import db
+from callback.extensions import Model
 from callback.models.types import UTCDateTime
 
 
-class Scorecard(db.Model):
+class Scorecard(Model):
     """One version of the scorecard; editing stores a new version, reviews keep the one they used."""
 
     __tablename__ = "qa_scorecards"
@@ -29,7 +29,7 @@ class ReviewReason(StrEnum):
     CASE = "case"  # the call opened an integrity or false-completion case: always reviewed
 
 
-class QaReview(db.Model):
+class QaReview(Model):
     __tablename__ = "qa_reviews"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from callback.extensions import db
+from callback.extensions import Model
 from callback.models.types import UTCDateTime
 
 
@@ -25,7 +25,7 @@ class RecordingStatus(StrEnum):
 UPLOAD_PROVIDER = "upload"
 
 
-class CallRecording(db.Model):
+class CallRecording(Model):
     __tablename__ = "call_recordings"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from callback.extensions import db
+from callback.extensions import Model
 from callback.models.types import UTCDateTime
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ class TaskChannel(StrEnum):
     AUTO = "auto"
 
 
-class CallbackTask(db.Model):
+class CallbackTask(Model):
     __tablename__ = "callback_tasks"
 
     id: Mapped[int] = mapped_column(primary_key=True)

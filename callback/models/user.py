@@ -4,13 +4,14 @@ import hashlib
 import secrets
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from callback.extensions import db
+from callback.extensions import Model
 from callback.models.types import UTCDateTime
 
 
@@ -22,7 +23,7 @@ class Role(StrEnum):
     INTEGRATION = "integration"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,7 +43,11 @@ class User(UserMixin, db.Model):
 
     # Flask-Login stores this in the session and the remember-me cookie: the signed-in session's own
     # random secret (a row of user_sessions), set by callback.sessions, never the user's id.
-    session_secret = None
+    # Not a column: only the type checker sees the annotation (SQLAlchemy would try to map an annotated one).
+    if TYPE_CHECKING:
+        session_secret: str | None = None
+    else:
+        session_secret = None
 
     def get_session_id(self) -> str | None:
         """Return the secret of the server-side session this user object was loaded or signed in with."""
@@ -71,7 +76,7 @@ def new_token_secret() -> str:
     return "cb_" + secrets.token_urlsafe(32)
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,7 +89,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One signed-in browser; ending it (sign-out, password or role change, deactivation) signs it out."""
 
     __tablename__ = "user_sessions"
@@ -98,7 +103,7 @@ class UserSession(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class SignInFailure(db.Model):
+class SignInFailure(Model):
     """A failed sign-in (kind `password`) or a bad API token (kind `token`): the brute-force counters."""
 
     __tablename__ = "sign_in_failures"

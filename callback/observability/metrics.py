@@ -144,7 +144,7 @@ class WorkCollector(Collector):
             .where(CallAttempt.disposition.is_not(None))
             .group_by(CallAttempt.channel, CallAttempt.disposition)
         ):
-            attempts.add_metric([channel, disposition], count)
+            attempts.add_metric([channel, str(disposition)], count)  # never None: see the where
         yield attempts
 
         in_flight = session.scalar(

@@ -35,7 +35,7 @@ UNHASHED_MAX_AGE = 60 * 60
 EXTENSION = "callback.static_manifest"
 
 
-class StaticFiles(WhiteNoise):
+class StaticFiles(WhiteNoise):  # type: ignore[misc]  # WhiteNoise ships no types
     """WhiteNoise whose hashed files are cached for a year."""
 
     FOREVER = ONE_YEAR
@@ -63,7 +63,8 @@ def fingerprint(files: dict[str, str]) -> str:
 
 def read_manifest(target: Path) -> dict[str, Any] | None:
     try:
-        return json.loads((target / MANIFEST).read_text())
+        manifest: dict[str, Any] = json.loads((target / MANIFEST).read_text())
+        return manifest
     except (OSError, ValueError):
         return None
 

@@ -50,6 +50,8 @@ def inspect_audio(data: bytes) -> AudioInfo:
         info = parser(io.BytesIO(data)).info
     except (MutagenError, ValueError, EOFError, struct.error) as error:
         raise NotAudio(f"the {EXTENSIONS[content_type][1:].upper()} data cannot be read: {error}") from None
+    if info is None:
+        raise NotAudio(f"the {EXTENSIONS[content_type][1:].upper()} data has no stream information")
     duration = float(info.length) if info.length else None
     return AudioInfo(content_type, round(duration, 2) if duration else None, int(info.channels) or None)
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import PurePath
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
@@ -58,7 +59,8 @@ class RecordingError(ServiceError):
 
 def retry_delay(attempts: int) -> timedelta:
     """Return how long to wait after the `attempts`-th failed fetch (1 min, doubling, at most 6 h)."""
-    return min(FETCH_FIRST_DELAY * (2 ** max(attempts - 1, 0)), FETCH_MAX_DELAY)
+    delay: timedelta = min(FETCH_FIRST_DELAY * (2 ** max(attempts - 1, 0)), FETCH_MAX_DELAY)
+    return delay
 
 
 def storage_key(recording: CallRecording, content_type: str, now: datetime) -> str:
@@ -117,7 +119,9 @@ def note_provider_recording(
     return recording, True
 
 
-def _audit(session: Session, actor: Actor, now: datetime, action: str, recording: CallRecording, **details):
+def _audit(
+    session: Session, actor: Actor, now: datetime, action: str, recording: CallRecording, **details: Any
+) -> None:
     record(
         session,
         actor,
@@ -200,7 +204,7 @@ class RecordingFetchJob:
             .execution_options(synchronize_session=False)
         )
         self.session.commit()
-        return claimed.rowcount == 1  # type: ignore[attr-defined]
+        return claimed.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
     def _fetch_one(self, recording_id: int, now: datetime, report: FetchReport) -> None:
         if not self._claim(recording_id, now):

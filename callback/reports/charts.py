@@ -44,7 +44,8 @@ def months(filters: ReportFilter) -> list[tuple[str, date, date]]:
 
 def month_of(moments: pd.Series, settings: Settings) -> pd.Series:
     """Return the local month (YYYY-MM) of each UTC moment."""
-    return moments.dt.tz_convert(settings.tz).dt.strftime("%Y-%m")
+    months: pd.Series = moments.dt.tz_convert(settings.tz).dt.strftime("%Y-%m")
+    return months
 
 
 def connections_by_month(orders: pd.DataFrame, filters: ReportFilter, settings: Settings) -> dict[str, Any]:

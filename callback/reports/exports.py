@@ -210,7 +210,7 @@ class Dataset:
     name: str
     title: LazyString
     headers: Callable[[], list[str]]
-    query: Callable[[ExportFilter, Settings], Select[Any]]
+    query: Callable[[ExportFilter, Settings], Select[*tuple[Any, ...]]]
     cells: Callable[[Session, Sequence[Any], ExportFilter, Settings], list[list[Any]]]
 
 
@@ -266,7 +266,7 @@ def _order_headers() -> list[str]:
     ]
 
 
-def _orders_query(filters: ExportFilter, settings: Settings) -> Select[Any]:
+def _orders_query(filters: ExportFilter, settings: Settings) -> Select[*tuple[Any, ...]]:
     moment = WorkOrder.connected_at if filters.basis == "connected" else WorkOrder.accepted_at
     query = select(*ORDER_EXPORT_COLUMNS).where(filters.orders(), filters.period(moment, settings.tz))
     if filters.ledger:
@@ -274,7 +274,7 @@ def _orders_query(filters: ExportFilter, settings: Settings) -> Select[Any]:
     return query.order_by(moment, WorkOrder.id)
 
 
-def _ledger_query(filters: ExportFilter, settings: Settings) -> Select[Any]:
+def _ledger_query(filters: ExportFilter, settings: Settings) -> Select[*tuple[Any, ...]]:
     return _orders_query(filters, settings).where(WorkOrder.ledger.is_not(None))
 
 
@@ -340,7 +340,7 @@ def _task_headers() -> list[str]:
     ]
 
 
-def _tasks_query(filters: ExportFilter, settings: Settings) -> Select[Any]:
+def _tasks_query(filters: ExportFilter, settings: Settings) -> Select[*tuple[Any, ...]]:
     return (
         select(
             CallbackTask.id,
@@ -403,7 +403,7 @@ def _attempt_headers() -> list[str]:
     ]
 
 
-def _attempts_query(filters: ExportFilter, settings: Settings) -> Select[Any]:
+def _attempts_query(filters: ExportFilter, settings: Settings) -> Select[*tuple[Any, ...]]:
     query = (
         select(
             CallAttempt.id,
@@ -496,7 +496,7 @@ def _case_headers() -> list[str]:
     ]
 
 
-def _cases_query(filters: ExportFilter, settings: Settings) -> Select[Any]:
+def _cases_query(filters: ExportFilter, settings: Settings) -> Select[*tuple[Any, ...]]:
     penalties = (
         select(
             Penalty.case_id,
@@ -507,6 +507,7 @@ def _cases_query(filters: ExportFilter, settings: Settings) -> Select[Any]:
         .subquery()
     )
     moment = SupervisionCase.letter_issued_at if filters.basis == "letter" else SupervisionCase.opened_at
+    period: ColumnElement[bool]
     if filters.basis == "penalty":
         penalised = select(Penalty.case_id).where(filters.period(Penalty.recorded_at, settings.tz))
         period = SupervisionCase.id.in_(penalised)
@@ -729,6 +730,9 @@ class _Spool:
     def flush(self) -> None:
         pass
 
+    def close(self) -> None:
+        pass  # zipfile never closes a file object it was given; this completes its writable protocol
+
     def take(self) -> bytes:
         data, self.parts = b"".join(self.parts), []
         return data
@@ -808,7 +812,7 @@ def stream_workbook(sheets: Sequence[Sheet]) -> Iterator[bytes]:
     template.save(buffer)
     source = zipfile.ZipFile(buffer)
     spool = _Spool()
-    archive = zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED)  # type: ignore[arg-type]
+    archive = zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED)
     sheet_entries = {f"xl/worksheets/sheet{number}.xml": number for number in chunks_of}
     for info in source.infolist():
         sheet_number = sheet_entries.get(info.filename)

@@ -39,7 +39,9 @@ ORDER_COLUMNS = (
 )
 
 
-def frame(session: Session, statement: Select[Any], datetimes: tuple[str, ...] = ()) -> pd.DataFrame:
+def frame(
+    session: Session, statement: Select[*tuple[Any, ...]], datetimes: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """Run a query into a DataFrame whose datetime columns are UTC-aware, with its columns even when empty."""
     result = session.execute(statement)
     keys = list(result.keys())
@@ -147,7 +149,8 @@ def workdays_between(starts: pd.Series, ends: pd.Series, calendar: WorkCalendar,
         index = (local.dt.tz_localize(None).dt.normalize() - pd.Timestamp(first)).dt.days.to_numpy()
         naive_utc = moments.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
         into_day = (naive_utc - naive_midnights[index]) / np.timedelta64(1, "s")
-        return before[index] + np.where(working[index], into_day, 0.0)
+        seconds: np.ndarray = before[index] + np.where(working[index], into_day, 0.0)
+        return seconds
 
     return pd.Series(
         (elapsed(ends, local_ends) - elapsed(starts, local_starts)) / SECONDS_PER_DAY, index=starts.index

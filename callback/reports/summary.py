@@ -220,7 +220,7 @@ def utility_by_center_month(
 
 def precision(
     figures: dict[str, Any], tasks: pd.DataFrame, attempts: pd.DataFrame, settings: Settings
-) -> dict:
+) -> dict[str, Any]:
     """Give each existing rate and share of the summary its sample size, 95 % Wilson interval and flag."""
     n = settings.min_sample
     connections_ = figures["connections"]

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -71,7 +72,7 @@ class Dialer:
         provider: TelephonyProvider,
         pacer: CallPacer,
         settings: Settings,
-        config: dict,
+        config: dict[str, Any],
         clock: Callable[[], datetime],
         after_pass: Callable[[datetime], object] | None = None,
         *,
@@ -306,6 +307,8 @@ class Dialer:
         ).all()
         self.session.commit()
         for attempt_id, sid, started_at in silent:
+            if sid is None:
+                continue  # never: the query asks for attempts with a sid
             detail = detail_of(sid, started_at)
             if not detail or not detail.get("state"):
                 continue

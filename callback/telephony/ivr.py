@@ -251,7 +251,7 @@ def take_answer(
         # Only the question put last (that try of it) is answered: a replayed or forged answer to any other
         # changes nothing, and the last question is put again.
         current = ivr_question(asked[0]) if asked else None
-        if current is None:
+        if current is None or asked is None:
             return Turn()  # no question was put on this call: nothing to answer
         return Turn(current, asked[1])
     digits = heard.digits.strip()

@@ -62,7 +62,8 @@ def webhook_auth_token(config: Mapping[str, Any]) -> str:
 
 def signature(config: Mapping[str, Any], url: str, params: Mapping[str, Any]) -> str:
     """Return the X-Twilio-Signature Twilio would send for a POST of `params` to `url`."""
-    return RequestValidator(webhook_auth_token(config)).compute_signature(url, params)
+    computed: str = RequestValidator(webhook_auth_token(config)).compute_signature(url, params)
+    return computed
 
 
 def is_signed(
@@ -78,4 +79,5 @@ def is_signed(
         return False
     url = public_url(config, path) + (f"?{query_string}" if query_string else "")
     validator = RequestValidator(webhook_auth_token(config))
-    return validator.validate(url, params, given, get_signature_algorithm(signature_settings))
+    valid: bool = validator.validate(url, params, given, get_signature_algorithm(signature_settings))
+    return valid

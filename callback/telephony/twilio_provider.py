@@ -87,7 +87,8 @@ class TwilioProvider:
             return None
         for found in calls:
             if found.date_created is not None and found.date_created >= since:
-                return found.sid
+                sid: str = found.sid
+                return sid
         return None
 
     def end_call(self, sid: str) -> None:

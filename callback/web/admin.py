@@ -172,7 +172,7 @@ def user(user_id: int) -> tuple[str, int]:
 def _refused(user: User, error: UserError, **forms: FlaskForm) -> tuple[str, int]:
     db.session.rollback()
     flash(str(error), "danger")
-    return _show_user(_user_or_404(user.id), 409, **forms)
+    return _show_user(_user_or_404(user.id), 409, None, **forms)
 
 
 @bp.post("/users/<int:user_id>/role")

@@ -81,7 +81,7 @@ def dialogue() -> Response:
     return jsonify(answer)
 
 
-def _receipts(handle: Callable[[Any, dict[str, Any]], None]) -> Response:
+def _receipts(handle: Callable[[Any, dict[str, Any]], object]) -> Response:
     """Hand each receipt of an HTTP push to `handle`, its attempt locked; unknown ones are skipped."""
     body = request.get_json(force=True, silent=True)  # whatever Content-Type the push declares
     try:

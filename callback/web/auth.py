@@ -105,7 +105,7 @@ def roles_required(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapped.required_roles = frozenset(roles)  # type: ignore[attr-defined]  (read by callback.web.menu)
+        wrapped.required_roles = frozenset(roles)  # type: ignore[attr-defined]  # read by callback.web.menu
         return wrapped
 
     return decorator

@@ -15,8 +15,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import Select, func, select
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 from werkzeug.wrappers import Response
 
@@ -160,10 +160,11 @@ def _usernames(ids: Iterable[int | None]) -> dict[int, str]:
 
 
 def _can_work() -> bool:
-    return current_user.has_role(*CASE_WORKERS)
+    can: bool = current_user.has_role(*CASE_WORKERS)
+    return can
 
 
-def _visible() -> Any:
+def _visible() -> Select[SupervisionCase]:
     """Select the cases the user may see: discipline inspectors see referred cases only."""
     query = select(SupervisionCase).join(WorkOrder, SupervisionCase.order_id == WorkOrder.id)
     if not _can_work():
@@ -514,7 +515,8 @@ def new() -> Response | tuple[str, int]:
         existing = None
         if error.code == "case_already_open":
             order = cases.find_order(db.session, order_no)
-            existing = cases.open_case_for(db.session, order.id, form.category.data) if order else None
+            category = form.category.data
+            existing = cases.open_case_for(db.session, order.id, category) if order and category else None
         html = render_template(
             "cases/new.html", form=form, categories=[c.value for c in CaseCategory], existing=existing
         )

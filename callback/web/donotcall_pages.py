@@ -23,12 +23,16 @@ MAX_PAGE = 10**6
 REASONS = [reason.value for reason in DoNotCallReason]
 
 
-def _render(errors: dict[str, str] | None = None, values: dict[str, str] | None = None, status: int = 200):
+def _render(
+    errors: dict[str, str] | None = None, values: dict[str, str] | None = None, status: int = 200
+) -> tuple[str, int]:
     """Render the list with the search of the request and the add form (with its errors)."""
     now = utcnow()
     search = without_control_characters(request.args.get("q") or "").strip()[:100] or None
     reason = request.args.get("reason") if request.args.get("reason") in REASONS else None
-    state = request.args.get("state") if request.args.get("state") in donotcall.ENTRY_STATES else "live"
+    state = request.args.get("state", "live")
+    if state not in donotcall.ENTRY_STATES:
+        state = "live"
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     query = donotcall.entries_query(now, search=search, reason=reason, state=state)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
@@ -51,7 +55,7 @@ def _render(errors: dict[str, str] | None = None, values: dict[str, str] | None 
 
 @bp.get("/")
 @roles_required(*DNC_KEEPERS)
-def index():
+def index() -> tuple[str, int]:
     """List the numbers nobody may call, searchable by digits or note."""
     return _render()
 

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_url
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response as BaseResponse
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ def return_url() -> str:
     return request.full_path.rstrip("?") if request.method == "GET" else "/"
 
 
-def handle_csrf_error(error: CSRFError) -> tuple[Response | str, int] | Response:
+def handle_csrf_error(error: CSRFError) -> tuple[Response | str, int] | BaseResponse:
     """Answer a form whose CSRF token expired with the way back, never a bare 400 page.
 
     A signed-out user (the session ended while the form was open) is sent to sign in and then back to the

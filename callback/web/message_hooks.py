@@ -84,7 +84,7 @@ def _followup_of_report(report: dict[str, Any]) -> SmsFollowup | None:
 def sms_report() -> Response:
     """Take SmsReport receipts (短信发送状态): whether each message reached the handset."""
     body = request.get_json(force=True, silent=True)  # whatever Content-Type the push declares
-    reports = body if isinstance(body, list) else [body]
+    reports: list[Any] = body if isinstance(body, list) else [body]
     if not reports or not all(isinstance(item, dict) and item.get("biz_id") for item in reports):
         return _refusal("The body must be a JSON array of SmsReport objects, each with its biz_id.", 400)
     now = utcnow()

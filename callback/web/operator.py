@@ -153,7 +153,8 @@ def case_url(case_id: int) -> str | None:
     rules = list(current_app.url_map.iter_rules("cases.detail")) if has_endpoint("cases.detail") else []
     if not rules or len(rules[0].arguments) != 1:
         return None
-    return url_for("cases.detail", **{next(iter(rules[0].arguments)): case_id})
+    values: dict[str, Any] = {next(iter(rules[0].arguments)): case_id}
+    return url_for("cases.detail", **values)
 
 
 def _hours_text(hours: CallingHours) -> str:

@@ -36,7 +36,8 @@ def _english() -> bool:
 
 def item_label(item: dict[str, Any]) -> str:
     """Return a scorecard item's label in the current language."""
-    return (item.get("label_en") or item["label_zh"]) if _english() else item["label_zh"]
+    label: str = (item.get("label_en") or item["label_zh"]) if _english() else item["label_zh"]
+    return label
 
 
 @bp.context_processor
@@ -71,7 +72,9 @@ def index() -> str:
     )
 
 
-def _render_review(review: QaReview, *, errors: dict[str, str] | None = None, values: Any = None, status=200):
+def _render_review(
+    review: QaReview, *, errors: dict[str, str] | None = None, values: Any = None, status: int = 200
+) -> tuple[str, int]:
     attempt = db.session.get(CallAttempt, review.attempt_id)
     assert attempt is not None  # noqa: S101  (foreign key)
     used = db.session.get(Scorecard, review.scorecard_id) if review.scorecard_id else None
@@ -131,6 +134,8 @@ def score_review(review_id: int) -> Response | tuple[str, int]:
         if error.status in (403, 404):
             abort(error.status)
         found = db.session.get(QaReview, review_id)
+        if found is None:
+            abort(404)  # deleted meanwhile
         problems = {detail["field"]: detail["message"] for detail in error.details}
         flash(error.message, "danger")
         return _render_review(found, errors=problems, values=marks, status=422)

@@ -142,7 +142,8 @@ def may_attach_recording(attempt: CallAttempt) -> bool:
     """Tell whether the signed-in user may attach a recording to this call."""
     if not current_user.is_authenticated or attempt.channel != TaskChannel.OPERATOR.value:
         return False
-    return current_user.has_role(Role.SUPERVISOR, Role.ADMIN) or attempt.operator_id == current_user.id
+    may: bool = current_user.has_role(Role.SUPERVISOR, Role.ADMIN) or attempt.operator_id == current_user.id
+    return may
 
 
 @bp.app_template_global()

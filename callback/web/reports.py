@@ -130,7 +130,8 @@ def _cases_link(**params: Any) -> str:
 
 def _with_links(data: dict[str, Any], filters: ReportFilter) -> dict[str, Any]:
     """Add to each chart element the address of the list behind it."""
-    args = filters.query_args()
+    # Any: mypy checks a **dict against url_for's own keyword parameters (_external: bool, ...) otherwise.
+    args: dict[str, Any] = filters.query_args()
     center_args = {k: v for k, v in args.items() if k != "service_center"}
     connections = data["connections"]
     connections["links"] = {

@@ -54,7 +54,8 @@ def authenticated_user() -> User:
         raise ApiError(401, "unauthorized", _("The token is unknown or revoked."))
     if touch_token(db.session, row.ApiToken, now=now):
         db.session.commit()  # nothing else is pending yet: the handler has not started
-    return row.User
+    user: User = row.User
+    return user
 
 
 def roles_required(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -116,7 +117,7 @@ def choice_arg(name: str, choices: list[str]) -> str | None:
     return value
 
 
-def paginated(query: Select, render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+def paginated(query: Select[*tuple[Any, ...]], render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
     """Run `query` one page at a time, as every collection in the API does."""
     page = int_arg("page", 1, 1, MAX_PAGE)
     per_page = int_arg("per_page", 50, 1, MAX_PER_PAGE)
