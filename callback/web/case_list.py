@@ -11,11 +11,10 @@ from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from callback.extensions import db
-from callback.models import ENDED_CASE_STATES, CaseEvent, SupervisionCase, User, WorkOrder
+from callback.models import CaseEvent, SupervisionCase, User, WorkOrder
 from callback.text import without_control_characters
 
 SEARCH_MAX = 100
-ENDED = [state.value for state in ENDED_CASE_STATES]
 
 
 # The sortable columns: the only names `sort` may take (anything else keeps the default order).
@@ -80,11 +79,6 @@ def search_clause(text: str) -> ColumnElement[bool]:
         CaseEvent.note.ilike(pattern, escape="\\"),
     )
     return or_(*(column.ilike(pattern, escape="\\") for column in columns), noted)
-
-
-def active_clause() -> ColumnElement[bool]:
-    """Cases still being worked (not closed or dismissed)."""
-    return SupervisionCase.state.not_in(ENDED)
 
 
 @dataclass(frozen=True)

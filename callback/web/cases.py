@@ -7,7 +7,7 @@ Every change goes through callback.cases; a refusal (CaseError) comes back as a 
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 
 from callback import cases
 from callback.audit import Actor
+from callback.case_filter import CaseFilter
 from callback.cases import CaseError
 from callback.clock import utcnow
 from callback.extensions import db
@@ -213,39 +214,30 @@ def index() -> str:
     manager = (request.args.get("account_manager") or "").strip() or None
     assignee = request.args.get("assignee") if request.args.get("assignee") in ("me", "none") else None
     overdue, referred = _flag("overdue"), _flag("referred")
-    if category:
-        query = query.where(SupervisionCase.category == category)
-    if center:
-        query = query.where(WorkOrder.service_center == center)
-    if manager:
-        query = query.where(WorkOrder.account_manager == manager)
-    if assignee == "me":
-        query = query.where(SupervisionCase.assignee_id == current_user.id)
-    elif assignee == "none":
-        query = query.where(SupervisionCase.assignee_id.is_(None))
-    if overdue:
-        query = query.where(SupervisionCase.due_at < now, SupervisionCase.state.not_in(ENDED))
-    if referred:
-        query = query.where(SupervisionCase.referred_to_discipline.is_(True))
     # The case desk (issue 12): text search, "still being worked", a sortable column.
-    search, active = case_list.search_text(), _flag("active")
+    search = case_list.search_text()
     if search:
         query = query.where(case_list.search_clause(search))
-    if active:
-        query = query.where(case_list.active_clause())
     sort, direction = case_list.sort_args()
-    opened_from, opened_to = _date_arg("opened_from"), _date_arg("opened_to")
-    tz = current_settings().tz
-    if opened_from:
-        query = query.where(SupervisionCase.opened_at >= datetime.combine(opened_from, time(), tzinfo=tz))
-    if opened_to:
-        next_day = datetime.combine(opened_to + timedelta(days=1), time(), tzinfo=tz)
-        query = query.where(SupervisionCase.opened_at < next_day)
+    case_filter = CaseFilter(
+        state=state,
+        category=category,
+        service_center=center,
+        account_manager=manager,
+        assignee_id=current_user.id if assignee == "me" else None,
+        unassigned=assignee == "none",
+        overdue=overdue,
+        referred=referred,
+        active=_flag("active"),
+        opened_from=_date_arg("opened_from"),
+        opened_to=_date_arg("opened_to"),
+    )
+    query = case_filter.where(query, now=now, tz=current_settings().tz, with_state=False)
     # Counts by state under the other filters, so each count is what clicking it shows.
     counted = query.with_only_columns(SupervisionCase.state, func.count()).group_by(SupervisionCase.state)
     counts = dict(db.session.execute(counted).all())
     if state:
-        query = query.where(SupervisionCase.state == state)
+        query = query.where(SupervisionCase.state == state)  # the one filter the counts leave open
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page, pages = page_within(total, PER_PAGE)
     rows = db.session.scalars(
@@ -273,10 +265,10 @@ def index() -> str:
         "assignee": assignee,
         "overdue": "1" if overdue else None,
         "referred": "1" if referred else None,
-        "opened_from": opened_from.isoformat() if opened_from else None,
-        "opened_to": opened_to.isoformat() if opened_to else None,
+        "opened_from": case_filter.opened_from.isoformat() if case_filter.opened_from else None,
+        "opened_to": case_filter.opened_to.isoformat() if case_filter.opened_to else None,
         "q": search or None,
-        "active": "1" if active else None,
+        "active": "1" if case_filter.active else None,
         "sort": sort,
         "dir": direction if sort else None,
     }

@@ -1,6 +1,6 @@
 """Supervision cases (contract 4.3): list, read, open by hand, move, penalise, refer."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 from flask import g, request
@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from callback import cases
 from callback.audit import Actor
+from callback.case_filter import CaseFilter
 from callback.clock import utcnow
 from callback.extensions import db
-from callback.models import ENDED_CASE_STATES, CaseCategory, CaseState, Role, SupervisionCase, WorkOrder
+from callback.models import CaseCategory, CaseState, Role, SupervisionCase, WorkOrder
 from callback.settings import current_settings
 from callback.web.api.blueprint import bp
 from callback.web.api.common import choice_arg, json_body, paginated, roles_required
@@ -47,32 +48,19 @@ def _visible_cases() -> Any:
 def list_cases() -> dict[str, Any]:
     """List cases, newest first, filtered by state, category, service centre and opening date."""
     query = _visible_cases().order_by(SupervisionCase.opened_at.desc(), SupervisionCase.id.desc())
-    state = choice_arg("state", [s.value for s in CaseState])
-    category = choice_arg("category", [c.value for c in CaseCategory])
-    if state:
-        query = query.where(SupervisionCase.state == state)
-    if category:
-        query = query.where(SupervisionCase.category == category)
-    center = request.args.get("service_center") or None
-    if center:
-        query = query.where(WorkOrder.service_center == center)
-    tz = current_settings().tz
     start, end = _date_arg("from"), _date_arg("to")
     if start and end and start > end:
         message = _("must not be after 'to'")
         raise ApiError(400, "bad_parameter", f"from: {message}", [{"field": "from", "message": message}])
-    overdue = request.args.get("overdue")
-    if overdue in ("true", "1"):
-        query = query.where(
-            SupervisionCase.due_at < utcnow(),
-            SupervisionCase.state.not_in([s.value for s in ENDED_CASE_STATES]),
-        )
-    if start:
-        query = query.where(SupervisionCase.opened_at >= datetime.combine(start, time(), tzinfo=tz))
-    if end:
-        query = query.where(
-            SupervisionCase.opened_at < datetime.combine(end + timedelta(days=1), time(), tzinfo=tz)
-        )
+    case_filter = CaseFilter(
+        state=choice_arg("state", [s.value for s in CaseState]),
+        category=choice_arg("category", [c.value for c in CaseCategory]),
+        service_center=request.args.get("service_center") or None,
+        overdue=request.args.get("overdue") in ("true", "1"),
+        opened_from=start,
+        opened_to=end,
+    )
+    query = case_filter.where(query, now=utcnow(), tz=current_settings().tz)
     shown = callers_representation()
     return paginated(query, lambda case: case_json(case, shown=shown))
 
