@@ -57,17 +57,30 @@ OUTCOME_DISPOSITIONS = {
 }
 
 
+def at_the_phone(customer: str, slot: str | None, slot_answer: Mapping[str, int]) -> bool:
+    """Tell whether a customer is at the phone in a slot: a habit of theirs, the same at every call.
+
+    SIMULATION_SLOT_ANSWER gives the share of customers at the phone per slot; who they are is drawn once
+    per (customer, slot), so one who is never reachable in the morning stays so, as in life.
+    """
+    share = slot_answer.get(slot) if slot else None
+    if share is None:
+        return True
+    habit = random.Random(f"{customer}|{slot}")  # noqa: S311  (a simulation, not security)
+    return habit.random() * 100 < share
+
+
 def simulated_outcome(
     rng: random.Random,
     mix: Sequence[tuple[str, int]],
     slot_answer: Mapping[str, int],
     slot: str | None,
+    customer: str = "",
 ) -> str:
-    """Pick how a customer called in `slot` behaves: away from the phone (no_answer) with the slot's odds,
-    else by SIMULATION_MIX's weights. A slot without a share draws nothing more (old seeds replay alike).
+    """Pick how a customer called in `slot` behaves: no answer when away from the phone, else by
+    SIMULATION_MIX's weights (the slot's odds draw nothing from `rng`: old seeds replay alike).
     """
-    share = slot_answer.get(slot) if slot else None
-    if share is not None and rng.random() * 100 >= share:
+    if not at_the_phone(customer, slot, slot_answer):
         return "no_answer"
     names = [name for name, _ in mix]
     weights = [weight for _, weight in mix]
@@ -96,9 +109,9 @@ class SimulatedProvider:
         self.played: list[tuple[OutboundCall, str, str]] = []
         self.ended: set[str] = set()
 
-    def choose_outcome(self, slot: str | None = None) -> str:
-        """Pick how the next customer behaves, by the slot's odds of answering and SIMULATION_MIX."""
-        return simulated_outcome(self.rng, self.mix, self.slot_answer, slot)
+    def choose_outcome(self, slot: str | None = None, customer: str = "") -> str:
+        """Pick how the next customer behaves, by their habit in the slot and SIMULATION_MIX."""
+        return simulated_outcome(self.rng, self.mix, self.slot_answer, slot, customer)
 
     def protocol_of(self, call: OutboundCall) -> str:
         """Return the protocol a call is played in; `both` alternates Twilio and SmartCall by attempt."""
@@ -113,7 +126,7 @@ class SimulatedProvider:
             sid = f"{number % 10**12:012d}^{number // 10**12 % 10**12:012d}"  # SmartCall's CallId
         else:
             sid = "CA" + uuid.uuid4().hex
-        self.pending.append((call, sid, self.choose_outcome(call.slot)))
+        self.pending.append((call, sid, self.choose_outcome(call.slot, call.to)))
         return CallPlaced(sid)
 
     def find_call(self, call: OutboundCall, placed_after: datetime) -> str | None:
