@@ -19,7 +19,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import LazyString, get_locale, ngettext
+from flask_babel import LazyString, get_locale, ngettext, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -507,9 +507,9 @@ def _render_call(
         followup=db.session.scalar(select(SmsFollowup).where(SmsFollowup.task_id == task.id)),
         sms_enabled=settings.sms_followup,
         slots_tried=tried,
-        slots_untried=[
+        slots_untried=pgettext("list separator", ", ").join(
             label("call_slot", slot.name) for slot in settings.call_slots if slot.name not in dict(tried)
-        ],
+        ),
     ), status
 
 

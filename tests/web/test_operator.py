@@ -369,3 +369,8 @@ def test_the_call_screen_shows_the_slots_tried_and_those_left(app, client, login
     tried = re.search(r'<p[^>]*id="slots-tried".*?</p>', page, re.S).group(0)
     assert "已试时段" in tried and "工作日上午 × 1" in tried
     assert "未试时段: 工作日下午、工作日傍晚、周末及节假日" in tried
+
+    client.post("/language/en", data={"next": f"/operator/tasks/{task_id}"})
+    english = client.get(f"/operator/tasks/{task_id}").text
+    assert "Weekday morning × 1" in english
+    assert "Not tried yet: Weekday afternoon, Weekday evening, Weekend or holiday" in english
