@@ -64,6 +64,8 @@ SIMULATION_AUTH_TOKEN: str | None = None
 # How the simulated customers behave, as weights: agree (answers match the system), disagree (they do not),
 # no_answer, busy, machine (an answering machine picks up), hang_up (the customer hangs up mid-survey).
 SIMULATION_MIX = "agree=45,disagree=20,no_answer=12,busy=8,machine=8,hang_up=7"
+# Percent of simulated customers at the phone per CALL_SLOTS slot ("" = slots make no difference).
+SIMULATION_SLOT_ANSWER = ""
 # Which provider's protocol the simulated customer speaks: twilio, aliyun, or both (alternating calls).
 SIMULATION_PROTOCOL = "twilio"
 # Seed of the simulated customers' choices (unset: different every run).
@@ -108,6 +110,11 @@ QA_SAMPLE_PER_OPERATOR = 5
 
 # How long a failed contact waits before the task is workable again, per disposition (minutes).
 RETRY_DELAY_MINUTES = {"busy": 30, "no_answer": 120, "voicemail": 180}
+# Retries rotate through these slots (docs/operator.md); "" keeps the fixed RETRY_DELAY_MINUTES alone.
+CALL_SLOTS = (
+    "weekday_morning=workday 08:00-12:00,weekday_afternoon=workday 12:00-17:00,"
+    "weekday_evening=workday 17:00-20:00,weekend=offday 08:00-20:00"
+)
 
 # Task windows in working days (contract 4.2).
 INTAKE_WINDOW_WORKDAYS = 1

@@ -240,6 +240,14 @@ ANSWERED_BY: dict[str, LazyString] = {
     "unknown": _lp("answered by", "Not recognised"),
 }
 
+# The default CALL_SLOTS; a slot named otherwise in the configuration shows its own name.
+CALL_SLOT: dict[str, LazyString] = {
+    "weekday_morning": _lp("call slot", "Weekday morning"),
+    "weekday_afternoon": _lp("call slot", "Weekday afternoon"),
+    "weekday_evening": _lp("call slot", "Weekday evening"),
+    "weekend": _lp("call slot", "Weekend or holiday"),
+}
+
 LABELS: dict[str, dict[str, LazyString]] = {
     "status": ORDER_STATUS,
     "customer_type": CUSTOMER_TYPE,
@@ -264,6 +272,7 @@ LABELS: dict[str, dict[str, LazyString]] = {
     "dnc_source": DNC_SOURCE,
     "outbox_status": OUTBOX_STATUS,
     "outbox_channel": OUTBOX_CHANNEL,
+    "call_slot": CALL_SLOT,
 }
 
 

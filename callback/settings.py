@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 
+from callback.call_slots import CallSlot, parse_call_slots
 from callback.models.task import TaskKind
 from callback.workdays import CallingHours, WorkCalendar, parse_dates
 
@@ -55,6 +56,10 @@ class Settings:
     ring_seconds: int = 30
     dialer_idle_seconds: float = 5.0
     simulation_mix: tuple[tuple[str, int], ...] = (("agree", 1),)
+    # Share (percent) of simulated customers at the phone in each calling slot; a slot left out: all of them.
+    simulation_slot_answer: tuple[tuple[str, int], ...] = ()
+    # CALL_SLOTS: the retry rotation; empty (the default of hand-built Settings) keeps the fixed delays.
+    call_slots: tuple[CallSlot, ...] = ()
     # Call recordings: the directory (empty: <instance>/recordings), provider deletion, upload limit.
     recordings_path: str = ""
     delete_provider_recordings: bool = False
@@ -246,6 +251,49 @@ def _retry_delays(value: Any, problems: list[str]) -> dict[str, timedelta]:
             minutes = 60
         delays[name] = timedelta(minutes=minutes)
     return delays
+
+
+def _call_slots(value: Any, problems: list[str]) -> tuple[CallSlot, ...]:
+    try:
+        return parse_call_slots(value)
+    except ValueError as error:
+        problems.append(
+            f"CALL_SLOTS: {error} (e.g. 'weekday_morning=workday 08:00-12:00,weekend=offday 08:00-20:00'; "
+            "empty for fixed retry delays)"
+        )
+        return ()
+
+
+def _simulation_slot_answer(
+    value: Any, slots: tuple[CallSlot, ...], problems: list[str]
+) -> tuple[tuple[str, int], ...]:
+    """Read SIMULATION_SLOT_ANSWER: "weekday_evening=85,weekend=70" or a mapping; percent per slot."""
+    names = [slot.name for slot in slots]
+    message = (
+        "SIMULATION_SLOT_ANSWER must give whole percentages 0-100 to slots of CALL_SLOTS ("
+        + (", ".join(names) or "none configured")
+        + "), e.g. 'weekday_morning=40,weekday_evening=85'"
+    )
+    if value in (None, ""):
+        return ()
+    try:
+        if isinstance(value, Mapping):
+            pairs = [(str(name), value[name]) for name in value]
+        else:
+            pairs = [tuple(item.split("=", 1)) for item in str(value).split(",") if item.strip()]
+        shares = tuple((str(name).strip(), int(str(share).strip())) for name, share in pairs)
+    except (TypeError, ValueError):
+        problems.append(message)
+        return ()
+    given = [name for name, _ in shares]
+    if (
+        any(name not in names for name in given)
+        or len(set(given)) != len(given)
+        or any(not 0 <= share <= 100 for _, share in shares)
+    ):
+        problems.append(message)
+        return ()
+    return shares
 
 
 def _simulation_mix(value: Any, problems: list[str]) -> tuple[tuple[str, int], ...]:
@@ -464,6 +512,7 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
     _int(config, "DATABASE_RETRY_AFTER_SECONDS", problems, minimum=1)
 
     sms = _sms_settings(config, telephony, problems)
+    call_slots = _call_slots(config.get("CALL_SLOTS"), problems)
 
     aapor_e = _aapor_e(config.get("AAPOR_E", "estimated"), problems)
 
@@ -492,6 +541,10 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         ring_seconds=_int(config, "DIALER_RING_SECONDS", problems, minimum=5),
         dialer_idle_seconds=idle_seconds,
         simulation_mix=_simulation_mix(config.get("SIMULATION_MIX"), problems),
+        simulation_slot_answer=_simulation_slot_answer(
+            config.get("SIMULATION_SLOT_ANSWER"), call_slots, problems
+        ),
+        call_slots=call_slots,
         recordings_path=recordings_path,
         delete_provider_recordings=delete_provider_recordings is True,
         recording_max_bytes=_int(config, "RECORDING_MAX_MB", problems, minimum=1) * 1024 * 1024,

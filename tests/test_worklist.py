@@ -93,6 +93,8 @@ def test_an_expired_lease_cannot_record_an_attempt(app, settings, make_user):
 
 
 def test_failed_contacts_retry_after_their_delay_then_become_unreachable(app, settings, make_user):
+    """Without CALL_SLOTS the fixed delays alone decide (tests/test_call_slots.py has the rotation)."""
+    settings = replace(settings, call_slots=())
     store_orders(settings, 1)
     user = make_user()
     now = NOW

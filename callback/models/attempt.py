@@ -58,6 +58,8 @@ class CallAttempt(Model):
     disposition: Mapped[str | None] = mapped_column(String(24))
     aapor_code: Mapped[str | None] = mapped_column(String(8))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The CALL_SLOTS slot the call started in (None: outside every slot, or a message): retries rotate on it.
+    slot: Mapped[str | None] = mapped_column(String(32))
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     note: Mapped[str | None] = mapped_column(Text)

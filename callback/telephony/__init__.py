@@ -52,4 +52,5 @@ def make_provider(app: Flask) -> TelephonyProvider:
         settings.simulation_mix,
         seed=app.config.get("SIMULATION_SEED"),
         protocol=app.config.get("SIMULATION_PROTOCOL") or "twilio",
+        slot_answer=settings.simulation_slot_answer,
     )

@@ -103,6 +103,7 @@ class Dialer:
             ring_seconds=self.settings.ring_seconds,
             time_limit_seconds=int(self.settings.dial_timeout.total_seconds()),
             recording_status_url=public_url(self.config, recording_path(attempt.id)),
+            slot=attempt.slot,
         )
 
     def workable_count(self, now: datetime) -> int:

@@ -17,6 +17,8 @@ class OutboundCall:
     time_limit_seconds: int
     # Where the provider posts "the recording is ready" (None: do not record the call).
     recording_status_url: str | None = None
+    # The calling slot the attempt started in (only the simulated customers care: they answer more in some).
+    slot: str | None = None
 
 
 @dataclass(frozen=True)

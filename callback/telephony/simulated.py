@@ -5,7 +5,8 @@ SmartCall's dialogue callbacks (answers by voice) and receipts under /aliyun/<to
 
 The customer answers the IVR through the same URLs, with the same parameters and X-Twilio-Signature as
 Twilio would send, so `TELEPHONY=simulated` runs the whole path (dialer, webhooks, IVR, findings, cases)
-on one machine with no account. SIMULATION_MIX decides how each customer behaves.
+on one machine with no account. SIMULATION_MIX decides how each customer behaves, and
+SIMULATION_SLOT_ANSWER how many customers are at the phone in each calling slot (CALL_SLOTS).
 """
 
 import json
@@ -45,27 +46,72 @@ PROGRESS_KEY = {
 }
 
 
+# What a simulated customer's behaviour comes to, as the IVR records it (bench/bench_slots.py reads this).
+OUTCOME_DISPOSITIONS = {
+    "agree": "completed",
+    "disagree": "completed",
+    "hang_up": "partial",
+    "no_answer": "no_answer",
+    "busy": "busy",
+    "machine": "voicemail",
+}
+
+
+def at_the_phone(customer: str, slot: str | None, slot_answer: Mapping[str, int]) -> bool:
+    """Tell whether a customer is at the phone in a slot: a habit of theirs, the same at every call.
+
+    SIMULATION_SLOT_ANSWER gives the share of customers at the phone per slot; who they are is drawn once
+    per (customer, slot), so one who is never reachable in the morning stays so, as in life.
+    """
+    share = slot_answer.get(slot) if slot else None
+    if share is None:
+        return True
+    habit = random.Random(f"{customer}|{slot}")  # noqa: S311  (a simulation, not security)
+    return habit.random() * 100 < share
+
+
+def simulated_outcome(
+    rng: random.Random,
+    mix: Sequence[tuple[str, int]],
+    slot_answer: Mapping[str, int],
+    slot: str | None,
+    customer: str = "",
+) -> str:
+    """Pick how a customer called in `slot` behaves: no answer when away from the phone, else by
+    SIMULATION_MIX's weights (the slot's odds draw nothing from `rng`: old seeds replay alike).
+    """
+    if not at_the_phone(customer, slot, slot_answer):
+        return "no_answer"
+    names = [name for name, _ in mix]
+    weights = [weight for _, weight in mix]
+    return rng.choices(names, weights)[0]
+
+
 class SimulatedProvider:
     """Queue calls, then play each with a simulated customer when the dialer says so (`run_pending`)."""
 
     name = "simulated"
 
     def __init__(
-        self, app: Flask, mix: Sequence[tuple[str, int]], seed: int | None = None, protocol: str = "twilio"
+        self,
+        app: Flask,
+        mix: Sequence[tuple[str, int]],
+        seed: int | None = None,
+        protocol: str = "twilio",
+        slot_answer: Sequence[tuple[str, int]] = (),
     ) -> None:
         self.app = app
         self.protocol = protocol
         self.mix = list(mix)
+        self.slot_answer = dict(slot_answer)
         self.rng = random.Random(seed)  # noqa: S311  (a simulation, not security)
         self.pending: list[tuple[OutboundCall, str, str]] = []
         self.played: list[tuple[OutboundCall, str, str]] = []
         self.ended: set[str] = set()
 
-    def choose_outcome(self) -> str:
-        """Pick how the next customer behaves, by SIMULATION_MIX's weights."""
-        names = [name for name, _ in self.mix]
-        weights = [weight for _, weight in self.mix]
-        return self.rng.choices(names, weights)[0]
+    def choose_outcome(self, slot: str | None = None, customer: str = "") -> str:
+        """Pick how the next customer behaves, by their habit in the slot and SIMULATION_MIX."""
+        return simulated_outcome(self.rng, self.mix, self.slot_answer, slot, customer)
 
     def protocol_of(self, call: OutboundCall) -> str:
         """Return the protocol a call is played in; `both` alternates Twilio and SmartCall by attempt."""
@@ -80,7 +126,7 @@ class SimulatedProvider:
             sid = f"{number % 10**12:012d}^{number // 10**12 % 10**12:012d}"  # SmartCall's CallId
         else:
             sid = "CA" + uuid.uuid4().hex
-        self.pending.append((call, sid, self.choose_outcome()))
+        self.pending.append((call, sid, self.choose_outcome(call.slot, call.to)))
         return CallPlaced(sid)
 
     def find_call(self, call: OutboundCall, placed_after: datetime) -> str | None:

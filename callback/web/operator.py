@@ -19,7 +19,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import LazyString, ngettext
+from flask_babel import LazyString, ngettext, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -27,6 +27,7 @@ from sqlalchemy import and_, case, func, select
 from werkzeug.wrappers import Response
 
 from callback.audit import Actor, AuditEntry, record
+from callback.call_slots import slots_tried
 from callback.clock import utcnow
 from callback.extensions import db
 from callback.labels import answer_text, finding_sentences, is_chinese, label, question_text
@@ -375,6 +376,7 @@ def _render_call(
             )
         ).all()
     )
+    tried = slots_tried((attempt.slot for attempt in attempts), settings.call_slots)
     errors = errors or {}
     from callback.web.history import history_rows  # issue 12 (history imports this module's helpers)
 
@@ -411,6 +413,10 @@ def _render_call(
         appointment_min=now.astimezone(settings.tz).strftime("%Y-%m-%dT%H:%M"),
         followup=db.session.scalar(select(SmsFollowup).where(SmsFollowup.task_id == task.id)),
         sms_enabled=settings.sms_followup,
+        slots_tried=tried,
+        slots_untried=pgettext("list separator", ", ").join(
+            label("call_slot", slot.name) for slot in settings.call_slots if slot.name not in dict(tried)
+        ),
     ), status
 
 

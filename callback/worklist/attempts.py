@@ -5,9 +5,11 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor, AuditEntry, current_origin, record
+from callback.call_slots import next_attempt_time, slot_of, tried_counts
 from callback.cases import act_on_findings, snapshot_json
 from callback.donotcall import Listing, add, is_listed
 from callback.fields import parse_datetime
@@ -15,6 +17,7 @@ from callback.findings import find
 from callback.models import (
     AAPOR_CODES,
     DEAD_NUMBER_DISPOSITIONS,
+    FAILED_CONTACT_DISPOSITIONS,
     INTERVIEW_DISPOSITIONS,
     Answer,
     AuditChannel,
@@ -65,6 +68,7 @@ def record_attempt(
         channel=TaskChannel.OPERATOR.value,
         operator_id=user_id,
         started_at=now,
+        slot=attempt_slot(now, settings),
         order_snapshot=snapshot_json(task.order),
     )
     session.add(attempt)
@@ -84,6 +88,33 @@ def record_attempt(
             session, task.order.customer_phone, checked.note, actor=Actor(user_id=user_id), now=now
         )
     return outcome
+
+
+def attempt_slot(now: datetime, settings: Settings) -> str | None:
+    """Return the CALL_SLOTS slot a call starting now belongs to."""
+    return slot_of(now, settings.call_slots, settings.tz, settings.calendar)
+
+
+def retry_time(
+    session: Session, task: CallbackTask, disposition: Disposition, *, now: datetime, settings: Settings
+) -> datetime:
+    """Return when a failed contact is tried again: after its retry delay, in the next untried calling slot.
+
+    The slots tried are those the task's calls started in (this one included); the least-tried slots come
+    next once every slot has been tried. Without CALL_SLOTS the fixed delay alone decides.
+    """
+    earliest = now + settings.retry_delays[disposition.value]
+    if not settings.call_slots:
+        return earliest
+    tried = tried_counts(session.scalars(select(CallAttempt.slot).where(CallAttempt.task_id == task.id)))
+    return next_attempt_time(
+        earliest,
+        tried,
+        settings.call_slots,
+        tz=settings.tz,
+        calendar=settings.calendar,
+        calling_hours=settings.calling_hours,
+    )
 
 
 def list_asked_number(
@@ -195,7 +226,14 @@ def finish_attempt(
         task.attempt_count += 1
         task.updated_at = now
     else:
-        _apply_disposition(task, checked.disposition, checked.callback_at, now=now, settings=settings)
+        retry_at = (
+            retry_time(session, task, checked.disposition, now=now, settings=settings)
+            if checked.disposition in FAILED_CONTACT_DISPOSITIONS
+            else None
+        )
+        _apply_disposition(
+            task, checked.disposition, checked.callback_at, retry_at, now=now, settings=settings
+        )
     # An appointment belongs first to whoever booked it (APPOINTMENT_OWNER_MINUTES); other outcomes end it.
     task.appointment_owner_id = (
         actor.user_id if checked.disposition is Disposition.CALLBACK_REQUESTED and not cancelled else None
@@ -236,11 +274,12 @@ def _apply_disposition(
     task: CallbackTask,
     disposition: Disposition,
     callback_at: datetime | None,
+    retry_at: datetime | None,
     *,
     now: datetime,
     settings: Settings,
 ) -> None:
-    """Move the task as the contract's disposition table says."""
+    """Move the task as the contract's disposition table says; a failed contact reopens at `retry_at`."""
     task.attempt_count += 1
     task.lease_owner_id = None
     task.lease_expires_at = None
@@ -261,7 +300,7 @@ def _apply_disposition(
             task.state = TaskState.UNREACHABLE.value
         else:
             task.state = TaskState.OPEN.value
-            task.not_before = now + settings.retry_delays[disposition.value]
+            task.not_before = retry_at or now + settings.retry_delays[disposition.value]
     if task.state == TaskState.OPEN.value and task.order.status == OrderStatus.CANCELLED.value:
         # The order was cancelled while the call was under way: nobody is called about it again.
         task.state = TaskState.CANCELLED.value

@@ -19,7 +19,7 @@ from callback.models import (
     TaskState,
 )
 from callback.settings import Settings
-from callback.worklist.attempts import AttemptOutcome, check_attempt_input, finish_attempt
+from callback.worklist.attempts import AttemptOutcome, attempt_slot, check_attempt_input, finish_attempt
 from callback.worklist.claims import WorklistError, claim_next
 from callback.worklist.lifecycle import move_tasks
 
@@ -48,6 +48,7 @@ def start_automated_attempt(
         channel=TaskChannel.AUTO.value,
         operator_id=None,
         started_at=now,
+        slot=attempt_slot(now, settings),
         order_snapshot=snapshot_json(task.order),
         transcript=[],
     )

@@ -72,6 +72,7 @@ def test_the_attempt_is_recorded_and_the_task_dialing_before_the_call_is_placed(
     assert call.status_url == f"http://127.0.0.1:5000/twilio/status/{call.attempt_id}"
     attempt = db.session.get(CallAttempt, call.attempt_id)
     assert attempt.provider_call_sid == f"CA{1:032d}" and attempt.channel == "auto"
+    assert attempt.slot == call.slot == "weekday_morning"  # Friday 10:00 in Beijing
     # Both tasks are dialing: the next pass places nothing.
     assert dialer_for(provider).run_pass().placed == 0
 
@@ -164,5 +165,27 @@ def test_the_simulated_customer_plays_signed_webhooks_through_the_whole_path(
             assert cases >= 2  # the customer's story differs from the system's
         elif mix == "agree=1":
             assert cases == 0
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize(("share", "disposition"), [(0, "no_answer"), (100, "completed")])
+def test_simulated_customers_answer_by_their_slots_share(tmp_path, monkeypatch, share, disposition):
+    app = make_app(
+        tmp_path,
+        monkeypatch,
+        DIALER_CALLS_PER_SECOND=100,
+        SIMULATION_MIX="agree=1",
+        SIMULATION_SLOT_ANSWER=f"weekday_morning={share},weekday_evening=0",
+        SIMULATION_SEED=3,
+    )
+    with app.app_context():
+        fresh_schema(app)
+        store_connected_orders(current_settings(), "SLOT-1", "SLOT-2")
+        result = app.test_cli_runner().invoke(args=["dialer", "--once"])  # Friday 10:00: the morning
+        assert result.exit_code == 0, result.output
+        db.session.expire_all()
+        attempts = db.session.scalars(select(CallAttempt)).all()
+        assert [(a.slot, a.disposition) for a in attempts] == [("weekday_morning", disposition)] * 2
         db.session.remove()
         db.engine.dispose()

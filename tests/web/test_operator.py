@@ -350,3 +350,27 @@ def test_the_call_screen_speaks_english_when_asked(client, login) -> None:
     assert "The meter is installed and the power is on" in page
     assert "Show number" in page
     assert "Call back later" in page
+
+
+def test_the_call_screen_shows_the_slots_tried_and_those_left(app, client, login) -> None:
+    add_order("S-1")
+    login("operator")
+    task_id = claimed_task_id(client)  # Friday 10:00 in Beijing: the weekday morning
+    assert "未试时段" in client.get(f"/operator/tasks/{task_id}").text
+
+    client.post(f"/operator/tasks/{task_id}/attempts", data={"disposition": "busy"})
+    task = db.session.get(CallbackTask, task_id)
+    noon = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)  # 12:00 in Beijing: the afternoon, not yet tried
+    assert task.not_before == noon and task.waiting
+    app.config["CLOCK"] = lambda: noon
+    assert claimed_task_id(client) == task_id
+
+    page = client.get(f"/operator/tasks/{task_id}").text
+    tried = re.search(r'<p[^>]*id="slots-tried".*?</p>', page, re.S).group(0)
+    assert "已试时段" in tried and "工作日上午 × 1" in tried
+    assert "未试时段: 工作日下午、工作日傍晚、周末及节假日" in tried
+
+    client.post("/language/en", data={"next": f"/operator/tasks/{task_id}"})
+    english = client.get(f"/operator/tasks/{task_id}").text
+    assert "Weekday morning × 1" in english
+    assert "Not tried yet: Weekday afternoon, Weekday evening, Weekend or holiday" in english

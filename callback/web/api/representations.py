@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import g
 
+from callback.call_slots import slots_tried
 from callback.cases import allowed_moves, is_overdue
 from callback.clock import utcnow
 from callback.formatting import mask_phone
@@ -24,6 +25,7 @@ from callback.models import (
     SupervisionCase,
     WorkOrder,
 )
+from callback.settings import current_settings
 from callback.web.api.common import local_iso
 
 _ORDER_TIME_FIELDS = frozenset(name for name in ORDER_FIELDS if name.endswith("_at"))
@@ -111,10 +113,21 @@ def task_json(task: CallbackTask, *, full_phone: bool = False, with_order: bool 
         "attempt_count": task.attempt_count,
         "lease_expires_at": local_iso(task.lease_expires_at),
         "created_at": local_iso(task.created_at),
+        "slots_tried": slots_tried_json(task),
     }
     if with_order:
         body["order"] = order_json(task.order, full_phone=full_phone)
     return body
+
+
+def slots_tried_json(task: CallbackTask) -> list[dict[str, Any]]:
+    """Represent the calling slots the task's calls started in, with how many calls each."""
+    return [
+        {"slot": name, "label": label("call_slot", name), "attempts": count}
+        for name, count in slots_tried(
+            (attempt.slot for attempt in task.attempts), current_settings().call_slots
+        )
+    ]
 
 
 def finding_json(finding: Finding) -> dict[str, Any]:

@@ -6,11 +6,12 @@ from typing import Any
 from flask import Response, g, request
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from callback.audit import Actor, AuditEntry, record
 from callback.clock import utcnow
 from callback.extensions import db
-from callback.models import CallbackTask, Role, TaskKind, TaskState, WorkOrder
+from callback.models import CallAttempt, CallbackTask, Role, TaskKind, TaskState, WorkOrder
 from callback.settings import current_settings
 from callback.web.api.blueprint import bp
 from callback.web.api.common import choice_arg, json_body, paginated, roles_required
@@ -26,7 +27,12 @@ TASK_READERS = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
 @roles_required(*TASK_READERS)
 def list_tasks() -> dict[str, Any]:
     """List tasks, most urgent first, filtered by state, kind and order number."""
-    query = select(CallbackTask).order_by(CallbackTask.due_by, CallbackTask.id)
+    # The slots tried come from the attempts: one more query per page, reading only their slot.
+    query = (
+        select(CallbackTask)
+        .options(selectinload(CallbackTask.attempts).load_only(CallAttempt.slot))
+        .order_by(CallbackTask.due_by, CallbackTask.id)
+    )
     state = choice_arg("state", [s.value for s in TaskState])
     kind = choice_arg("kind", [k.value for k in TaskKind])
     if state:

@@ -206,3 +206,24 @@ def test_concurrent_api_claims_hand_each_task_out_once(app, client, api_headers)
         thread.join(timeout=120)
     assert sorted(got) == sorted(set(got))
     assert len(got) == 30
+
+
+def test_a_failed_call_is_retried_in_an_untried_slot_and_the_task_shows_the_slots_tried(
+    client, api_headers, order
+):
+    operator = api_headers("operator")
+    task_id = claim(client, operator).json["id"]  # Friday 10:00 in Beijing: the weekday morning
+    assert client.get("/api/v1/tasks", headers=operator).json["items"][0]["slots_tried"] == []
+
+    recorded = client.post(
+        f"/api/v1/tasks/{task_id}/attempts", headers=operator, json={"disposition": "no_answer"}
+    )
+
+    assert recorded.status_code == 201
+    task = recorded.json["task"]
+    # Two hours later is still the morning, already tried: the afternoon, from its start.
+    assert task["not_before"] == "2026-11-27T12:00:00+08:00"
+    expected = [{"slot": "weekday_morning", "label": "工作日上午", "attempts": 1}]
+    assert task["slots_tried"] == expected
+    listed = client.get("/api/v1/tasks?order_no=GD-1&kind=intake", headers=api_headers("supervisor")).json
+    assert listed["items"][0]["slots_tried"] == expected
