@@ -137,9 +137,7 @@ class ConnectionGroup:
     sums: ConnectionSums
 
 
-def connection_groups(
-    session: Session, filters: ReportFilter, settings: Settings
-) -> list[ConnectionGroup]:
+def connection_groups(session: Session, filters: ReportFilter, settings: Settings) -> list[ConnectionGroup]:
     """Group the orders connected in the period by centre, month and external works, with their times."""
     lo, hi = filters.bounds(settings.tz)
     first_year = filters.start.year - CALENDAR_YEARS_BEFORE
@@ -160,9 +158,7 @@ def _connection_groups(
     lo: datetime,
     hi: datetime,
 ) -> tuple[list[ConnectionGroup], date | None]:
-    order_in_period = and_(
-        _in_period(WorkOrder.connected_at, lo, hi), filters.order_condition()
-    )
+    order_in_period = and_(_in_period(WorkOrder.connected_at, lo, hi), filters.order_condition())
     # The customer's latest statement of when they applied: the last answer of the latest call about the
     # order whose text starts with a real date (joined to the calendar, which holds only real dates).
     applied_day = aliased(CalendarDay, name="applied_day")

@@ -251,4 +251,3 @@ def work_at(moment: ColumnElement[Any], day: FromClause) -> ColumnElement[float]
         and_(moment < day.c.starts_at, day.c.prev_is_workday == True),  # noqa: E712 - SQL
     )
     return day.c.work_seconds_before + case((working, into_day), else_=0.0)
-
