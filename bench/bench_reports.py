@@ -97,10 +97,12 @@ def generate(folder: str, url: str, orders: int, seed: int = 11) -> None:
         task_id = attempt_id = 0
 
         def flush(force: bool = False) -> None:
-            for model, rows in tables.items():
-                if rows and (force or len(rows) >= BATCH):
-                    db.session.execute(insert(model), rows)
-                    rows.clear()
+            # All tables at once, parents first: the foreign keys hold on PostgreSQL.
+            if force or any(len(rows) >= BATCH for rows in tables.values()):
+                for model, rows in tables.items():
+                    if rows:
+                        db.session.execute(insert(model), rows)
+                        rows.clear()
 
         for n in range(1, orders + 1):
             accepted = start + timedelta(minutes=rng.randrange(0, 360 * 24 * 60))
