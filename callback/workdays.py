@@ -11,6 +11,7 @@ working days: set EXTRA_HOLIDAYS / EXTRA_WORKDAYS until the package catches up.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable
@@ -55,6 +56,18 @@ class WorkCalendar:
         self._extra_holidays = frozenset(extra_holidays)
         self._extra_workdays = frozenset(extra_workdays)
         self._off_days: dict[int, frozenset[date]] = {}
+
+    def key(self, tz: ZoneInfo) -> str:
+        """Name this calendar in a time zone: what decides its days (zone, overrides, holidays version)."""
+        source = json.dumps(
+            [
+                str(tz),
+                sorted(day.isoformat() for day in self._extra_holidays),
+                sorted(day.isoformat() for day in self._extra_workdays),
+                holidays.__version__,
+            ]
+        )
+        return f"{tz}:{hashlib.sha256(source.encode()).hexdigest()[:16]}"[-40:]
 
     def _load_year(self, year: int) -> frozenset[date]:
         """Compute and cache the non-working days of one year."""

@@ -10,6 +10,7 @@ from callback.models.attempt import (
     Disposition,
 )
 from callback.models.audit import AuditChannel, AuditEvent
+from callback.models.calendar import CalendarDay
 from callback.models.case import (
     ENDED_CASE_STATES,
     CaseCategory,
@@ -72,6 +73,7 @@ __all__ = [
     "ApiToken",
     "AuditChannel",
     "AuditEvent",
+    "CalendarDay",
     "CallAttempt",
     "CallRecording",
     "CallbackTask",

@@ -116,3 +116,20 @@ def parse_filter(
         account_manager=_text(args, "account_manager"),
         customer_type=customer_type,
     )
+
+
+def months(filters: ReportFilter) -> list[tuple[str, date, date]]:
+    """List the local months the period touches as (YYYY-MM, first day in period, last day in period)."""
+    result = []
+    first = filters.start.replace(day=1)
+    while first <= filters.end:
+        following = (first + timedelta(days=32)).replace(day=1)
+        result.append(
+            (
+                first.strftime("%Y-%m"),
+                max(first, filters.start),
+                min(following - timedelta(days=1), filters.end),
+            )
+        )
+        first = following
+    return result

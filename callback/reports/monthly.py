@@ -282,7 +282,7 @@ def report_workbook(
         (_("Recorded at"), moment("recorded_at")),
     ]
     summary = Sheet(_("Summary"), summary_header, [summary_rows])
-    if not details:
+    if not details or report.orders is None or report.cases is None or report.penalties is None:
         return write_workbook([summary])
     # Issue 13: each rate with its sample size, 95 % Wilson interval and whether it is only indicative.
     indicative = _("Indicative (fewer than %(n)d responses)", n=report.figures["min_sample"])
@@ -337,4 +337,4 @@ def report_workbook(
 
 def report_rows(report: Report) -> int:
     """Return how many rows of orders, cases and penalties the report's workbook holds."""
-    return len(report.orders) + len(report.cases) + len(report.penalties)
+    return report.row_count

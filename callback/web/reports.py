@@ -104,7 +104,8 @@ def _filter_choices() -> dict[str, Any]:
 def index() -> str:
     """Show the dashboard: the period's key figures and the charts, each opening the list behind it."""
     filters, problem = _filters()
-    report = build_report(db.session, filters, current_settings(), utcnow())
+    report = build_report(db.session, filters, current_settings(), utcnow(), details=False)
+    db.session.commit()  # keeps the calendar days the report may have filled
     return render_template(
         "reports/index.html",
         filters=filters,
@@ -186,6 +187,7 @@ def charts() -> Response | tuple[Response, int]:
         }
         return jsonify(body), error.status
     data = chart_data(db.session, filters, current_settings(), utcnow())
+    db.session.commit()  # keeps the calendar days the report may have filled
     return jsonify(_with_links(data, filters))
 
 
@@ -194,7 +196,8 @@ def charts() -> Response | tuple[Response, int]:
 def monthly() -> str:
     """Show the monthly summary (月度总结), laid out like the utility's report and ready to print."""
     filters, problem = _filters()
-    report = build_report(db.session, filters, current_settings(), utcnow())
+    report = build_report(db.session, filters, current_settings(), utcnow(), details=False)
+    db.session.commit()  # keeps the calendar days the report may have filled
     return render_template(
         "reports/monthly.html",
         filters=filters,

@@ -41,7 +41,9 @@ def _filters() -> ReportFilter:
 def report_summary() -> dict[str, Any]:
     """Return the period's figures: connections, callbacks, cases, penalties."""
     filters = _filters()
-    return build_report(db.session, filters, current_settings(), utcnow()).figures
+    figures = build_report(db.session, filters, current_settings(), utcnow(), details=False).figures
+    db.session.commit()  # keeps the calendar days the report may have filled
+    return figures
 
 
 @bp.get("/reports/summary.xlsx")
@@ -51,14 +53,15 @@ def report_summary_xlsx() -> Response:
     filters = _filters()
     settings = current_settings()
     now = utcnow()
-    report = build_report(db.session, filters, settings, now)
+    details = callers_representation().report_details
+    report = build_report(db.session, filters, settings, now, details=details)
     args = {key: value[:200] for key, value in request.args.items()}
     entry = export_entry("summary", "xlsx", args, report_rows(report))
     record(db.session, Actor(user_id=g.api_user.id), now, [entry])
     db.session.commit()
     return send_file(
         report_workbook(
-            report, filters, settings, details=callers_representation().report_details, with_keys=True
+            report, filters, settings, details=details, with_keys=True
         ),
         mimetype=XLSX_MIMETYPE,
         as_attachment=True,
