@@ -141,7 +141,7 @@ LOGIN_MAX_FAILURES_PER_ADDRESS = 30
 # How passwords are hashed (werkzeug's method string): scrypt at werkzeug's cost. The test suite sets a
 # cheap one ("pbkdf2:sha256:1") so that signing in thousands of test users costs nothing; never lower it
 # in production. Stored hashes carry their own method, so changing it only affects new passwords.
-PASSWORD_HASH_METHOD = "scrypt"
+PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105  (a hash method, not a password)
 # How many reverse proxies in front of the app set X-Forwarded-For / X-Forwarded-Proto; 0 = none
 # (then those headers are ignored, as a client could forge them).
 TRUSTED_PROXIES = 0

@@ -64,7 +64,7 @@ class Settings:
     login_max_failures: int = 5
     login_lockout: timedelta = timedelta(minutes=15)
     login_max_failures_per_address: int = 30
-    password_hash_method: str = "scrypt"
+    password_hash_method: str = "scrypt"  # noqa: S105  (a hash method, not a password)
     trusted_proxies: int = 0
     # Days after an order finished before purge-personal-data de-identifies it; None: only when asked.
     retention_days: int | None = None
