@@ -27,12 +27,17 @@ run: install
 	trap 'kill $$dialer_pid $$tick_pid 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-# SQLite always; PostgreSQL too when CALLBACK_TEST_DATABASE_URL names one (CI sets it).
+# SQLite always; PostgreSQL too when CALLBACK_TEST_DATABASE_URL names one (CI sets it). Both passes run on
+# one pytest-xdist worker per core (PYTEST_WORKERS=0 runs in one process); on PostgreSQL each worker uses its
+# own database, <name>_gw0, <name>_gw1, … (tests/conftest.py creates them).
+PYTEST_WORKERS ?= auto
+PYTEST  := $(PYTHON) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+
 test: install
-	env -u CALLBACK_TEST_DATABASE_URL $(PYTHON) -m pytest
+	env -u CALLBACK_TEST_DATABASE_URL $(PYTEST)
 	@if [ -n "$$CALLBACK_TEST_DATABASE_URL" ]; then \
 		echo "== the same suite on $$CALLBACK_TEST_DATABASE_URL"; \
-		$(PYTHON) -m pytest; \
+		$(PYTEST); \
 	elif [ "$$CI" = "true" ]; then \
 		echo "CI=true but CALLBACK_TEST_DATABASE_URL is not set: the PostgreSQL run is required"; exit 1; \
 	fi

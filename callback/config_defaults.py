@@ -149,6 +149,10 @@ LOGIN_LOCKOUT_MINUTES = 15
 # The same for one client address, over all usernames (and for bad API tokens): higher, because a
 # call-centre floor often reaches the server through one address.
 LOGIN_MAX_FAILURES_PER_ADDRESS = 30
+# How passwords are hashed (werkzeug's method string): scrypt at werkzeug's cost. The test suite sets a
+# cheap one ("pbkdf2:sha256:1") so that signing in thousands of test users costs nothing; never lower it
+# in production. Stored hashes carry their own method, so changing it only affects new passwords.
+PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105  (a hash method, not a password)
 # How many reverse proxies in front of the app set X-Forwarded-For / X-Forwarded-Proto; 0 = none
 # (then those headers are ignored, as a client could forge them).
 TRUSTED_PROXIES = 0

@@ -70,6 +70,7 @@ class Settings:
     login_max_failures: int = 5
     login_lockout: timedelta = timedelta(minutes=15)
     login_max_failures_per_address: int = 30
+    password_hash_method: str = "scrypt"  # noqa: S105  (a hash method, not a password)
     trusted_proxies: int = 0
     # Days after an order finished before purge-personal-data de-identifies it; None: only when asked.
     retention_days: int | None = None
@@ -223,6 +224,19 @@ def _int(config: Mapping[str, Any], key: str, problems: list[str], minimum: int 
     if (isinstance(value, float) and value != number) or number < minimum:
         problems.append(f"{key} must be a whole number of at least {minimum}, got {value!r}")
     return number
+
+
+# werkzeug's methods: scrypt[:n:r:p] or pbkdf2[:hash[:iterations]].
+_PASSWORD_HASH_METHOD = re.compile(r"scrypt(:\d+:\d+:\d+)?|pbkdf2(:sha(256|512)(:\d+)?)?")
+
+
+def _password_hash_method(value: Any, problems: list[str]) -> str:
+    if not isinstance(value, str) or not _PASSWORD_HASH_METHOD.fullmatch(value):
+        problems.append(
+            f"PASSWORD_HASH_METHOD must be scrypt[:n:r:p] or pbkdf2[:sha256[:iterations]], got {value!r}"
+        )
+        return "scrypt"
+    return value
 
 
 def _kinds(value: Any, problems: list[str]) -> frozenset[str]:
@@ -553,6 +567,7 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         login_max_failures=_int(config, "LOGIN_MAX_FAILURES", problems, minimum=1),
         login_lockout=timedelta(minutes=_int(config, "LOGIN_LOCKOUT_MINUTES", problems, minimum=1)),
         login_max_failures_per_address=_int(config, "LOGIN_MAX_FAILURES_PER_ADDRESS", problems, minimum=1),
+        password_hash_method=_password_hash_method(config.get("PASSWORD_HASH_METHOD"), problems),
         trusted_proxies=_int(config, "TRUSTED_PROXIES", problems),
         retention_days=retention_days,
         appointment_owner_minutes=_int(config, "APPOINTMENT_OWNER_MINUTES", problems),

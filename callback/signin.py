@@ -25,9 +25,10 @@ TOKEN = "token"  # noqa: S105
 
 
 @cache
-def _dummy_hash() -> str:
-    """A hash made like real ones, checked when the name is unknown so both cost the same time."""
-    return generate_password_hash(secrets.token_urlsafe(16))
+def _dummy_hash(method: str = "scrypt") -> str:
+    """A hash made like real ones (PASSWORD_HASH_METHOD), checked when the name is unknown so both cost
+    the same time."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,8 @@ def authenticate(
         return SignIn(None, locked_until=locked)
     user = session.scalar(select(User).where(User.username == username))
     stored = user.password_hash if user is not None and user.password_hash else None
-    matches = check_password_hash(stored or _dummy_hash(), password) and stored is not None
+    checked = stored or _dummy_hash(settings.password_hash_method)
+    matches = check_password_hash(checked, password) and stored is not None
     if user is not None and matches and user.active:
         session.execute(
             delete(SignInFailure).where(SignInFailure.kind == PASSWORD, SignInFailure.username == username)

@@ -3,6 +3,7 @@
 import re
 from datetime import datetime, timedelta
 
+from flask import has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from callback.audit import Actor, AuditEntry, record
 from callback.models import ApiToken, Role, User, hash_token, new_token_secret
 from callback.sessions import end_sessions
+from callback.settings import current_settings
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 MIN_PASSWORD_LENGTH = 8
@@ -44,7 +46,7 @@ def create_user(
         _check_password(password)
     user = User(username=username, role=role, created_at=now, active=True)
     if password is not None:
-        user.set_password(password)
+        user.set_password(password, _hash_method())
     session.add(user)
     session.flush()
     record(
@@ -69,6 +71,11 @@ def create_api_token(session: Session, user: User, *, now: datetime, actor: Acto
         [AuditEntry("token.created", "api_token", token.id, {"user_id": user.id})],
     )
     return secret
+
+
+def _hash_method() -> str:
+    """PASSWORD_HASH_METHOD of the app (cheap under the test suite), or werkzeug's scrypt outside one."""
+    return current_settings().password_hash_method if has_app_context() else "scrypt"
 
 
 def _check_role(role: str) -> None:
@@ -117,7 +124,7 @@ def set_role(session: Session, user: User, role: str, *, now: datetime, actor: A
 def set_password(session: Session, user: User, password: str, *, now: datetime, actor: Actor) -> None:
     """Set a new password and end every session of the user (an admin's reset, or the CLI)."""
     _check_password(password)
-    user.set_password(password)
+    user.set_password(password, _hash_method())
     end_sessions(session, user.id, now=now)
     record(session, actor, now, [AuditEntry("user.password_set", "user", user.id)])
 
@@ -129,7 +136,7 @@ def change_own_password(session: Session, user: User, current: str, new: str, *,
     if new == current:
         raise UserError(_("The new password must differ from the current one."), field="new")
     _check_password(new)
-    user.set_password(new)
+    user.set_password(new, _hash_method())
     end_sessions(session, user.id, now=now)
     record(session, Actor(user_id=user.id), now, [AuditEntry("user.password_changed", "user", user.id)])
 

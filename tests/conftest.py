@@ -1,5 +1,6 @@
 """Fixtures: an app on a fresh database per test (SQLite, or PostgreSQL when told), client, runner, users."""
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -8,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask, current_app
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from werkzeug.test import TestResponse
 
 from callback import create_app
@@ -19,11 +20,46 @@ from callback.settings import Settings, current_settings
 from callback.users import create_api_token, create_user
 
 # Set CALLBACK_TEST_DATABASE_URL=postgresql+psycopg://… to run the whole suite on PostgreSQL.
-POSTGRES_URL = os.environ.get("CALLBACK_TEST_DATABASE_URL")
+# Under pytest-xdist each worker (gw0, gw1, …) gets its own database, <name>_gw0 and so on, made on first
+# use through the server's `postgres` maintenance database (see _create_worker_database).
+_BASE_POSTGRES_URL = os.environ.get("CALLBACK_TEST_DATABASE_URL")
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+
+
+def _worker_url(url: str | None, worker: str | None) -> str | None:
+    if url is None or worker is None:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+POSTGRES_URL = _worker_url(_BASE_POSTGRES_URL, XDIST_WORKER)
 PASSWORD = "correct horse battery"
 # Requests and commands read this fixed clock: Friday 2026-11-27 10:00 in Beijing.
 TEST_NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 _postgres_schema_ready = False
+CHEAP_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if POSTGRES_URL is not None and POSTGRES_URL != _BASE_POSTGRES_URL:
+        _create_worker_database(POSTGRES_URL)
+
+
+def _create_worker_database(url: str) -> None:
+    """Create this worker's database if it is missing (several runs may race: a duplicate is fine)."""
+    import psycopg
+    from psycopg import errors, sql
+
+    parsed = make_url(url)
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)
+        ).fetchone()
+        if exists is None:
+            with contextlib.suppress(errors.DuplicateDatabase, errors.UniqueViolation):
+                connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(parsed.database)))
 
 
 def make_app(tmp_path, monkeypatch, **config) -> Flask:
@@ -36,6 +72,9 @@ def make_app(tmp_path, monkeypatch, **config) -> Flask:
         "WTF_CSRF_ENABLED": False,
         "CALLING_HOURS": "00:00-24:00",
         "CLOCK": lambda: TEST_NOW,
+        # Thousands of test users sign in: one round of PBKDF2 instead of scrypt (tests that are about the
+        # real hashing pass PASSWORD_HASH_METHOD=REAL_PASSWORD_HASH_METHOD).
+        "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH_METHOD,
     }
     test_config.update(config)
     return create_app(test_config)

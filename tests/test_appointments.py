@@ -5,27 +5,15 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
-from callback.audit import Actor
 from callback.extensions import db
-from callback.intake.service import upsert_orders
-from callback.intake.validation import ValidOrder, validate_order
 from callback.models import CallbackTask, TaskState, User
 from callback.settings import ConfigError, Settings, load_settings
 from callback.worklist import WorklistError, claim_next, claim_task, record_attempt
 from tests.conftest import TEST_NOW
-from tests.factories import order_payload
+from tests.factories import newest_task, store_order
 
 APPOINTED = TEST_NOW + timedelta(hours=2)
-
-
-def add_order(settings: Settings, order_no: str, **changes: object) -> CallbackTask:
-    valid = validate_order(order_payload(order_no, **changes), settings.tz, TEST_NOW)
-    assert isinstance(valid, ValidOrder), valid
-    upsert_orders(db.session, [valid], now=TEST_NOW, settings=settings, actor=Actor(source="test"))
-    db.session.commit()
-    return db.session.scalar(select(CallbackTask).order_by(CallbackTask.id.desc()).limit(1))
 
 
 def book_appointment(settings: Settings, operator: User) -> CallbackTask:
@@ -54,7 +42,7 @@ def operators(make_user: Callable[..., User]) -> tuple[User, User]:
 
 def test_the_booking_operator_is_recorded_on_the_task(app, settings, operators):
     chen, _zhao = operators
-    add_order(settings, "GD-APPT-1")
+    store_order("GD-APPT-1")
     task = book_appointment(settings, chen)
     db.session.refresh(task)
     assert task.state == TaskState.OPEN and task.not_before == APPOINTED
@@ -63,7 +51,7 @@ def test_the_booking_operator_is_recorded_on_the_task(app, settings, operators):
 
 def test_within_the_window_only_the_booking_operator_gets_the_appointment(app, settings, operators):
     chen, zhao = operators
-    add_order(settings, "GD-APPT-1")
+    store_order("GD-APPT-1")
     task = book_appointment(settings, chen)
     moment = APPOINTED + timedelta(minutes=settings.appointment_owner_minutes - 1)
     assert claim_next(db.session, zhao.id, now=moment, settings=settings) is None
@@ -76,10 +64,10 @@ def test_within_the_window_only_the_booking_operator_gets_the_appointment(app, s
 
 def test_the_booking_operator_gets_their_appointment_before_more_urgent_work(app, settings, operators):
     chen, zhao = operators
-    add_order(settings, "GD-APPT-1")
+    store_order("GD-APPT-1")
     task = book_appointment(settings, chen)
     # A second order whose callback is due much sooner than the appointment's.
-    urgent = add_order(settings, "GD-URGENT")
+    urgent = newest_task(store_order("GD-URGENT"))
     urgent.due_by = task.due_by - timedelta(days=1)
     db.session.commit()
     first = claim_next(db.session, chen.id, now=APPOINTED, settings=settings)
@@ -90,7 +78,7 @@ def test_the_booking_operator_gets_their_appointment_before_more_urgent_work(app
 
 def test_after_the_window_anyone_gets_the_appointment(app, settings, operators):
     chen, zhao = operators
-    add_order(settings, "GD-APPT-1")
+    store_order("GD-APPT-1")
     task = book_appointment(settings, chen)
     moment = APPOINTED + timedelta(minutes=settings.appointment_owner_minutes)
     taken = claim_next(db.session, zhao.id, now=moment, settings=settings)
@@ -99,7 +87,7 @@ def test_after_the_window_anyone_gets_the_appointment(app, settings, operators):
 
 def test_the_window_is_configurable_and_zero_means_anyone_at_once(app, settings, operators):
     chen, zhao = operators
-    add_order(settings, "GD-APPT-1")
+    store_order("GD-APPT-1")
     task = book_appointment(settings, chen)
     at_once = dataclasses.replace(settings, appointment_owner_minutes=0)
     taken = claim_next(db.session, zhao.id, now=APPOINTED, settings=at_once)
@@ -108,14 +96,14 @@ def test_the_window_is_configurable_and_zero_means_anyone_at_once(app, settings,
 
 def test_the_dialer_leaves_a_held_appointment_alone(app, settings, operators):
     chen, _zhao = operators
-    add_order(settings, "GD-APPT-1")
+    store_order("GD-APPT-1")
     book_appointment(settings, chen)
     assert claim_next(db.session, None, now=APPOINTED, settings=settings) is None
 
 
 def test_another_outcome_ends_the_reservation(app, settings, operators):
     chen, zhao = operators
-    add_order(settings, "GD-APPT-1")
+    store_order("GD-APPT-1")
     task = book_appointment(settings, chen)
     again = claim_next(db.session, chen.id, now=APPOINTED, settings=settings)
     assert again is not None

@@ -7,10 +7,8 @@ import pytest
 from callback.audit import Actor
 from callback.cases import TRANSITIONS, CaseError, add_penalty, is_overdue, open_case_by_hand, transition
 from callback.extensions import db
-from callback.intake.service import upsert_orders
-from callback.intake.validation import validate_order
 from callback.models import CaseState
-from tests.factories import order_payload
+from tests.factories import store_order
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 ACTOR = Actor(source="test")
@@ -36,8 +34,7 @@ ALLOWED = {
 @pytest.fixture
 def new_case(app, settings):
     def make(order_no: str = "CASE-1", category: str = "cabinet_door_open"):
-        valid = validate_order(order_payload(order_no), settings.tz, NOW)
-        upsert_orders(db.session, [valid], now=NOW, settings=settings, actor=ACTOR)
+        store_order(order_no, now=NOW)
         case = open_case_by_hand(
             db.session,
             order_no=order_no,

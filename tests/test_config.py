@@ -49,6 +49,7 @@ def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeyp
         ("LOGIN_LOCKOUT_MINUTES", "-5", "LOGIN_LOCKOUT_MINUTES"),
         ("LOGIN_MAX_FAILURES_PER_ADDRESS", "0", "LOGIN_MAX_FAILURES_PER_ADDRESS"),
         ("TRUSTED_PROXIES", "-1", "TRUSTED_PROXIES"),
+        ("PASSWORD_HASH_METHOD", "md5", "PASSWORD_HASH_METHOD"),
         ("PREFERRED_URL_SCHEME", "ftp", "PREFERRED_URL_SCHEME"),
     ],
 )

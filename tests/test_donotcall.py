@@ -8,8 +8,6 @@ from sqlalchemy import func, select
 from callback.audit import Actor
 from callback.donotcall import DoNotCallError, Listing, add, check_listing, is_listed, remove
 from callback.extensions import db
-from callback.intake.service import upsert_orders
-from callback.intake.validation import validate_order
 from callback.models import (
     AuditEvent,
     CallAttempt,
@@ -23,7 +21,7 @@ from callback.settings import current_settings
 from callback.worklist import claim_next, record_attempt, start_automated_attempt
 from callback.worklist.donotcall import stop_attempt_if_listed
 from tests.conftest import TEST_NOW, fresh_schema, make_app
-from tests.factories import order_payload
+from tests.factories import order_payload, store_orders
 from tests.telephony.helpers import connected_order
 
 LISTED = "+8613900139000"
@@ -44,13 +42,6 @@ def list_number(number=LISTED, reason="customer_asked", expires_at=None):
     )
     db.session.commit()
     return entry
-
-
-def store(*orders, now=TEST_NOW):
-    settings = current_settings()
-    items = [validate_order(order, settings.tz, now) for order in orders]
-    upsert_orders(db.session, items, now=now, settings=settings, actor=ACTOR)
-    db.session.commit()
 
 
 def task_of(order_no, kind="intake"):
@@ -114,7 +105,7 @@ def test_bad_listings_name_the_field(app, number, reason, expires_at, field):
 
 def test_a_listed_number_is_never_claimed_and_the_stop_is_audited(app, settings, make_user):
     operator = make_user("op", "operator")
-    store(order_payload("DNC-1", customer_phone="13900139000"), order_payload("OK-1"))
+    store_orders(order_payload("DNC-1", customer_phone="13900139000"), order_payload("OK-1"))
     list_number()
     task = claim_next(db.session, operator.id, now=TEST_NOW, settings=settings)
     db.session.commit()
@@ -131,7 +122,7 @@ def test_a_listed_number_is_never_claimed_and_the_stop_is_audited(app, settings,
 
 def test_an_appointment_with_a_number_listed_meanwhile_is_not_claimed(app, settings, make_user):
     operator = make_user("op", "operator")
-    store(order_payload("APPT-1", customer_phone="13900139000"))
+    store_orders(order_payload("APPT-1", customer_phone="13900139000"))
     task = claim_next(db.session, operator.id, now=TEST_NOW, settings=settings)
     record_attempt(
         db.session,
@@ -153,7 +144,7 @@ def test_an_appointment_with_a_number_listed_meanwhile_is_not_claimed(app, setti
 
 
 def test_the_dialer_rechecks_right_before_dialling(app, settings):
-    store(connected_order("AUTO-1", customer_phone="13900139000"))
+    store_orders(connected_order("AUTO-1", customer_phone="13900139000"))
     attempt = start_automated_attempt(db.session, now=TEST_NOW, settings=settings)
     db.session.commit()
     list_number()  # listed between the claim and the call
@@ -171,7 +162,7 @@ def test_the_simulated_dialer_never_calls_a_listed_number(tmp_path, monkeypatch)
     )
     with app.app_context():
         fresh_schema(app)
-        store(connected_order("SIM-1", customer_phone="13900139000"), connected_order("SIM-2"))
+        store_orders(connected_order("SIM-1", customer_phone="13900139000"), connected_order("SIM-2"))
         list_number()
         result = app.test_cli_runner().invoke(args=["dialer", "--once"])
         assert result.exit_code == 0, result.output
@@ -189,7 +180,7 @@ def test_the_simulated_dialer_never_calls_a_listed_number(tmp_path, monkeypatch)
 
 def test_the_customer_asking_on_the_phone_ends_the_task_and_lists_the_number(app, settings, make_user):
     operator = make_user("op", "operator")
-    store(order_payload("ASK-1", customer_phone="13900139000"))
+    store_orders(order_payload("ASK-1", customer_phone="13900139000"))
     task = claim_next(db.session, operator.id, now=TEST_NOW, settings=settings)
     outcome = record_attempt(
         db.session,

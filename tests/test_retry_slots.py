@@ -10,7 +10,8 @@ from callback.extensions import db
 from callback.models import CallAttempt, Disposition
 from callback.settings import ConfigError, load_settings
 from callback.worklist import claim_next, finish_automated_attempt, start_automated_attempt
-from tests.test_worklist import call, store_orders
+from tests.factories import store_order
+from tests.test_worklist import call
 
 MONDAY_0900 = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # 09:00 in Beijing
 MONDAY_NOON = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)
@@ -18,7 +19,7 @@ MONDAY_1700 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 
 def test_a_failed_morning_call_is_retried_in_the_afternoon_then_the_evening(app, settings, make_user):
-    store_orders(settings, 1, now=MONDAY_0900 - timedelta(minutes=5))
+    store_order(now=MONDAY_0900 - timedelta(minutes=5), settings=settings)
     user = make_user()
     task = claim_next(db.session, user.id, now=MONDAY_0900, settings=settings)
 
@@ -35,7 +36,7 @@ def test_a_failed_morning_call_is_retried_in_the_afternoon_then_the_evening(app,
 
 def test_without_call_slots_the_fixed_delay_stays(app, settings, make_user):
     fixed = replace(settings, call_slots=())
-    store_orders(fixed, 1, now=MONDAY_0900)
+    store_order(now=MONDAY_0900, settings=fixed)
     user = make_user()
     task = claim_next(db.session, user.id, now=MONDAY_0900, settings=fixed)
     outcome = call(task, user, fixed, "no_answer", MONDAY_0900)
@@ -44,7 +45,7 @@ def test_without_call_slots_the_fixed_delay_stays(app, settings, make_user):
 
 
 def test_an_appointment_keeps_its_time_even_in_a_slot_already_tried(app, settings, make_user):
-    store_orders(settings, 1, now=MONDAY_0900)
+    store_order(now=MONDAY_0900, settings=settings)
     user = make_user()
     task = claim_next(db.session, user.id, now=MONDAY_0900, settings=settings)
     appointed = MONDAY_0900 + timedelta(minutes=40)  # still the morning
@@ -54,7 +55,7 @@ def test_an_appointment_keeps_its_time_even_in_a_slot_already_tried(app, setting
 
 def test_the_dialers_failed_call_is_retried_in_an_untried_slot_too(app, settings):
     automated = replace(settings, auto_kinds=frozenset({"intake"}))
-    store_orders(automated, 1, now=MONDAY_0900)
+    store_order(now=MONDAY_0900, settings=automated)
     attempt = start_automated_attempt(db.session, now=MONDAY_0900, settings=automated)
     assert attempt is not None and attempt.slot == "weekday_morning"
 

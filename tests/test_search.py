@@ -1,7 +1,6 @@
 """Search everywhere: what the box understands, what each role finds, and the audit of a search by phone."""
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -10,24 +9,13 @@ from sqlalchemy import select
 from callback.audit import Actor
 from callback.cases import open_case_by_hand, refer_to_discipline
 from callback.extensions import db
-from callback.intake.service import upsert_orders
-from callback.intake.validation import ValidOrder, validate_order
-from callback.models import AuditEvent, SupervisionCase, User, WorkOrder
+from callback.models import AuditEvent, SupervisionCase, User
 from callback.search import Query, SearchError, parse_query, search
 from callback.settings import current_settings
 from tests.conftest import TEST_NOW
-from tests.factories import order_payload
+from tests.factories import store_order
 
 SYSTEM = Actor(source="test")
-
-
-def add_order(order_no: str, **changes: Any) -> WorkOrder:
-    settings = current_settings()
-    valid = validate_order(order_payload(order_no, **changes), settings.tz, TEST_NOW)
-    assert isinstance(valid, ValidOrder), valid
-    upsert_orders(db.session, [valid], now=TEST_NOW, settings=settings, actor=SYSTEM)
-    db.session.commit()
-    return db.session.scalar(select(WorkOrder).where(WorkOrder.order_no == order_no))
 
 
 def add_case(order_no: str, *, referred: bool = False) -> SupervisionCase:
@@ -112,19 +100,19 @@ def test_a_query_that_cannot_be_searched_says_why(typed, reason):
 
 
 def test_search_by_phone_finds_every_order_of_that_number_and_nothing_else(app):
-    add_order("GD-A-1", customer_phone="15123940550")
-    add_order("GD-A-2", customer_phone="+86 151 2394 0550", customer_name="另一家店")
-    add_order("GD-B-1", customer_phone="13800138000")
+    store_order("GD-A-1", customer_phone="15123940550")
+    store_order("GD-A-2", customer_phone="+86 151 2394 0550", customer_name="另一家店")
+    store_order("GD-B-1", customer_phone="13800138000")
     found = search(db.session, parse_query("151 2394 0550"), role="supervisor", actor=SYSTEM, now=TEST_NOW)
     assert sorted(order.order_no for order in found.orders) == ["GD-A-1", "GD-A-2"]
     assert {task.order.order_no for task in found.tasks} == {"GD-A-1", "GD-A-2"}
 
 
 def test_order_numbers_are_found_by_prefix_in_any_case(app):
-    add_order("GD-2026-0001")
-    add_order("GD-2026-0002")
-    add_order("GD-2025-0001")
-    add_order("XY-2026-0001")
+    store_order("GD-2026-0001")
+    store_order("GD-2026-0002")
+    store_order("GD-2025-0001")
+    store_order("XY-2026-0001")
     found = search(db.session, parse_query("gd-2026"), role="supervisor", actor=SYSTEM, now=TEST_NOW)
     assert [order.order_no for order in found.orders] == ["GD-2026-0001", "GD-2026-0002"]
     exact = search(db.session, parse_query("gd-2026-0002"), role="supervisor", actor=SYSTEM, now=TEST_NOW)
@@ -132,15 +120,15 @@ def test_order_numbers_are_found_by_prefix_in_any_case(app):
 
 
 def test_an_underscore_in_an_order_number_is_no_wildcard(app):
-    add_order("GD_1")
-    add_order("GDX1")
+    store_order("GD_1")
+    store_order("GDX1")
     found = search(db.session, parse_query("gd_"), role="supervisor", actor=SYSTEM, now=TEST_NOW)
     assert [order.order_no for order in found.orders] == ["GD_1"]
 
 
 def test_names_and_addresses_are_found_by_any_part(app):
-    add_order("GD-N-1", customer_name="宏达五金店", address="城关镇人民路 12 号")
-    add_order("GD-N-2", customer_name="明珠餐馆", address="城南街道解放路 8 号")
+    store_order("GD-N-1", customer_name="宏达五金店", address="城关镇人民路 12 号")
+    store_order("GD-N-2", customer_name="明珠餐馆", address="城南街道解放路 8 号")
     by_name = search(db.session, parse_query("五金"), role="supervisor", actor=SYSTEM, now=TEST_NOW)
     assert [order.order_no for order in by_name.orders] == ["GD-N-1"]
     by_address = search(db.session, parse_query("解放路"), role="supervisor", actor=SYSTEM, now=TEST_NOW)
@@ -150,7 +138,7 @@ def test_names_and_addresses_are_found_by_any_part(app):
 
 
 def test_operators_find_orders_and_tasks_but_never_cases(app):
-    add_order("GD-C-1")
+    store_order("GD-C-1")
     add_case("GD-C-1")
     found = search(db.session, parse_query("GD-C-1"), role="operator", actor=SYSTEM, now=TEST_NOW)
     assert [order.order_no for order in found.orders] == ["GD-C-1"]
@@ -160,8 +148,8 @@ def test_operators_find_orders_and_tasks_but_never_cases(app):
 
 
 def test_discipline_finds_only_orders_with_a_referred_case_and_those_cases(app):
-    add_order("GD-D-1")
-    add_order("GD-D-2")
+    store_order("GD-D-1")
+    store_order("GD-D-2")
     add_case("GD-D-1", referred=True)
     add_case("GD-D-2", referred=False)
     found = search(db.session, parse_query("gd-d"), role="discipline", actor=SYSTEM, now=TEST_NOW)
@@ -171,7 +159,7 @@ def test_discipline_finds_only_orders_with_a_referred_case_and_those_cases(app):
 
 
 def test_a_search_by_phone_is_audited_with_the_number_masked(app):
-    add_order("GD-P-1", customer_phone="15123940550")
+    store_order("GD-P-1", customer_phone="15123940550")
     search(db.session, parse_query("15123940550"), role="operator", actor=Actor(user_id=None), now=TEST_NOW)
     search(db.session, parse_query("GD-P"), role="operator", actor=SYSTEM, now=TEST_NOW)
     db.session.commit()
@@ -185,7 +173,7 @@ def test_a_search_by_phone_is_audited_with_the_number_masked(app):
 
 
 def test_the_results_page_groups_by_type_and_masks_numbers(client: FlaskClient, login: Callable[..., User]):
-    add_order("GD-W-1", customer_phone="15123940550", customer_name="宏达五金店")
+    store_order("GD-W-1", customer_phone="15123940550", customer_name="宏达五金店")
     add_case("GD-W-1")
     login("supervisor")
     page = client.get("/search", query_string={"q": "151 2394 0550"}).text
@@ -195,7 +183,7 @@ def test_the_results_page_groups_by_type_and_masks_numbers(client: FlaskClient, 
 
 
 def test_an_operator_sees_no_case_group_and_can_take_the_customers_callback(client, login):
-    add_order("GD-W-2", customer_phone="15123940550")
+    store_order("GD-W-2", customer_phone="15123940550")
     add_case("GD-W-2")
     login("operator")
     page = client.get("/search", query_string={"q": "+86 151 2394 0550"}).text

@@ -4,17 +4,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from callback.intake.validation import validate_order
 from callback.task_plans import completion_plan, due_date_plan, intake_plan, plans_on_arrival
-from tests.factories import order_payload
+from tests.factories import valid_order
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # Friday 10:00 in Beijing
 
 
 def order(settings, **changes):
-    valid = validate_order(order_payload(**changes), settings.tz, NOW)
-    assert not isinstance(valid, list), valid
-    return valid.values
+    return valid_order(now=NOW, settings=settings, **changes).values
 
 
 def test_intake_window_is_one_working_day_so_friday_runs_to_monday(settings):

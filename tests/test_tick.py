@@ -6,19 +6,11 @@ from sqlalchemy import select, update
 
 from callback.audit import Actor
 from callback.extensions import db
-from callback.intake.service import upsert_orders
-from callback.intake.validation import validate_order
 from callback.models import CallbackTask
 from callback.tick import run_tick
-from tests.factories import order_payload
+from tests.factories import order_payload, store_orders
 
 ARRIVAL = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-
-
-def store(settings, *orders):
-    valid = [validate_order(o, settings.tz, ARRIVAL) for o in orders]
-    upsert_orders(db.session, valid, now=ARRIVAL, settings=settings, actor=Actor(source="test"))
-    db.session.commit()
 
 
 def kinds_of(order_no):
@@ -26,13 +18,13 @@ def kinds_of(order_no):
 
 
 def test_tick_creates_due_date_tasks_from_the_local_start_of_the_due_day_once(runner, settings):
-    store(
-        settings,
+    store_orders(
         order_payload("DUE-FRI", due_at="2026-11-27T17:00:00"),
         order_payload("DUE-SAT", due_at="2026-11-28T09:00:00"),
         order_payload(
             "GONE", due_at="2026-11-27T09:00:00", status="cancelled", cancelled_at="2026-11-24T09:00:00"
         ),
+        now=ARRIVAL,
     )
     before = runner.invoke(args=["tick", "--now", "2026-11-26T23:59:00"])
     assert "due_date tasks created: 0" in before.output
@@ -47,7 +39,7 @@ def test_tick_creates_due_date_tasks_from_the_local_start_of_the_due_day_once(ru
 
 
 def test_tick_returns_tasks_whose_lease_ran_out(app, settings, make_user):
-    store(settings, order_payload("L-1"))
+    store_orders(order_payload("L-1"), now=ARRIVAL)
     operator = make_user("op", "operator")
     db.session.execute(
         update(CallbackTask).values(
@@ -76,24 +68,24 @@ def test_tick_rejects_a_bad_now(runner):
 
 def test_an_order_changed_after_tick_looked_at_it_is_looked_at_again(runner, settings):
     # Cancelled when its due day began, so tick makes no call; then the marketing system un-cancels it.
-    store(
-        settings,
+    store_orders(
         order_payload(
             "BACK", due_at="2026-11-27T17:00:00", status="cancelled", cancelled_at="2026-11-24T09:00:00"
         ),
+        now=ARRIVAL,
     )
     first = runner.invoke(args=["tick", "--now", "2026-11-27T08:00:00"])
     assert "due_date tasks created: 0" in first.output
-    store(settings, order_payload("BACK", due_at="2026-11-27T17:00:00"))
+    store_orders(order_payload("BACK", due_at="2026-11-27T17:00:00"), now=ARRIVAL)
     second = runner.invoke(args=["tick", "--now", "2026-11-27T09:00:00"])
     assert "due_date tasks created: 1" in second.output
     assert "due_date" in kinds_of("BACK")
 
 
 def test_a_due_date_moved_into_the_past_is_picked_up_by_the_next_tick(runner, settings):
-    store(settings, order_payload("MOVED", due_at="2026-12-10T17:00:00"))
+    store_orders(order_payload("MOVED", due_at="2026-12-10T17:00:00"), now=ARRIVAL)
     runner.invoke(args=["tick", "--now", "2026-11-27T08:00:00"])
     assert "due_date" not in kinds_of("MOVED")
-    store(settings, order_payload("MOVED", due_at="2026-11-26T17:00:00"))
+    store_orders(order_payload("MOVED", due_at="2026-11-26T17:00:00"), now=ARRIVAL)
     result = runner.invoke(args=["tick", "--now", "2026-11-27T09:00:00"])
     assert "due_date tasks created: 1" in result.output

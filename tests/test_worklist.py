@@ -21,15 +21,13 @@ from callback.worklist import (
     release,
     start_automated_attempt,
 )
-from tests.factories import order_payload
+from tests.factories import order_payload, store_orders
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # Monday 11:00 in Beijing
 
 
-def store_orders(settings, count, now=NOW):
-    items = [validate_order(order_payload(f"W-{i:04d}"), settings.tz, now) for i in range(count)]
-    upsert_orders(db.session, items, now=now, settings=settings, actor=Actor(source="test"))
-    db.session.commit()
+def store_numbered_orders(count, now=NOW):
+    store_orders(*(order_payload(f"W-{i:04d}") for i in range(count)), now=now)
 
 
 def call(task, user, settings, disposition, now, **kwargs):
@@ -49,7 +47,7 @@ def call(task, user, settings, disposition, now, **kwargs):
 
 
 def test_claim_gives_the_earliest_due_task_first_then_the_oldest(app, settings, make_user):
-    store_orders(settings, 2)
+    store_numbered_orders(2)
     early = validate_order(order_payload("EARLY"), settings.tz, NOW - timedelta(days=3))
     upsert_orders(
         db.session, [early], now=NOW - timedelta(days=3), settings=settings, actor=Actor(source="t")
@@ -63,7 +61,7 @@ def test_claim_gives_the_earliest_due_task_first_then_the_oldest(app, settings, 
 
 
 def test_nothing_is_claimed_outside_calling_hours(app, settings, make_user):
-    store_orders(settings, 1)
+    store_numbered_orders(1)
     office_hours = replace(settings, calling_hours=type(settings.calling_hours).parse("08:00-20:00"))
     evening = datetime(2026, 11, 23, 12, 30, tzinfo=UTC)  # 20:30 in Beijing
     assert claim_next(db.session, make_user().id, now=evening, settings=office_hours) is None
@@ -71,7 +69,7 @@ def test_nothing_is_claimed_outside_calling_hours(app, settings, make_user):
 
 
 def test_release_hands_the_task_back_and_only_the_holder_may(app, settings, make_user):
-    store_orders(settings, 1)
+    store_numbered_orders(1)
     holder, other = make_user("holder"), make_user("other")
     task = claim_next(db.session, holder.id, now=NOW, settings=settings)
     with pytest.raises(WorklistError) as refused:
@@ -83,7 +81,7 @@ def test_release_hands_the_task_back_and_only_the_holder_may(app, settings, make
 
 
 def test_an_expired_lease_cannot_record_an_attempt(app, settings, make_user):
-    store_orders(settings, 1)
+    store_numbered_orders(1)
     user = make_user()
     task = claim_next(db.session, user.id, now=NOW, settings=settings)
     late = NOW + timedelta(minutes=settings.lease_minutes + 1)
@@ -95,7 +93,7 @@ def test_an_expired_lease_cannot_record_an_attempt(app, settings, make_user):
 def test_failed_contacts_retry_after_their_delay_then_become_unreachable(app, settings, make_user):
     """Without CALL_SLOTS the fixed delays alone decide (tests/test_call_slots.py has the rotation)."""
     settings = replace(settings, call_slots=())
-    store_orders(settings, 1)
+    store_numbered_orders(1)
     user = make_user()
     now = NOW
     for number, disposition in enumerate(["busy", "no_answer", "voicemail"], start=1):
@@ -115,7 +113,7 @@ def test_failed_contacts_retry_after_their_delay_then_become_unreachable(app, se
 def test_a_waiting_retry_lets_later_tasks_be_claimed_and_comes_first_once_its_time_has_come(
     app, settings, make_user
 ):
-    store_orders(settings, 3)
+    store_numbered_orders(3)
     first_operator, second_operator, third_operator = (make_user(f"op-{n}") for n in range(3))
     task = claim_next(db.session, first_operator.id, now=NOW, settings=settings)
     retry = call(task, first_operator, settings, "no_answer", NOW).task
@@ -134,7 +132,7 @@ def test_a_waiting_retry_lets_later_tasks_be_claimed_and_comes_first_once_its_ti
 
 
 def test_callback_requested_reopens_at_the_appointment_without_counting_as_failed(app, settings, make_user):
-    store_orders(settings, 1)
+    store_numbered_orders(1)
     user = make_user()
     task = claim_next(db.session, user.id, now=NOW, settings=settings)
     outcome = call(task, user, settings, "callback_requested", NOW, callback_at="2026-11-24T15:00:00")
@@ -148,14 +146,14 @@ def test_callback_requested_reopens_at_the_appointment_without_counting_as_faile
     [("refused", "done"), ("wrong_number", "unreachable"), ("invalid_number", "unreachable")],
 )
 def test_final_dispositions(app, settings, make_user, disposition, state):
-    store_orders(settings, 1)
+    store_numbered_orders(1)
     user = make_user()
     task = claim_next(db.session, user.id, now=NOW, settings=settings)
     assert call(task, user, settings, disposition, NOW).task.state == state
 
 
 def test_concurrent_claimers_never_share_a_task_and_lose_none(app, settings, make_user):
-    store_orders(settings, 60)
+    store_numbered_orders(60)
     users = [make_user(f"op{i}") for i in range(8)]
     claimed: list[int] = []
     errors: list[BaseException] = []
@@ -201,7 +199,7 @@ def test_concurrent_claimers_never_share_a_task_and_lose_none(app, settings, mak
 
 
 def test_a_person_holds_one_claim_and_claiming_again_returns_it(app, settings, make_user):
-    store_orders(settings, 3)
+    store_numbered_orders(3)
     user = make_user()
     first = claim(db.session, user.id, now=NOW, settings=settings)
     again = claim(db.session, user.id, now=NOW + timedelta(minutes=1), settings=settings, kind="due_date")
@@ -215,7 +213,7 @@ def test_a_person_holds_one_claim_and_claiming_again_returns_it(app, settings, m
 
 def test_claims_held_by_no_person_are_not_limited(app, settings):
     """The dialer claims with no person: one dialer works many calls at once."""
-    store_orders(settings, 2)
+    store_numbered_orders(2)
     channel = TaskChannel.OPERATOR
     first = claim_next(db.session, None, now=NOW, settings=settings, channel=channel)
     second = claim_next(db.session, None, now=NOW, settings=settings, channel=channel)
@@ -223,7 +221,7 @@ def test_claims_held_by_no_person_are_not_limited(app, settings):
 
 
 def test_concurrent_claims_of_one_person_give_one_claim(app, settings, make_user):
-    store_orders(settings, 20)
+    store_numbered_orders(20)
     user_id = make_user().id
     got: list[tuple[int, bool]] = []
     errors: list[BaseException] = []

@@ -53,9 +53,9 @@ class User(UserMixin, Model):
         """Return the secret of the server-side session this user object was loaded or signed in with."""
         return self.session_secret
 
-    def set_password(self, password: str) -> None:
-        """Store a salted hash of the password, never the password."""
-        self.password_hash = generate_password_hash(password)
+    def set_password(self, password: str, method: str = "scrypt") -> None:
+        """Store a salted hash of the password, never the password (method: PASSWORD_HASH_METHOD)."""
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         """Tell whether the password matches the stored hash."""

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_babel import get_locale
 
 from callback.formatting import mask_phone
@@ -34,11 +34,6 @@ def html_lang() -> str:
     return f"{locale.language}-{locale.territory}" if locale.territory else locale.language
 
 
-def has_endpoint(endpoint: str) -> bool:
-    """Tell whether a view exists, so navigation shows pages only once they are built."""
-    return endpoint in current_app.view_functions
-
-
 def init_app(app: Flask) -> None:
     """Register the filters and globals with the app's Jinja environment."""
     app.add_template_filter(localtime, "localtime")
@@ -47,4 +42,3 @@ def init_app(app: Flask) -> None:
     app.add_template_global(label, "label")
     app.add_template_global(choices, "label_choices")
     app.add_template_global(html_lang, "html_lang")
-    app.add_template_global(has_endpoint, "has_endpoint")

@@ -3,12 +3,8 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
-from callback.audit import Actor
-from callback.extensions import db
-from callback.intake.service import upsert_orders
-from callback.intake.validation import validate_order
 from tests.conftest import PASSWORD
-from tests.factories import order_payload
+from tests.factories import store_order
 
 
 def sign_in(page, username: str) -> None:
@@ -23,9 +19,7 @@ def test_a_full_number_export_is_found_in_the_audit_trail(page, make_user, setti
     make_user("lin", "supervisor")
     make_user("zhao", "discipline")
     now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
-    valid = validate_order(order_payload("GD-AUDIT-1"), settings.tz, now)
-    upsert_orders(db.session, [valid], now=now, settings=settings, actor=Actor(source="test"))
-    db.session.commit()
+    store_order("GD-AUDIT-1", now=now)
 
     sign_in(page, "lin")
     page.goto("/reports/rows/orders")

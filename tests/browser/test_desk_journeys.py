@@ -15,9 +15,8 @@ from callback.extensions import db
 from callback.intake.service import upsert_orders
 from callback.intake.validation import validate_order
 from callback.models import CallbackTask, Penalty, TaskState, WorkOrder
-from tests.browser.test_operator_journey import add_order
 from tests.conftest import PASSWORD, TEST_NOW, fresh_schema, make_app
-from tests.factories import order_payload
+from tests.factories import order_payload, store_order
 from tests.reports.published_year import build_published_year
 from tests.web.test_cases_pages import hand_case, move
 
@@ -55,7 +54,7 @@ def test_a_call_typed_while_the_session_ended_is_filled_in_again_after_signing_i
     page, make_user, settings
 ):
     make_user("chen", "operator")
-    add_order(settings, "GD-DRAFT-1")
+    store_order("GD-DRAFT-1")
     sign_in(page, "chen")
     take_next_callback(page)
     call_url = page.url
@@ -97,7 +96,7 @@ def test_a_call_typed_while_the_session_ended_is_filled_in_again_after_signing_i
 
 def test_esc_on_an_answer_does_not_release_only_esc_outside_the_form_asks(page, make_user, settings):
     make_user("chen", "operator")
-    add_order(settings, "GD-ESC-1")
+    store_order("GD-ESC-1")
     sign_in(page, "chen")
     take_next_callback(page)
     asked: list[str] = []
@@ -275,9 +274,7 @@ def test_the_monthly_summary_prints_on_a4_with_chinese_fonts(page, make_user, se
 
 
 def test_taking_an_order_off_its_ledger_asks_first(page, make_user, settings):
-    valid = validate_order(order_payload("GD-LEDGER-1", ledger="in_transit"), settings.tz, TEST_NOW)
-    upsert_orders(db.session, [valid], now=TEST_NOW, settings=settings, actor=Actor(source="test"))
-    db.session.commit()
+    store_order("GD-LEDGER-1", ledger="in_transit")
     make_user("lin", "supervisor")
     sign_in(page, "lin", start="/orders/GD-LEDGER-1")
     form = page.locator("#order-ledger-form")

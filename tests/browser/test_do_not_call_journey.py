@@ -4,14 +4,11 @@ import re
 
 from sqlalchemy import select
 
-from callback.audit import Actor
 from callback.extensions import db
-from callback.intake.service import upsert_orders
-from callback.intake.validation import validate_order
 from callback.models import CallbackTask
 from tests.browser.test_content_security_policy import _watch
-from tests.conftest import PASSWORD, TEST_NOW
-from tests.factories import order_payload
+from tests.conftest import PASSWORD
+from tests.factories import store_order
 
 
 def sign_in(page, username):
@@ -25,9 +22,7 @@ def sign_in(page, username):
 def test_the_call_screen_button_and_the_supervisors_list(page, make_user, settings):
     make_user("wang", "operator")
     make_user("lin", "supervisor")
-    valid = validate_order(order_payload("GD-DNC-1"), settings.tz, TEST_NOW)
-    upsert_orders(db.session, [valid], now=TEST_NOW, settings=settings, actor=Actor(source="test"))
-    db.session.commit()
+    store_order("GD-DNC-1")
     errors = _watch(page)
 
     sign_in(page, "wang")

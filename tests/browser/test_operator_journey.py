@@ -6,14 +6,10 @@ import re
 from playwright.sync_api import Page
 from sqlalchemy import select
 
-from callback.audit import Actor
 from callback.extensions import db
-from callback.intake.service import upsert_orders
-from callback.intake.validation import validate_order
 from callback.models import AuditEvent, CallbackTask, SupervisionCase, TaskState
-from callback.settings import Settings
-from tests.conftest import PASSWORD, TEST_NOW
-from tests.factories import order_payload
+from tests.conftest import PASSWORD
+from tests.factories import store_order
 
 # Set to a folder to keep screenshots of each screen for a look by eye.
 SCREENSHOTS = os.environ.get("CALLBACK_SCREENSHOT_DIR")
@@ -22,12 +18,6 @@ SCREENSHOTS = os.environ.get("CALLBACK_SCREENSHOT_DIR")
 def snap(page: Page, name: str) -> None:
     if SCREENSHOTS:
         page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
-
-
-def add_order(settings: Settings, order_no: str) -> None:
-    valid = validate_order(order_payload(order_no), settings.tz, TEST_NOW)
-    upsert_orders(db.session, [valid], now=TEST_NOW, settings=settings, actor=Actor(source="test"))
-    db.session.commit()
 
 
 def sign_in(page: Page, username: str) -> None:
@@ -44,7 +34,7 @@ def focused_name(page: Page) -> str:
 
 def test_operator_takes_the_next_callback_and_records_an_off_line_circulation(page, make_user, settings):
     make_user("chen", "operator")
-    add_order(settings, "GD-JOURNEY-1")
+    store_order("GD-JOURNEY-1")
     sign_in(page, "chen")
     assert page.locator('[data-kind="intake"] [data-count]').inner_text() == "1"
     snap(page, "1-queue")
@@ -101,7 +91,7 @@ def test_operator_takes_the_next_callback_and_records_an_off_line_circulation(pa
 
 def test_connection_questions_appear_only_when_the_customer_has_power(page, make_user, settings):
     make_user("chen", "operator")
-    add_order(settings, "GD-JOURNEY-2")
+    store_order("GD-JOURNEY-2")
     sign_in(page, "chen")
     page.get_by_role("button", name=re.compile("下一个回访")).click()
     page.wait_for_url(re.compile(r"/operator/tasks/\d+$"))

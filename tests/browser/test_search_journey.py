@@ -7,15 +7,11 @@ from datetime import timedelta
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from callback.audit import Actor
 from callback.extensions import db
-from callback.intake.service import upsert_orders
-from callback.intake.validation import validate_order
 from callback.models import AuditEvent, CallbackTask, TaskState
-from callback.settings import Settings
 from callback.worklist import claim_next, record_attempt
 from tests.conftest import PASSWORD, TEST_NOW
-from tests.factories import order_payload
+from tests.factories import store_order
 
 SCREENSHOTS = os.environ.get("CALLBACK_SCREENSHOT_DIR")
 
@@ -23,12 +19,6 @@ SCREENSHOTS = os.environ.get("CALLBACK_SCREENSHOT_DIR")
 def snap(page: Page, name: str) -> None:
     if SCREENSHOTS:
         page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
-
-
-def add_order(settings: Settings, order_no: str, *, now=TEST_NOW, **changes) -> None:
-    valid = validate_order(order_payload(order_no, **changes), settings.tz, now)
-    upsert_orders(db.session, [valid], now=now, settings=settings, actor=Actor(source="test"))
-    db.session.commit()
 
 
 def sign_in(page: Page, username: str) -> None:
@@ -44,8 +34,8 @@ def test_search_by_phone_then_history_then_claim(page: Page, make_user, settings
     make_user("chen", "operator")
     earlier = TEST_NOW - timedelta(days=1)
     # Yesterday a colleague reached the customer, who asked to be called back in an hour and never was.
-    add_order(settings, "GD-SEARCH-1", now=earlier, customer_name="明珠餐馆", customer_phone="15123940550")
-    add_order(settings, "GD-OTHER-9", customer_phone="13800138000")  # more urgent for "next": not this one
+    store_order("GD-SEARCH-1", now=earlier, customer_name="明珠餐馆", customer_phone="15123940550")
+    store_order("GD-OTHER-9", customer_phone="13800138000")  # more urgent for "next": not this one
     task = claim_next(db.session, colleague.id, now=earlier, settings=settings)
     record_attempt(
         db.session,
@@ -101,11 +91,11 @@ def test_search_by_phone_then_history_then_claim(page: Page, make_user, settings
 
 def test_my_work_counts_refresh_by_themselves(page: Page, make_user, settings, app):
     make_user("chen", "operator")
-    add_order(settings, "GD-COUNT-1")
+    store_order("GD-COUNT-1")
     sign_in(page, "chen")
     count = page.locator('[data-kind="intake"] [data-count]')
     expect(count).to_have_text("1")
-    add_order(settings, "GD-COUNT-2")
+    store_order("GD-COUNT-2")
     # htmx polls every 30 s; ask it to poll now instead of waiting in the test.
     page.evaluate("htmx.ajax('GET', '/operator/counts', {target: '#queue-counts', swap: 'outerHTML'})")
     expect(count).to_have_text("2")

@@ -2,20 +2,14 @@
 
 from datetime import UTC, datetime
 
-from callback.audit import Actor
-from callback.extensions import db
-from callback.intake.service import upsert_orders
-from callback.intake.validation import validate_order
 from tests.conftest import PASSWORD
-from tests.factories import order_payload
+from tests.factories import store_order
 
 
 def test_supervisor_signs_in_and_sees_the_order_list_in_chinese(page, make_user, settings):
     make_user("lin", "supervisor")
     now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
-    valid = validate_order(order_payload("GD-BROWSER-1"), settings.tz, now)
-    upsert_orders(db.session, [valid], now=now, settings=settings, actor=Actor(source="test"))
-    db.session.commit()
+    store_order("GD-BROWSER-1", now=now)
 
     page.goto("/")
     page.get_by_label("用户名").fill("lin")

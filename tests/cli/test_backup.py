@@ -15,15 +15,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import create_engine, func, make_url, select
 
-from callback.audit import Actor
 from callback.backup import BackupError, backup_database, pg_environment
 from callback.extensions import db
-from callback.intake.service import upsert_orders
-from callback.intake.validation import validate_order
 from callback.models import CallbackTask, WorkOrder
-from callback.settings import current_settings
-from tests.conftest import POSTGRES_URL, TEST_NOW, make_app
-from tests.factories import order_payload
+from tests.conftest import POSTGRES_URL, make_app
+from tests.factories import store_order
 
 
 @pytest.fixture
@@ -35,15 +31,6 @@ def sqlite_app(tmp_path, monkeypatch) -> Iterator[Flask]:
         yield app
         db.session.remove()
         db.engine.dispose()
-
-
-def store_order(order_no: str) -> None:
-    """Take in one order as the API does: the order, its intake task and audit rows in one transaction."""
-    settings = current_settings()
-    item = validate_order(order_payload(order_no), settings.tz, TEST_NOW)
-    assert not isinstance(item, list), item
-    upsert_orders(db.session, [item], now=TEST_NOW, settings=settings, actor=Actor(source="test"))
-    db.session.commit()
 
 
 class OrderWriter(threading.Thread):

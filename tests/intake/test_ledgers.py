@@ -11,7 +11,7 @@ from callback.intake.ledgers import LedgerError, ledger_history, recent_hand_cha
 from callback.intake.service import upsert_orders
 from callback.intake.validation import validate_order
 from callback.models import AuditEvent, WorkOrder
-from tests.factories import order_payload
+from tests.factories import order_payload, store_order
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 SUPERVISOR = Actor(user_id=None, source="test-supervisor")
@@ -19,10 +19,7 @@ SUPERVISOR = Actor(user_id=None, source="test-supervisor")
 
 @pytest.fixture
 def order(app, settings) -> WorkOrder:
-    valid = validate_order(order_payload("GD-LEDGER"), settings.tz, NOW)
-    upsert_orders(db.session, [valid], now=NOW, settings=settings, actor=Actor(source="test"))
-    db.session.commit()
-    return db.session.scalar(select(WorkOrder).where(WorkOrder.order_no == "GD-LEDGER"))
+    return store_order("GD-LEDGER", now=NOW)
 
 
 def test_putting_an_order_on_a_ledger_records_who_why_and_from_where(order: WorkOrder) -> None:

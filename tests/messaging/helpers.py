@@ -4,27 +4,22 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from callback.audit import Actor
 from callback.extensions import db
-from callback.intake.service import upsert_orders
-from callback.intake.validation import validate_order
 from callback.models import CallAttempt, CallbackTask, SmsFollowup, TaskKind
 from callback.settings import Settings
 from callback.worklist import claim_next, record_attempt
+from tests import factories
 from tests.conftest import TEST_NOW
-from tests.factories import order_payload
 
 START = TEST_NOW - timedelta(hours=20)
 
 
 def store_order(settings: Settings, order_no: str, **changes: object) -> int:
     """Store an accepted order; return its intake task's id (an operator's task)."""
-    item = validate_order(order_payload(order_no, **changes), settings.tz, START)
-    upsert_orders(db.session, [item], now=START, settings=settings, actor=Actor(source="test"))
-    db.session.commit()
+    order = factories.store_order(order_no, now=START, settings=settings, **changes)
     return db.session.scalars(
         select(CallbackTask.id).where(
-            CallbackTask.order.has(order_no=order_no), CallbackTask.kind == TaskKind.INTAKE.value
+            CallbackTask.order_id == order.id, CallbackTask.kind == TaskKind.INTAKE.value
         )
     ).one()
 

@@ -6,12 +6,10 @@ Twilio's error JSON (code 20003); a missing parameter 400 (code 21604 / 21603 / 
 """
 
 import base64
-import json
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import parse_qsl
+
+from tests.fake_http import FakeServer, JsonHandler
 
 
 @dataclass
@@ -24,26 +22,14 @@ class FakeMessaging:
     next_create: list[str] = field(default_factory=list)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     service: FakeMessaging
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Stay quiet."""
-
-    def _answer(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def _error(self, status: int, code: int, message: str) -> None:
         self._answer(status, {"code": code, "message": message, "more_info": "", "status": status})
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        form = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
+        form = dict(parse_qsl(self.read_body().decode(), keep_blank_values=True))
         expected = (
             "Basic "
             + base64.b64encode(f"{self.service.account_sid}:{self.service.auth_token}".encode()).decode()
@@ -68,8 +54,7 @@ class _Handler(BaseHTTPRequestHandler):
         sid = f"SM{len(self.service.messages):032x}"
         self.service.messages.append({"sid": sid, **form})
         if behaviour == "lose":
-            self.close_connection = True
-            self.connection.shutdown(2)
+            self.drop_connection()
             return
         self._answer(
             201,
@@ -88,24 +73,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
 
-class FakeTwilioServer:
+class FakeTwilioServer(FakeServer[FakeMessaging]):
     """Run the fake on 127.0.0.1 in a thread; `url` is what TWILIO_API_BASE is set to."""
 
-    def __init__(self, service: FakeMessaging) -> None:
-        handler = type("Handler", (_Handler,), {"service": service})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.service = service
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> "FakeTwilioServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    handler = _Handler

@@ -15,8 +15,9 @@ from callback.notifications import backoff, deliver_outbox, enqueue, raise_due_n
 from callback.settings import ConfigError, current_settings, load_settings
 from callback.worklist import claim_next, record_attempt
 from tests.conftest import TEST_NOW, fresh_schema, make_app
+from tests.factories import store_order
 from tests.notifications.fakes import FakeSmtp, FakeWeCom, fake_smtp, fake_wecom
-from tests.web.test_cases_pages import NOW, SYSTEM, add_order, hand_case, move
+from tests.web.test_cases_pages import NOW, SYSTEM, hand_case, move
 
 HEAD = "head@example.com"
 OFFICE = "office@example.com"
@@ -167,7 +168,7 @@ def test_a_passed_rectification_deadline_is_raised_once(runner, make_user, wecom
 def test_my_appointment_due_in_ten_minutes(runner, make_user, settings) -> None:
     operator = make_user("op", "operator")
     other = make_user("op2", "operator")
-    add_order("GD-APPT")
+    store_order("GD-APPT")
     task = claim_next(db.session, operator.id, now=NOW, settings=settings)
     record_attempt(
         db.session,

@@ -11,12 +11,12 @@ CancelCall `{"Code": "OK", "Status": true}`; refusals as `{"Code": …, "Message
 import hashlib
 import hmac
 import json
-import threading
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
+
+from tests.fake_http import FakeServer, JsonHandler
 
 VERSION = "2017-05-25"
 REQUIRED = {
@@ -99,27 +99,17 @@ class FakeVoiceService:
         return next(call for call in self.calls if call.call_id == call_id)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     service: FakeVoiceService
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Stay quiet."""
-
-    def _answer(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body, ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+    content_type = "application/json;charset=utf-8"
+    ensure_ascii = False
 
     def _refuse(self, status: int, code: str, message: str) -> None:
         self.service.refusals.append(code)
         self._answer(status, {"Code": code, "Message": message, "RequestId": str(uuid.uuid4()).upper()})
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        payload = self.rfile.read(length)
+        payload = self.read_body()
         parts = urlsplit(self.path)
         query = parse_qsl(parts.query, keep_blank_values=True)
         headers = {name.lower(): value for name, value in self.headers.items()}
@@ -169,8 +159,7 @@ class _Handler(BaseHTTPRequestHandler):
         call_id = f"{116000000000 + len(self.service.calls)}^{102800000000 + len(self.service.calls)}"
         self.service.calls.append(FakeCall(call_id, params))
         if behaviour == "lose":
-            self.close_connection = True
-            self.connection.shutdown(2)  # the call exists; its response never arrives
+            self.drop_connection()  # the call exists; its response never arrives
             return
         self._answer(200, {"Code": "OK", "Message": "OK", "CallId": call_id, "RequestId": str(uuid.uuid4())})
 
@@ -202,24 +191,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
 
-class FakeVoiceServer:
+class FakeVoiceServer(FakeServer[FakeVoiceService]):
     """Run the fake on 127.0.0.1 in a thread; `url` is what ALIYUN_VMS_ENDPOINT is set to."""
 
-    def __init__(self, service: FakeVoiceService) -> None:
-        handler = type("Handler", (_Handler,), {"service": service})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.service = service
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> "FakeVoiceServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    handler = _Handler

@@ -5,15 +5,12 @@ from xml.etree import ElementTree
 
 from sqlalchemy import select
 
-from callback.audit import Actor
 from callback.extensions import db
-from callback.intake.service import upsert_orders
-from callback.intake.validation import validate_order
 from callback.models import CallAttempt, CallbackTask, TaskKind
 from callback.settings import Settings
 from callback.worklist import start_automated_attempt
 from tests.conftest import TEST_NOW
-from tests.factories import order_payload
+from tests.factories import order_payload, store_orders
 
 
 def connected_order(order_no: str, **changes: object) -> dict:
@@ -29,9 +26,7 @@ def connected_order(order_no: str, **changes: object) -> dict:
 
 def store_connected_orders(settings: Settings, *order_nos: str, now: datetime = TEST_NOW) -> list[int]:
     """Store connected orders and return their completion tasks' ids."""
-    items = [validate_order(connected_order(order_no), settings.tz, now) for order_no in order_nos]
-    upsert_orders(db.session, items, now=now, settings=settings, actor=Actor(source="test"))
-    db.session.commit()
+    store_orders(*(connected_order(order_no) for order_no in order_nos), now=now, settings=settings)
     return list(
         db.session.scalars(
             select(CallbackTask.id)

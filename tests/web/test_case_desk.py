@@ -16,7 +16,8 @@ from callback.cases import refer_to_discipline
 from callback.extensions import db
 from callback.models import AuditEvent, CaseAttachment, CaseEvent, SavedFilter, SupervisionCase, User
 from tests.conftest import PASSWORD
-from tests.web.test_cases_pages import NOW, SYSTEM, add_order, english, fresh, hand_case, move
+from tests.factories import store_order
+from tests.web.test_cases_pages import NOW, SYSTEM, english, fresh, hand_case, move
 
 
 def listed(html: str) -> list[int]:
@@ -454,4 +455,4 @@ def test_the_case_list_and_page_stay_up_with_odd_input(client: FlaskClient, logi
         assert client.get(path).status_code < 500, path
     assert client.post("/cases/filters/999/delete").status_code == 404
     assert db.session.get(SupervisionCase, case.id) is not None
-    add_order("GD-EXTRA")
+    store_order("GD-EXTRA")

@@ -13,13 +13,11 @@ from sqlalchemy import func, select
 from callback.audit import Actor
 from callback.cases import open_case_by_hand, refer_to_discipline, transition
 from callback.extensions import db
-from callback.intake.service import upsert_orders
-from callback.intake.validation import ValidOrder, validate_order
-from callback.models import Penalty, SupervisionCase, User, WorkOrder
+from callback.models import Penalty, SupervisionCase, User
 from callback.settings import Settings, current_settings
 from callback.worklist import claim_next, record_attempt
 from tests.conftest import TEST_NOW
-from tests.factories import order_payload
+from tests.factories import store_order
 
 NOW = TEST_NOW
 SYSTEM = Actor(source="test")
@@ -33,22 +31,12 @@ OFFLINE_ANSWERS: dict[str, Any] = {
 }
 
 
-def add_order(order_no: str = "GD-2026-0001", **changes: Any) -> WorkOrder:
-    """Store one order the way intake does."""
-    settings = current_settings()
-    valid = validate_order(order_payload(order_no, **changes), settings.tz, NOW)
-    assert isinstance(valid, ValidOrder), valid
-    upsert_orders(db.session, [valid], now=NOW, settings=settings, actor=SYSTEM)
-    db.session.commit()
-    return db.session.scalar(select(WorkOrder).where(WorkOrder.order_no == order_no))
-
-
 def automatic_case(
     make_user: Callable[..., User], order_no: str = "GD-2026-0001", answers: dict[str, Any] | None = None
 ) -> SupervisionCase:
     """Open a case the way the product does: an operator records a completed callback with telling answers."""
     settings = current_settings()
-    add_order(order_no)
+    store_order(order_no)
     operator = make_user(f"op-{order_no}", "operator")
     task = claim_next(db.session, operator.id, now=NOW, settings=settings)
     assert task is not None
@@ -78,7 +66,7 @@ def hand_case(
 ) -> SupervisionCase:
     """Open a case by hand on a (new) order, at the given moment."""
     if new_order:
-        add_order(order_no, **order_changes)
+        store_order(order_no, **order_changes)
     case = open_case_by_hand(
         db.session,
         order_no=order_no,
@@ -258,7 +246,7 @@ def test_overdue_cases_stand_out_with_their_days_and_filter(client: FlaskClient,
 
 
 def test_the_list_pages_through_many_cases(client: FlaskClient, login) -> None:
-    add_order("GD-MANY")
+    store_order("GD-MANY")
     for category in ("cabinet_door_open", "other", "nonstandard_acceptance"):
         hand_case("GD-MANY", category, new_order=False)
     login("supervisor")
@@ -513,7 +501,7 @@ def test_the_letter_waits_for_its_issue(client: FlaskClient, login) -> None:
 
 
 def test_a_case_is_opened_by_hand_from_the_order(client: FlaskClient, login) -> None:
-    add_order("GD-HAND")
+    store_order("GD-HAND")
     login("supervisor")
     order_page = client.get("/orders/GD-HAND").text
     assert 'href="/cases/new?order_no=GD-HAND"' in order_page

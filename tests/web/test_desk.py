@@ -18,7 +18,8 @@ from callback.worklist import (
     store_answer,
 )
 from tests.conftest import TEST_NOW
-from tests.web.test_operator import COMPLETED_OFFLINE, add_order, claimed_task_id
+from tests.factories import newest_task, store_order
+from tests.web.test_operator import COMPLETED_OFFLINE, claimed_task_id
 
 EARLIER_THIS_WEEK = TEST_NOW - timedelta(days=3)  # Tuesday 2026-11-24, same week as Friday the 27th
 LAST_WEEK = TEST_NOW - timedelta(days=7)
@@ -51,7 +52,7 @@ def test_my_figures_count_calls_completes_and_contact_rate_today_and_this_week(a
     chen = make_user("chen", "operator")
     zhao = make_user("zhao", "operator")
     for number in range(6):
-        add_order(f"F-{number}", now=LAST_WEEK)
+        store_order(f"F-{number}", now=LAST_WEEK)
     call(chen, "no_answer", now=LAST_WEEK + timedelta(hours=1))  # last week: not counted
     call(chen, "completed", now=EARLIER_THIS_WEEK, answers=COMPLETE_ANSWERS)
     call(chen, "completed", answers=COMPLETE_ANSWERS)
@@ -77,7 +78,7 @@ def test_my_figures_count_calls_completes_and_contact_rate_today_and_this_week(a
 
 def test_my_work_page_shows_my_calls_today_appointments_and_figures(client: FlaskClient, login):
     for number in range(3):
-        add_order(f"M-{number}")
+        store_order(f"M-{number}")
     me = login("operator", "chen")
     call(me, "completed", answers=COMPLETE_ANSWERS)
     appointment = TEST_NOW + timedelta(hours=3)
@@ -106,14 +107,14 @@ def test_the_menu_links_my_work_for_operators_only(client, login):
 
 
 def test_queue_counts_partial_refreshes_alone_and_only_for_operators(client, login):
-    add_order("C-1")
-    add_order("C-2")
+    store_order("C-1")
+    store_order("C-2")
     login("operator")
     partial = client.get("/operator/counts")
     assert partial.status_code == 200
     assert "<html" not in partial.text
     assert re.search(r'data-kind="intake">\s*<div class="queue-count-number" data-count>2<', partial.text)
-    add_order("C-3")
+    store_order("C-3")
     assert re.search(
         r'data-kind="intake">\s*<div class="queue-count-number" data-count>3<',
         client.get("/operator/counts").text,
@@ -131,7 +132,7 @@ def test_discipline_has_no_operator_desk(client, login):
 def test_history_shows_every_call_to_the_number_by_ivr_and_operators_newest_first(client, login, make_user):
     settings = current_settings()
     # An earlier order of the same customer, already connected: its completion callback goes to the IVR.
-    add_order(
+    store_order(
         "H-OLD",
         now=LAST_WEEK,
         status="connected",
@@ -152,8 +153,8 @@ def test_history_shows_every_call_to_the_number_by_ivr_and_operators_newest_firs
     db.session.commit()
     colleague = make_user("zhao", "operator")
     call(colleague, "refused", now=LAST_WEEK + timedelta(hours=2), note="客户说很忙")  # H-OLD's intake
-    add_order("H-NEW")
-    add_order("H-STRANGER", customer_phone="13911112222")
+    store_order("H-NEW")
+    store_order("H-STRANGER", customer_phone="13911112222")
     login("operator", "chen")
 
     task_id = claimed_task_id(client)
@@ -170,7 +171,7 @@ def test_history_shows_every_call_to_the_number_by_ivr_and_operators_newest_firs
 
 
 def test_the_order_page_shows_operator_calls_in_its_history(client, login):
-    add_order("O-1")
+    store_order("O-1")
     login("operator", "chen")
     task_id = claimed_task_id(client)
     response = client.post(f"/operator/tasks/{task_id}/attempts", data=COMPLETED_OFFLINE)
@@ -183,7 +184,7 @@ def test_the_order_page_shows_operator_calls_in_its_history(client, login):
 
 
 def test_the_call_screen_fills_in_the_script_and_starts_the_timer_at_the_claim(client, login):
-    add_order("S-1", customer_name="明珠餐馆", status="surveyed", surveyed_at="2026-11-24T10:00:00")
+    store_order("S-1", customer_name="明珠餐馆", status="surveyed", surveyed_at="2026-11-24T10:00:00")
     login("operator")
     task_id = claimed_task_id(client)
     page = client.get(f"/operator/tasks/{task_id}").text
@@ -195,8 +196,8 @@ def test_the_call_screen_fills_in_the_script_and_starts_the_timer_at_the_claim(c
 
 
 def test_an_operator_takes_the_callback_of_a_customer_found_by_search(client, login):
-    add_order("T-OTHER", now=TEST_NOW - timedelta(days=2))  # more urgent: "next" would give this one
-    task = add_order("T-FOUND", customer_phone="15123940550")
+    store_order("T-OTHER", now=TEST_NOW - timedelta(days=2))  # more urgent: "next" would give this one
+    task = newest_task(store_order("T-FOUND", customer_phone="15123940550"))
     login("operator")
     page = client.get("/search", query_string={"q": "151 2394 0550"}).text
     assert f'data-claim-task="{task.id}"' in page
@@ -213,7 +214,7 @@ def test_an_operator_takes_the_callback_of_a_customer_found_by_search(client, lo
 
 
 def test_a_callback_that_cannot_be_taken_goes_back_with_a_message(client, login):
-    task = add_order("T-LATER")
+    task = newest_task(store_order("T-LATER"))
     task.not_before = TEST_NOW + timedelta(hours=2)
     db.session.commit()
     login("operator")
@@ -228,7 +229,7 @@ def test_a_callback_that_cannot_be_taken_goes_back_with_a_message(client, login)
 
 
 def test_the_desk_speaks_english_when_chosen(client, login):
-    add_order("E-1")
+    store_order("E-1")
     login("operator")
     client.post("/language/en", data={"next": "/operator/mine"})
     page = client.get("/operator/mine").text
@@ -240,7 +241,7 @@ def test_the_desk_speaks_english_when_chosen(client, login):
 def test_a_colleagues_reserved_appointment_is_not_counted_as_workable(app, client, login, make_user):
     settings = current_settings()
     zhao = make_user("zhao", "operator")
-    add_order("R-1", now=TEST_NOW - timedelta(hours=3))
+    store_order("R-1", now=TEST_NOW - timedelta(hours=3))
     call(zhao, "callback_requested", now=TEST_NOW - timedelta(hours=2), callback_at=TEST_NOW.isoformat())
     login("operator", "chen")
     counts = client.get("/operator/counts").text

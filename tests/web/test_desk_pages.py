@@ -10,7 +10,8 @@ from callback.extensions import db
 from callback.models import Penalty, WorkOrder
 from callback.worklist import claim_next, record_attempt
 from tests.conftest import PASSWORD, TEST_NOW
-from tests.web.test_cases_pages import add_order, automatic_case, english, fresh, hand_case, move
+from tests.factories import store_order
+from tests.web.test_cases_pages import automatic_case, english, fresh, hand_case, move
 from tests.web.test_telephony_hooks import SID, start_call  # noqa: F401  (fixture)
 
 # --- 1: an expired form sends the user to sign in, never to a 400 page --------------------------------------
@@ -88,7 +89,7 @@ def test_every_page_loads_the_script_that_stops_a_second_submit(client: FlaskCli
 
 
 def test_the_order_page_lists_the_operators_calls(client: FlaskClient, login, make_user, settings) -> None:
-    add_order("GD-CALLS")
+    store_order("GD-CALLS")
     operator = make_user("chen", "operator")
     task = claim_next(db.session, operator.id, now=TEST_NOW, settings=settings)
     record_attempt(
@@ -133,7 +134,7 @@ def test_the_operator_sees_the_case_number_without_a_link(client: FlaskClient, m
 
 
 def test_the_ledger_form_has_no_default_and_taking_off_asks_first(client: FlaskClient, login) -> None:
-    add_order("GD-LEDGER", ledger="in_transit")
+    store_order("GD-LEDGER", ledger="in_transit")
     login("supervisor")
     page = client.get("/orders/GD-LEDGER").text
     select_html = page.split('name="ledger"', 1)[1].split("</select>", 1)[0]
@@ -205,14 +206,9 @@ def test_a_discipline_inspector_is_not_offered_to_print_a_letter_that_does_not_e
 
 
 def test_past_the_last_page_the_list_shows_the_last_page(client: FlaskClient, login, settings) -> None:
-    from callback.audit import Actor
-    from callback.intake.service import upsert_orders
-    from callback.intake.validation import validate_order
-    from tests.factories import order_payload
+    from tests.factories import order_payload, store_orders
 
-    items = [validate_order(order_payload(f"GD-P-{n:03d}"), settings.tz, TEST_NOW) for n in range(60)]
-    upsert_orders(db.session, items, now=TEST_NOW, settings=settings, actor=Actor(source="test"))
-    db.session.commit()
+    store_orders(*(order_payload(f"GD-P-{n:03d}") for n in range(60)))
     login("supervisor")
     page = client.get("/", query_string={"page": 9}).text
     assert "暂无工单" not in page
@@ -221,7 +217,7 @@ def test_past_the_last_page_the_list_shows_the_last_page(client: FlaskClient, lo
 
 
 def test_a_case_is_opened_by_hand_with_a_lower_case_order_number(client: FlaskClient, login) -> None:
-    add_order("GD-2026-0042")
+    store_order("GD-2026-0042")
     login("supervisor")
     response = client.post(
         "/cases/new",
@@ -262,7 +258,7 @@ def test_a_due_date_call_after_the_due_date_does_not_say_due_about_now(
     from callback.audit import Actor
     from callback.tick import create_due_date_tasks
 
-    add_order("GD-LATE", due_at="2026-11-26T17:00:00")  # due yesterday
+    store_order("GD-LATE", due_at="2026-11-26T17:00:00")  # due yesterday
     create_due_date_tasks(db.session, now=TEST_NOW, settings=settings, actor=Actor(source="test"))
     db.session.commit()
     user = login("operator")
@@ -280,7 +276,7 @@ def test_a_due_date_call_after_the_due_date_does_not_say_due_about_now(
 
 
 def test_a_revealed_number_stays_shown_for_the_claim_only(client: FlaskClient, login, settings) -> None:
-    add_order("GD-SHOWN")
+    store_order("GD-SHOWN")
     user = login("operator")
     task = claim_next(db.session, user.id, now=TEST_NOW, settings=settings)
     db.session.commit()

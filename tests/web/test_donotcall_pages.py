@@ -10,22 +10,13 @@ from callback.audit import Actor
 from callback.cases import open_case_by_hand, refer_to_discipline
 from callback.donotcall import Listing, add, is_listed
 from callback.extensions import db
-from callback.intake.service import upsert_orders
-from callback.intake.validation import validate_order
 from callback.models import AuditEvent, CallbackTask, DoNotCallEntry, DoNotCallReason, DoNotCallSource
 from callback.settings import current_settings
 from tests.conftest import TEST_NOW
-from tests.factories import order_payload
+from tests.factories import store_order
 
 NUMBER = "+8613800138000"  # the factory order's customer
 SYSTEM = Actor(source="test")
-
-
-def add_order(order_no="GD-2026-0001", **changes):
-    settings = current_settings()
-    valid = validate_order(order_payload(order_no, **changes), settings.tz, TEST_NOW)
-    upsert_orders(db.session, [valid], now=TEST_NOW, settings=settings, actor=SYSTEM)
-    db.session.commit()
 
 
 def list_number(reason=DoNotCallReason.CUSTOMER_ASKED, number=NUMBER):
@@ -115,7 +106,7 @@ def test_forms_without_the_csrf_token_change_nothing(app, client: FlaskClient, l
 
 
 def test_the_call_screen_button_ends_the_task_and_lists_the_number(client: FlaskClient, login):
-    add_order()
+    store_order()
     operator = login("operator")
     call = client.post("/operator/next")
     screen = client.get(call.headers["Location"])
@@ -134,7 +125,7 @@ def test_the_call_screen_button_ends_the_task_and_lists_the_number(client: Flask
 
 
 def test_a_listed_number_is_never_claimed_from_the_queue(client: FlaskClient, login):
-    add_order()
+    store_order()
     list_number()
     login("operator")
     response = client.post("/operator/next", follow_redirects=True)
@@ -143,7 +134,7 @@ def test_a_listed_number_is_never_claimed_from_the_queue(client: FlaskClient, lo
 
 
 def case_on_a_whistle_blower():
-    add_order(customer_name="举报人五金店", address="城关镇举报路 1 号")
+    store_order(customer_name="举报人五金店", address="城关镇举报路 1 号")
     case = open_case_by_hand(
         db.session,
         order_no="GD-2026-0001",
@@ -185,7 +176,7 @@ def test_operators_never_see_a_whistle_blower_on_order_pages(client: FlaskClient
 
 
 def test_another_reason_hides_nobody(client: FlaskClient, login):
-    add_order(customer_name="普通五金店")
+    store_order(customer_name="普通五金店")
     list_number(DoNotCallReason.COMPLAINT)
     login("supervisor")
     assert "普通五金店" in client.get("/orders/GD-2026-0001").text

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from callback.extensions import db
 from callback.models import AuditEvent, WorkOrder
-from tests.web.test_cases_pages import add_order, english, hand_case
+from tests.factories import store_order
+from tests.web.test_cases_pages import english, hand_case
 
 
 def ledger_of(order_no: str) -> str | None:
@@ -17,9 +18,9 @@ def ledger_of(order_no: str) -> str | None:
 
 
 def test_the_ledgers_page_counts_each_ledger(client: FlaskClient, login) -> None:
-    add_order("GD-1", ledger="connect_first")
-    add_order("GD-2", ledger="connect_first", status="connected", connected_at="2026-11-25T10:00:00")
-    add_order("GD-3", ledger="pre_advanced")
+    store_order("GD-1", ledger="connect_first")
+    store_order("GD-2", ledger="connect_first", status="connected", connected_at="2026-11-25T10:00:00")
+    store_order("GD-3", ledger="pre_advanced")
     login("supervisor")
     page = client.get("/ledgers/").text
     totals = dict(
@@ -30,9 +31,9 @@ def test_the_ledgers_page_counts_each_ledger(client: FlaskClient, login) -> None
 
 
 def test_a_ledger_lists_its_orders_with_stage_days_and_open_cases(client: FlaskClient, login) -> None:
-    add_order("GD-ON", ledger="in_transit")
+    store_order("GD-ON", ledger="in_transit")
     hand_case("GD-ON", "other", new_order=False)
-    add_order("GD-OFF")
+    store_order("GD-OFF")
     login("supervisor")
     page = client.get("/ledgers/in_transit").text
     row = re.search(r'<tr[^>]*data-order="GD-ON">.*?</tr>', page, re.S).group(0)
@@ -46,7 +47,7 @@ def test_a_ledger_lists_its_orders_with_stage_days_and_open_cases(client: FlaskC
 
 
 def test_put_on_and_take_off_with_a_note_appears_in_the_history(client: FlaskClient, login) -> None:
-    add_order("GD-MOVE")
+    store_order("GD-MOVE")
     user = login("supervisor")
     response = client.post(
         "/ledgers/set",
@@ -75,7 +76,7 @@ def test_put_on_and_take_off_with_a_note_appears_in_the_history(client: FlaskCli
 
 
 def test_bad_ledger_input_says_what_is_wrong_and_changes_nothing(client: FlaskClient, login) -> None:
-    add_order("GD-STAY")
+    store_order("GD-STAY")
     login("supervisor")
     english(client)
     for data, message in (

@@ -10,28 +10,15 @@ from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from callback.audit import Actor
 from callback.extensions import db
-from callback.intake.service import upsert_orders
-from callback.intake.validation import ValidOrder, validate_order
 from callback.models import AuditEvent, CallAttempt, CallbackTask, SupervisionCase, TaskState, User
 from callback.settings import current_settings
 from callback.users import create_user
 from callback.workdays import CallingHours
 from tests.conftest import PASSWORD, TEST_NOW, fresh_schema, make_app
-from tests.factories import order_payload
+from tests.factories import newest_task, store_order
 
 EARLIER = TEST_NOW - timedelta(days=2)
-
-
-def add_order(order_no: str, *, now: datetime = TEST_NOW, **overrides: object) -> CallbackTask:
-    """Store an order the way intake does; return its intake task."""
-    settings = current_settings()
-    valid = validate_order(order_payload(order_no, **overrides), settings.tz, now)
-    assert isinstance(valid, ValidOrder), valid
-    upsert_orders(db.session, [valid], now=now, settings=settings, actor=Actor(source="test"))
-    db.session.commit()
-    return db.session.scalars(select(CallbackTask).order_by(CallbackTask.id.desc())).first()
 
 
 def use_settings(app: Flask, **changes: object) -> None:
@@ -88,10 +75,10 @@ COMPLETED_OFFLINE = {
 
 def test_queue_counts_workable_tasks_by_kind_and_what_waits(app, client, login) -> None:
     use_settings(app, auto_kinds=frozenset())
-    add_order("Q-1")
-    add_order("Q-2")
-    add_order("Q-3", status="connected", connected_at="2026-11-26T10:00:00")  # intake + completion
-    later = add_order("Q-4")
+    store_order("Q-1")
+    store_order("Q-2")
+    store_order("Q-3", status="connected", connected_at="2026-11-26T10:00:00")  # intake + completion
+    later = newest_task(store_order("Q-4"))
     later.not_before = TEST_NOW + timedelta(hours=3)
     db.session.commit()
     login("operator")
@@ -107,8 +94,8 @@ def test_queue_counts_workable_tasks_by_kind_and_what_waits(app, client, login) 
 
 
 def test_next_claims_the_most_urgent_task_and_opens_the_call_screen(client, login) -> None:
-    add_order("U-LATER")
-    urgent = add_order("U-FIRST", now=EARLIER)  # seen earlier: due earlier
+    store_order("U-LATER")
+    urgent = newest_task(store_order("U-FIRST", now=EARLIER))  # seen earlier: due earlier
     login("operator")
 
     task_id = claimed_task_id(client)
@@ -124,8 +111,8 @@ def test_next_claims_the_most_urgent_task_and_opens_the_call_screen(client, logi
 
 
 def test_next_returns_to_a_live_claim_instead_of_claiming_another(client, login) -> None:
-    add_order("R-1")
-    add_order("R-2")
+    store_order("R-1")
+    store_order("R-2")
     login("operator")
     first = claimed_task_id(client)
 
@@ -141,7 +128,7 @@ def test_next_returns_to_a_live_claim_instead_of_claiming_another(client, login)
 def test_the_call_screen_and_its_actions_are_refused_to_anyone_but_the_holder(
     app, client, login, make_user
 ) -> None:
-    add_order("H-1")
+    store_order("H-1")
     other = other_operator(app, make_user)
     login("operator")
     task_id = claimed_task_id(client)
@@ -168,7 +155,7 @@ def test_other_roles_do_not_get_the_workspace(client, login, role) -> None:
 
 
 def test_showing_the_number_is_audited_and_refused_once_released(client, login) -> None:
-    add_order("P-1")
+    store_order("P-1")
     user = login("operator")
     task_id = claimed_task_id(client)
 
@@ -187,7 +174,7 @@ def test_showing_the_number_is_audited_and_refused_once_released(client, login) 
 
 
 def test_a_completed_survey_with_off_line_answers_shows_the_finding_and_opens_a_case(client, login) -> None:
-    add_order("F-1")
+    store_order("F-1")
     login("operator")
     task_id = claimed_task_id(client)
 
@@ -208,7 +195,7 @@ def test_a_completed_survey_with_off_line_answers_shows_the_finding_and_opens_a_
 
 
 def test_answers_are_dropped_when_the_call_ended_otherwise(client, login) -> None:
-    add_order("N-1")
+    store_order("N-1")
     login("operator")
     task_id = claimed_task_id(client)
 
@@ -225,7 +212,7 @@ def test_answers_are_dropped_when_the_call_ended_otherwise(client, login) -> Non
 
 
 def test_invalid_input_is_422_keeps_what_was_typed_and_names_each_field(client, login) -> None:
-    add_order("V-1")
+    store_order("V-1")
     login("operator")
     task_id = claimed_task_id(client)
     typed = {
@@ -252,7 +239,7 @@ def test_invalid_input_is_422_keeps_what_was_typed_and_names_each_field(client, 
 
 
 def test_an_appointment_needs_a_future_time(client, login) -> None:
-    add_order("A-1")
+    store_order("A-1")
     login("operator")
     task_id = claimed_task_id(client)
     data = {"disposition": "callback_requested", "callback_at": "2026-11-27T09:00", "note": ""}
@@ -273,7 +260,7 @@ def test_an_appointment_needs_a_future_time(client, login) -> None:
 
 def test_outside_calling_hours_nothing_is_claimed_and_the_queue_says_so(app, client, login) -> None:
     use_settings(app, calling_hours=CallingHours.parse("08:00-09:00"))  # it is 10:00 in Beijing
-    add_order("O-1")
+    store_order("O-1")
     login("operator")
 
     assert client.get("/operator/").text.count("data-outside-hours") == 1
@@ -293,7 +280,7 @@ def test_an_empty_queue_says_nothing_is_workable(client, login) -> None:
 
 
 def test_release_puts_the_task_back(client, login) -> None:
-    add_order("L-1")
+    store_order("L-1")
     login("operator")
     task_id = claimed_task_id(client)
 
@@ -305,7 +292,7 @@ def test_release_puts_the_task_back(client, login) -> None:
 
 
 def test_an_operator_reads_only_their_own_results(app, client, login, make_user) -> None:
-    add_order("S-1")
+    store_order("S-1")
     other = other_operator(app, make_user)
     login("operator")
     task_id = claimed_task_id(client)
@@ -319,7 +306,7 @@ def test_forms_without_a_csrf_token_are_refused(tmp_path, monkeypatch) -> None:
         fresh_schema(app)
         create_user(db.session, "wu", "operator", PASSWORD, now=TEST_NOW)
         db.session.commit()
-        task = add_order("C-1")
+        task = newest_task(store_order("C-1"))
         client = app.test_client()
         login_page = client.get("/login").text
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
@@ -339,7 +326,7 @@ def test_forms_without_a_csrf_token_are_refused(tmp_path, monkeypatch) -> None:
 
 
 def test_the_call_screen_speaks_english_when_asked(client, login) -> None:
-    add_order("E-1")
+    store_order("E-1")
     login("operator")
     task_id = claimed_task_id(client)
     client.post("/language/en", data={"next": f"/operator/tasks/{task_id}"})
@@ -353,7 +340,7 @@ def test_the_call_screen_speaks_english_when_asked(client, login) -> None:
 
 
 def test_the_call_screen_shows_the_slots_tried_and_those_left(app, client, login) -> None:
-    add_order("S-1")
+    store_order("S-1")
     login("operator")
     task_id = claimed_task_id(client)  # Friday 10:00 in Beijing: the weekday morning
     assert "未试时段" in client.get(f"/operator/tasks/{task_id}").text

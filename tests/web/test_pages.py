@@ -7,24 +7,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from callback.audit import Actor
 from callback.extensions import db
-from callback.intake.service import upsert_orders
-from callback.intake.validation import ValidOrder, validate_order
-from callback.settings import current_settings
 from tests.conftest import PASSWORD
-from tests.factories import order_payload
+from tests.factories import store_order
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-
-
-def add_order(**overrides: object) -> None:
-    """Store one order the way intake does."""
-    settings = current_settings()
-    valid = validate_order(order_payload(**overrides), settings.tz, NOW)
-    assert isinstance(valid, ValidOrder), valid
-    upsert_orders(db.session, [valid], now=NOW, settings=settings, actor=Actor(source="test"))
-    db.session.commit()
 
 
 def test_sign_in_with_the_right_password_opens_the_work_orders(client: FlaskClient, make_user) -> None:
@@ -87,7 +74,7 @@ def test_unknown_page_shows_the_error_page_to_anonymous_visitors(client: FlaskCl
 
 
 def test_orders_list_shows_chinese_labels_masked_phone_and_tasks(client: FlaskClient, login) -> None:
-    add_order(ledger="in_transit", has_engineering=True)
+    store_order(ledger="in_transit", has_engineering=True, now=NOW)
     login("supervisor")
     page = client.get("/").text
     assert 'href="/orders/GD-2026-0001"' in page
@@ -102,7 +89,7 @@ def test_orders_list_shows_chinese_labels_masked_phone_and_tasks(client: FlaskCl
 
 
 def test_orders_list_filters_by_status_and_says_when_nothing_matches(client: FlaskClient, login) -> None:
-    add_order()
+    store_order(now=NOW)
     login("operator")
     page = client.get("/?status=connected").text
     assert "GD-2026-0001" not in page
@@ -111,7 +98,8 @@ def test_orders_list_filters_by_status_and_says_when_nothing_matches(client: Fla
 
 
 def test_order_detail_shows_the_timeline_in_local_time(client: FlaskClient, login) -> None:
-    add_order(
+    store_order(
+        now=NOW,
         status="surveyed",
         accepted_at="2026-11-23T01:30:00Z",
         surveyed_at="2026-11-24T06:00:00+00:00",
@@ -137,7 +125,7 @@ def test_unknown_order_is_not_found(client: FlaskClient, login) -> None:
 
 
 def test_switching_to_english_shows_english_labels(client: FlaskClient, login) -> None:
-    add_order(ledger="connect_first")
+    store_order(ledger="connect_first", now=NOW)
     login("operator")
     response = client.post("/language/en", data={"next": "/?status="}, follow_redirects=True)
     assert response.request.path == "/"

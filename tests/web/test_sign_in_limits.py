@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from callback import signin
+from callback import config, signin
 from callback.audit import Actor
 from callback.extensions import db
 from callback.models import AuditEvent, SignInFailure, User
@@ -133,17 +133,32 @@ def test_sign_ins_failures_and_lockouts_are_audited_without_the_password(isolate
 
 
 def test_an_unknown_name_costs_a_password_check_like_a_known_one(isolated_app):
-    app = isolated_app()
+    # The real method (the configured default, not the test suite's cheap one).
+    app = isolated_app(PASSWORD_HASH_METHOD=config.PASSWORD_HASH_METHOD)
     _users(app, ("wang", "operator"))
     with app.app_context():
         stored = db.session.scalar(select(User.password_hash).where(User.username == "wang"))
     # The dummy hash is made the way real ones are (same method and cost), and checked for unknown names.
     method = generate_password_hash("x").split("$", 1)[0]
+    assert method.startswith("scrypt:")
     assert stored.split("$", 1)[0] == method
     signin._dummy_hash.cache_clear()
     _sign_in(app.test_client(), "nobody", WRONG)
     assert signin._dummy_hash.cache_info().misses == 1
-    assert signin._dummy_hash().split("$", 1)[0] == method
+    assert signin._dummy_hash(config.PASSWORD_HASH_METHOD).split("$", 1)[0] == method
+
+
+def test_the_configured_hash_method_makes_the_hashes_and_the_dummy_hash(isolated_app):
+    app = isolated_app(PASSWORD_HASH_METHOD="pbkdf2:sha256:1000")
+    _users(app, ("wang", "operator"))
+    with app.app_context():
+        stored = db.session.scalar(select(User.password_hash).where(User.username == "wang"))
+    assert stored.startswith("pbkdf2:sha256:1000$")
+    signin._dummy_hash.cache_clear()
+    assert _sign_in(app.test_client(), "nobody", WRONG).status_code == 200
+    assert signin._dummy_hash.cache_info().misses == 1
+    assert signin._dummy_hash("pbkdf2:sha256:1000").startswith("pbkdf2:sha256:1000$")
+    assert _sign_in(app.test_client(), "wang", PASSWORD).status_code == 302
 
 
 def test_bad_api_tokens_lock_the_address_with_the_apis_error_shape(isolated_app):
