@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from callback import config, signin
+from callback import config_defaults, signin
 from callback.audit import Actor
 from callback.extensions import db
 from callback.models import AuditEvent, SignInFailure, User
@@ -134,7 +134,7 @@ def test_sign_ins_failures_and_lockouts_are_audited_without_the_password(isolate
 
 def test_an_unknown_name_costs_a_password_check_like_a_known_one(isolated_app):
     # The real method (the configured default, not the test suite's cheap one).
-    app = isolated_app(PASSWORD_HASH_METHOD=config.PASSWORD_HASH_METHOD)
+    app = isolated_app(PASSWORD_HASH_METHOD=config_defaults.PASSWORD_HASH_METHOD)
     _users(app, ("wang", "operator"))
     with app.app_context():
         stored = db.session.scalar(select(User.password_hash).where(User.username == "wang"))
@@ -145,7 +145,7 @@ def test_an_unknown_name_costs_a_password_check_like_a_known_one(isolated_app):
     signin._dummy_hash.cache_clear()
     _sign_in(app.test_client(), "nobody", WRONG)
     assert signin._dummy_hash.cache_info().misses == 1
-    assert signin._dummy_hash(config.PASSWORD_HASH_METHOD).split("$", 1)[0] == method
+    assert signin._dummy_hash(config_defaults.PASSWORD_HASH_METHOD).split("$", 1)[0] == method
 
 
 def test_the_configured_hash_method_makes_the_hashes_and_the_dummy_hash(isolated_app):
