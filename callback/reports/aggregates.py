@@ -38,6 +38,7 @@ from callback.reports.calendar_days import (
     json_number,
     json_text,
     seconds_between,
+    unindexed,
     work_at,
 )
 from callback.reports.filters import ReportFilter, months
@@ -201,7 +202,7 @@ def _connection_groups(
     )
     rows = (
         select(
-            WorkOrder.service_center.label("service_center"),
+            unindexed(WorkOrder.service_center).label("service_center"),
             month_index(WorkOrder.connected_at, filters, settings).label("month"),
             WorkOrder.has_engineering.label("has_engineering"),
             days.label("days"),

@@ -66,6 +66,24 @@ def _day_guess_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
     return f"CAST({moment} + make_interval(secs => {offset}) AS DATE)"
 
 
+class unindexed(FunctionElement[str]):
+    """A column whose index SQLite must not use: without statistics it would scan a whole table in the
+    index's order to save sorting a GROUP BY, instead of reading the period's rows by their own index."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"+{compiler.process(element.clauses, **kw)}"
+
+
+@compiles(unindexed, "postgresql")
+def _unindexed_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
 class iso_day(FunctionElement[str]):
     """A date column as YYYY-MM-DD text (SQLite stores it so)."""
 
