@@ -27,7 +27,7 @@ def index() -> str:
     """List work orders, newest first, with their tasks; filter by status, centre or a search term.
 
     Discipline inspectors see only the orders that have a case referred to them. At a million orders the
-    count stops at COUNT_CAP ("10,000+", docs/orders.md) and the search is answered from an index.
+    count stops at COUNT_CAP ("more than 10,000", docs/operator.md) and the search is answered from an index.
     """
     query = restrict_orders(select(WorkOrder), current_user.role)
     status = request.args.get("status") or None
