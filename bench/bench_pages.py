@@ -27,8 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, text
+from sqlalchemy import inspect, text
 
+from bench.bulk import bulk_insert
 from callback import create_app
 from callback.extensions import db
 from callback.models import CallAttempt, CallbackTask, SupervisionCase, WorkOrder
@@ -57,9 +58,8 @@ def generate(orders: int, seed: int = 5) -> None:
             (CallAttempt, attempt_rows),
             (SupervisionCase, case_rows),
         ):
-            if rows:
-                db.session.execute(insert(model), rows)
-                rows.clear()
+            bulk_insert(db.session, model.__table__, rows)
+            rows.clear()
 
     for n in range(1, orders + 1):
         accepted = NOW - timedelta(minutes=rng.randrange(60, 365 * 24 * 60))
@@ -77,7 +77,7 @@ def generate(orders: int, seed: int = 5) -> None:
                 "id": n,
                 "order_no": f"GD-{n:08d}",
                 "customer_name": f"客户{n}",
-                "customer_phone": "+8613800138000",
+                "customer_phone": f"+86138{n:08d}",  # one customer per order, as in an export
                 "customer_type": "small_micro",
                 "service_center": CENTERS[n % len(CENTERS)],
                 "account_manager": f"经理{n % 97}",
@@ -182,6 +182,11 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=20_000)
     parser.add_argument("--loads", type=int, default=20)
     parser.add_argument("--database-url", default=os.environ.get("CALLBACK_BENCH_DATABASE_URL"))
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="leave the generated tables in --database-url, and reuse them if they hold --orders orders",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         os.environ["CALLBACK_INSTANCE_PATH"] = folder
@@ -193,19 +198,27 @@ def main() -> None:
             }
         )
         with app.app_context():
-            db.drop_all()
-            db.create_all()
             started = time.perf_counter()
-            generate(args.orders)
-            for name, role in (("bench-supervisor", "supervisor"), ("bench-operator", "operator")):
-                create_user(db.session, name, role, PASSWORD, now=NOW)
-            db.session.commit()
+            reused = args.keep and inspect(db.engine).has_table("work_orders")
+            if reused:
+                reused = db.session.scalar(text("SELECT count(*) FROM work_orders")) == args.orders
+                db.session.rollback()  # drop_all below must not wait on this session's lock
+            if not reused:
+                db.drop_all()
+                db.create_all()
+                generate(args.orders)
+                for name, role in (("bench-supervisor", "supervisor"), ("bench-operator", "operator")):
+                    create_user(db.session, name, role, PASSWORD, now=NOW)
+                db.session.commit()
             if db.engine.dialect.name == "postgresql":
                 with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                    connection.execute(text("VACUUM ANALYZE"))
+                    # Only this bench's tables (the database may hold others' data, e.g. bench_tick's).
+                    tables = ", ".join(table.name for table in db.metadata.sorted_tables)
+                    connection.execute(text(f"VACUUM ANALYZE {tables}"))
             print(
-                f"{db.engine.dialect.name}: {args.orders:,} orders generated in "
-                f"{time.perf_counter() - started:.0f} s; {args.loads} loads per page"
+                f"{db.engine.dialect.name}: {args.orders:,} orders "
+                f"{'reused' if reused else 'generated'} in {time.perf_counter() - started:.0f} s; "
+                f"{args.loads} loads per page"
             )
         middle = f"GD-{args.orders // 2:08d}"
         pages = {
@@ -238,7 +251,8 @@ def main() -> None:
                     f"p50 / anchor {p50 / anchor_p50:7.1f}"
                 )
         with app.app_context():
-            db.drop_all()
+            if not args.keep:
+                db.drop_all()
             db.session.remove()
             db.engine.dispose()
 

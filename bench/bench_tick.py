@@ -26,8 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import bindparam, insert, text
+from sqlalchemy import bindparam, text
 
+from bench.bulk import bulk_insert
 from callback import create_app
 from callback.audit import Actor
 from callback.extensions import db
@@ -58,17 +59,20 @@ def fill(orders: int, due: int, seed: int = 7) -> list[int]:
     """Insert the orders and the due-date tasks of those past due; return the ids of the D due today."""
     rng = random.Random(seed)
     due_ids: list[int] = []
+    task_id = 0
     for start in range(0, orders, BATCH):
         size = min(BATCH, orders - start)
-        rows = []
+        rows, tasks = [], []
         for n in range(start, start + size):
             if n < due:
                 due_at = TODAY_START + timedelta(hours=rng.uniform(9, 18))
+                due_ids.append(n + 1)
             else:  # from 330 days ago to 30 days ahead, never today
                 due_at = NOW + timedelta(days=rng.uniform(-330, 30))
                 if TODAY_START <= due_at < TODAY_START + timedelta(days=1):
                     due_at += timedelta(days=2)
             row = {
+                "id": n + 1,
                 "order_no": f"T-{n:08d}",
                 "customer_name": "客户",
                 "customer_phone": "+8613800138000",
@@ -86,34 +90,29 @@ def fill(orders: int, due: int, seed: int = 7) -> list[int]:
             if HAS_PENDING:
                 row["due_task_pending"] = n < due or due_at >= TODAY_START
             rows.append(row)
-        ids = db.session.scalars(
-            insert(WorkOrder).returning(WorkOrder.id, sort_by_parameter_order=True), rows
-        ).all()
-        due_ids.extend(
-            order_id for order_id, row in zip(ids, rows, strict=True) if row["order_no"] < f"T-{due:08d}"
-        )
-        past = [
-            (order_id, row) for order_id, row in zip(ids, rows, strict=True) if row["due_at"] < TODAY_START
-        ]
-        if past:
-            db.session.execute(
-                insert(CallbackTask),
-                [
+            if due_at < TODAY_START:
+                task_id += 1
+                tasks.append(
                     {
-                        "order_id": order_id,
+                        "id": task_id,
+                        "order_id": n + 1,
                         "kind": "due_date",
                         "state": "done",
                         "channel": "operator",
-                        "not_before": row["due_at"],
-                        "due_by": row["due_at"] + timedelta(days=1),
+                        "not_before": due_at,
+                        "due_by": due_at + timedelta(days=1),
                         "attempt_count": 1,
                         "failed_attempts": 0,
-                        "created_at": row["due_at"],
-                        "updated_at": row["due_at"],
+                        "created_at": due_at,
+                        "updated_at": due_at,
                     }
-                    for order_id, row in past
-                ],
-            )
+                )
+        bulk_insert(db.session, WorkOrder.__table__, rows)
+        bulk_insert(db.session, CallbackTask.__table__, tasks)
+    if db.engine.dialect.name == "postgresql":  # ids were given: move the sequences past them
+        for table, last in (("work_orders", orders), ("callback_tasks", max(task_id, 1))):
+            move = text("SELECT setval(pg_get_serial_sequence(:table, 'id'), :last)")
+            db.session.execute(move, {"table": table, "last": last})
     db.session.commit()
     return due_ids
 
@@ -145,7 +144,9 @@ def measure(orders: int, due: int, repeat: int, url: str | None) -> tuple[float,
             due_ids = fill(orders, due)
             if db.engine.dialect.name == "postgresql":
                 with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                    connection.execute(text("VACUUM ANALYZE"))
+                    # Only this bench's tables (the database may hold others' data, e.g. bench_tick's).
+                    tables = ", ".join(table.name for table in db.metadata.sorted_tables)
+                    connection.execute(text(f"VACUUM ANALYZE {tables}"))
             settings = current_settings()
             actor = Actor(source="cli")
             created = run_tick(db.session, now=NOW, settings=settings, actor=actor).due_date_tasks_created

@@ -120,7 +120,8 @@ def order_prefix_condition(prefix: str, dialect: str) -> ColumnElement[bool]:
     return and_(WorkOrder.order_no_key >= prefix, WorkOrder.order_no_key < prefix + "\x7f")
 
 
-def _like_escaped(words: str) -> str:
+def like_pattern(words: str) -> str:
+    """Return a LIKE pattern (escape character backslash) matching any text that contains `words`."""
     return "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
@@ -174,7 +175,7 @@ def find_orders(session: Session, query: Query, role: str) -> tuple[list[WorkOrd
             .limit(TEXT_SCAN_LIMIT)
             .scalar_subquery()
         )
-        pattern = _like_escaped(query.words)
+        pattern = like_pattern(query.words)
         for order in session.scalars(
             select(WorkOrder)
             .where(

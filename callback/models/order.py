@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Index, String, true
+from sqlalchemy import DDL, Index, String, event, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from callback.extensions import Model
@@ -121,6 +121,16 @@ class WorkOrder(Model):
             postgresql_ops={"order_no_key": "text_pattern_ops"},
         ),
         Index("ix_work_orders_due_task_pending", "due_task_pending", "due_at"),
+        # The order list's search (ILIKE '%term%' on number or name) on PostgreSQL: trigrams find the few
+        # matching rows among a million. SQLite ignores the postgresql_* options and keeps a plain
+        # (order_no, customer_name) index; its search scans a bounded window instead (callback/web/orders.py).
+        Index(
+            "ix_work_orders_search_trgm",
+            "order_no",
+            "customer_name",
+            postgresql_using="gin",
+            postgresql_ops={"order_no": "gin_trgm_ops", "customer_name": "gin_trgm_ops"},
+        ),
     )
 
     def snapshot(self) -> dict[str, Any]:
@@ -135,3 +145,11 @@ class WorkOrder(Model):
             for stage in stages
             if getattr(self, STAGE_TIME_FIELDS[stage]) is not None
         ]
+
+
+# The trigram operator classes come from the pg_trgm extension (the migration creates it the same way).
+event.listen(
+    WorkOrder.__table__,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+)

@@ -2,11 +2,12 @@
 
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from callback.clock import utcnow
 from callback.extensions import db
 from callback.models import CallbackTask, OrderStatus, Role, WorkOrder
+from callback.search import TEXT_SCAN_LIMIT, like_pattern, order_prefix_condition
 from callback.text import without_control_characters
 from callback.web.auth import roles_required
 from callback.web.history import history_rows
@@ -15,6 +16,8 @@ from callback.web.visibility import restrict_orders
 
 bp = Blueprint("orders", __name__)
 PER_PAGE = 50
+# The list counts its orders up to this many; beyond, it says "10,000+" (counting a million rows is slow).
+COUNT_CAP = 10_000
 ORDER_VIEWERS = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN, Role.DISCIPLINE)
 
 
@@ -23,7 +26,8 @@ ORDER_VIEWERS = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN, Role.DISCIPLINE)
 def index() -> str:
     """List work orders, newest first, with their tasks; filter by status, centre or a search term.
 
-    Discipline inspectors see only the orders that have a case referred to them.
+    Discipline inspectors see only the orders that have a case referred to them. At a million orders the
+    count stops at COUNT_CAP ("more than 10,000", docs/operator.md) and the search is answered from an index.
     """
     query = restrict_orders(select(WorkOrder), current_user.role)
     status = request.args.get("status") or None
@@ -34,30 +38,78 @@ def index() -> str:
         query = query.where(WorkOrder.service_center == center)
     term = without_control_characters(request.args.get("q") or "").strip()  # NUL breaks PostgreSQL
     if term:
-        like = f"%{term}%"
-        query = query.where(or_(WorkOrder.order_no.ilike(like), WorkOrder.customer_name.ilike(like)))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        query = query.where(_search_condition(term))
+    first_rows = query.with_only_columns(WorkOrder.id).limit(COUNT_CAP + 1).subquery()
+    counted = db.session.scalar(select(func.count()).select_from(first_rows))
+    capped = (counted or 0) > COUNT_CAP
+    total = min(counted or 0, COUNT_CAP)
     page, pages = page_within(total, PER_PAGE)
     orders = db.session.scalars(
         query.order_by(WorkOrder.accepted_at.desc(), WorkOrder.id.desc())
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)
     ).all()
-    centers = db.session.scalars(
-        restrict_orders(select(WorkOrder.service_center), current_user.role)
-        .distinct()
-        .order_by(WorkOrder.service_center)
-    ).all()
     return render_template(
         "orders/index.html",
         orders=orders,
         total=total,
+        capped=capped,
         page=page,
         pages=pages,
         statuses=[s.value for s in OrderStatus],
-        centers=centers,
+        centers=_service_centers(),
         filters={"status": status, "service_center": center, "q": term},
     )
+
+
+def _search_condition(term: str) -> ColumnElement[bool]:
+    """Match orders whose number or customer name contains `term`, case-insensitively.
+
+    PostgreSQL answers the substring from the trigram index ix_work_orders_search_trgm over every order.
+    SQLite has no such index: there the substring is looked for among the newest TEXT_SCAN_LIMIT orders (as
+    the top bar's search does), and an order number anywhere is still found by its prefix (indexed).
+    """
+    pattern = like_pattern(term)
+    contains = or_(
+        WorkOrder.order_no.ilike(pattern, escape="\\"), WorkOrder.customer_name.ilike(pattern, escape="\\")
+    )
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return contains
+    newest = (
+        select(WorkOrder.id)
+        .order_by(WorkOrder.accepted_at.desc(), WorkOrder.id.desc())
+        .limit(TEXT_SCAN_LIMIT)
+        .scalar_subquery()
+    )
+    return or_(
+        order_prefix_condition(term.lower(), dialect),
+        and_(WorkOrder.id.in_(newest), contains),
+    )
+
+
+def _service_centers() -> list[str]:
+    """Return the service centres of the orders the user may see, in order.
+
+    For every role but discipline this walks ix_work_orders_service_center from one centre to the next
+    (a recursive query, one index seek per centre) instead of reading a million index entries.
+    """
+    if current_user.role == Role.DISCIPLINE:
+        return list(
+            db.session.scalars(
+                restrict_orders(select(WorkOrder.service_center), current_user.role)
+                .distinct()
+                .order_by(WorkOrder.service_center)
+            )
+        )
+    first = select(func.min(WorkOrder.service_center).label("name")).cte("centers", recursive=True)
+    following = select(
+        select(func.min(WorkOrder.service_center))
+        .where(WorkOrder.service_center > first.c.name)
+        .scalar_subquery()
+    ).where(first.c.name.is_not(None))
+    centers = first.union_all(following)
+    return list(db.session.scalars(select(centers.c.name).where(centers.c.name.is_not(None))))
 
 
 @bp.get("/orders/<order_no>")
