@@ -1,7 +1,7 @@
 """order search trigram index
 
-Revision ID: s3a000000001
-Revises: d3a0c45e0001
+Revision ID: s3d000000001
+Revises: s3c000000001
 Create Date: 2026-11-29 11:50:00
 
 The order list's search (ILIKE '%term%' on order number or customer name) read every order; on PostgreSQL a
@@ -12,8 +12,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = 's3a000000001'
-down_revision = 'd3a0c45e0001'
+revision = 's3d000000001'
+down_revision = 's3c000000001'
 branch_labels = None
 depends_on = None
 
