@@ -112,8 +112,8 @@ def ensure_months(
 ) -> list[str]:
     """Create the month tables from `since` (default: this month) to `months_ahead` after it; return new ones.
 
-    A month whose rows already sit in the default partition (every tick stopped for months) is left to
-    `flask partition-audit-events` to move; the default partition keeps them meanwhile.
+    A month whose rows already sit in the default partition (every tick stopped for months, a wrong clock)
+    cannot be attached: it is skipped, and its rows stay in the default partition, read like any other.
     """
     if not is_partitioned(connection, table):
         return []
