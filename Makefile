@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.install-stamp
 PO      := $(wildcard callback/translations/*/LC_MESSAGES/messages.po)
 MO      := $(PO:.po=.mo)
 
-.PHONY: install run test test-sqlite test-postgres bench lint translations
+.PHONY: install run test test-sqlite test-postgres bench load lint translations
 
 install: $(STAMP) $(MO)
 
@@ -44,6 +44,11 @@ test: install
 
 bench: install
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PYTHON) $$script || exit 1; done
+
+# Ten minutes of a working day on gunicorn + PostgreSQL, measured (bench/README.md, "Load test"); not part of
+# test or bench. LOAD_DATABASE (default cb_load, dropped and recreated), LOAD_MINUTES, LOAD_ORDERS, LOAD_PORT.
+load: install
+	$(PYTHON) bench/load/run_load.py
 
 lint: install
 	$(VENV)/bin/ruff check callback tests bench

@@ -45,7 +45,11 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 timeout = _number("GUNICORN_TIMEOUT", 120)
 # Graceful restarts: on SIGHUP (systemctl reload) or SIGTERM, workers finish their requests for this long.
 graceful_timeout = 30
-keepalive = 5
+# Longer than nginx's upstream keepalive_timeout (60 s by default; deploy/nginx keeps 16 idle connections):
+# the proxy must be the one to close an idle connection. Were gunicorn first (it was 5 s), nginx could send
+# a request down a connection gunicorn is closing, and the user gets a 502 (the load test saw these as
+# connection resets: bench/README.md). Idle connections wait in the worker's poller and hold no thread.
+keepalive = 75
 # Replace each worker after about a thousand requests (jittered, so they do not all restart together):
 # a slow leak in any library never grows without bound.
 max_requests = 1000

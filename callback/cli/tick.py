@@ -13,6 +13,7 @@ from callback.extensions import db
 from callback.messaging import followup_sender
 from callback.notifications import deliver_outbox, raise_due_notifications
 from callback.observability.database_errors import first_line, is_unavailable, quiet_rollback
+from callback.partitions import ensure_months
 from callback.recordings.jobs import fetch_job
 from callback.settings import current_settings
 from callback.tick import run_tick
@@ -33,6 +34,9 @@ def tick_command(now_text: str | None) -> None:
     """
     now = parse_now(now_text)
     try:
+        # PostgreSQL: the coming months' audit partitions, in a transaction of their own (docs/scaling.md).
+        partitions_created = ensure_months(db.session.connection(), "audit_events", now)
+        db.session.commit()
         report = run_tick(db.session, now=now, settings=current_settings(), actor=Actor(source="tick"))
         db.session.commit()
     except SQLAlchemyError as error:
@@ -54,6 +58,8 @@ def tick_command(now_text: str | None) -> None:
     click.echo(f"stuck automated calls recovered: {report.dialing_recovered}")
     click.echo(f"message follow-ups queued: {report.messages_queued}")
     click.echo(f"calls drawn for spot checks: {report.qa_reviews_drawn}")
+    if partitions_created:
+        click.echo(f"audit partitions created: {', '.join(partitions_created)}")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     messages = followup_sender(app, db.session, Actor(source="tick")).run(now)
     click.echo(

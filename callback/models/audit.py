@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from callback.extensions import Model
 from callback.models.types import UTCDateTime
+from callback.partitions import PARTITION_KEY, create_initial_partitions
 
 
 class AuditChannel(StrEnum):
@@ -49,6 +50,8 @@ class AuditEvent(Model):
         Index("ix_audit_events_at", "at"),
         Index("ix_audit_events_actor_at", "actor_id", "at"),
         Index("ix_audit_events_action_at", "action", "at"),
+        # PostgreSQL: one partition per UTC month, primary key (id, at) (callback/partitions.py).
+        {"postgresql_partition_by": "RANGE (at)", "info": {PARTITION_KEY: "at"}},
     )
 
 
@@ -79,3 +82,4 @@ FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()
 
 for _statement in APPEND_ONLY_SQL:
     event.listen(AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+event.listen(AuditEvent.__table__, "after_create", create_initial_partitions)
