@@ -103,7 +103,7 @@ def test_orders_list_counts_up_to_the_cap_then_says_more_than(
     monkeypatch.setattr("callback.web.orders.COUNT_CAP", 3)
     monkeypatch.setattr("callback.web.orders.PER_PAGE", 2)
     for n in range(1, 5):
-        add_order(order_no=f"GD-2026-000{n}", accepted_at=f"2026-11-2{n}T01:30:00Z")
+        store_order(order_no=f"GD-2026-000{n}", accepted_at=f"2026-11-2{n}T01:30:00Z")
     login("supervisor")
     page = client.get("/").text
     assert "超过 3 张工单，请筛选或搜索以缩小范围" in page
@@ -116,8 +116,8 @@ def test_orders_list_counts_up_to_the_cap_then_says_more_than(
 def test_orders_list_search_finds_part_of_a_number_or_a_name_and_takes_wildcards_literally(
     client: FlaskClient, login
 ) -> None:
-    add_order(order_no="GD-2026-0001", customer_name="宏达五金店")
-    add_order(order_no="GD-2026-0002", customer_name="百分百_超市")
+    store_order(order_no="GD-2026-0001", customer_name="宏达五金店")
+    store_order(order_no="GD-2026-0002", customer_name="百分百_超市")
     login("supervisor")
     page = client.get("/?q=026-0001").text
     assert "GD-2026-0001" in page and "GD-2026-0002" not in page
@@ -139,8 +139,8 @@ def test_orders_list_search_on_sqlite_reads_names_in_the_newest_window_and_numbe
     if db.engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL searches every order through its trigram index")
     monkeypatch.setattr("callback.web.orders.TEXT_SCAN_LIMIT", 1)
-    add_order(order_no="GD-2026-0001", customer_name="宏达五金店", accepted_at="2026-11-20T01:30:00Z")
-    add_order(order_no="GD-2026-0002", customer_name="宏达超市", accepted_at="2026-11-21T01:30:00Z")
+    store_order(order_no="GD-2026-0001", customer_name="宏达五金店", accepted_at="2026-11-20T01:30:00Z")
+    store_order(order_no="GD-2026-0002", customer_name="宏达超市", accepted_at="2026-11-21T01:30:00Z")
     login("supervisor")
     page = client.get("/?q=宏达").text
     assert "GD-2026-0002" in page and "GD-2026-0001" not in page
@@ -149,10 +149,11 @@ def test_orders_list_search_on_sqlite_reads_names_in_the_newest_window_and_numbe
 
 def test_orders_list_offers_each_service_centre_once_in_order(client: FlaskClient, login) -> None:
     for n, center in enumerate(["城关供电服务中心", "东城供电服务中心", "城关供电服务中心"], start=1):
-        add_order(order_no=f"GD-2026-000{n}", service_center=center)
+        store_order(order_no=f"GD-2026-000{n}", service_center=center)
     login("supervisor")
     page = client.get("/").text
-    select = page[page.index('id="filter-center"') : page.index("</select>", page.index('id="filter-center"'))]
+    start = page.index('id="filter-center"')
+    select = page[start : page.index("</select>", start)]
     options = re.findall(r'<option value="([^"]+)"', select)
     assert options == sorted({"城关供电服务中心", "东城供电服务中心"})
 
