@@ -83,17 +83,7 @@ def claim(
     """
     if user_id is None:
         make_ready(session, now=now)  # the dialer: the UPDATE is its own check (it reads only due tasks)
-    elif session.scalar(
-        # The person's row lock, and whether any waiting task has come due, in one round trip. The earliest
-        # waiting time is one entry of ix_callback_tasks_waiting (an EXISTS let PostgreSQL scan the table).
-        select(
-            select(func.min(CallbackTask.not_before)).where(CallbackTask.waiting == true()).scalar_subquery()
-            <= now
-        )
-        .select_from(User)
-        .where(User.id == user_id)
-        .with_for_update(of=User)
-    ):
+    elif session.scalar(_person_lock_statement(), {"user_id": user_id, "now": now}):
         make_ready(session, now=now)
     task = _claim_workable(session, user_id, now=now, settings=settings, channel=channel, kind=kind)
     if task is None and user_id is not None:
@@ -103,6 +93,24 @@ def claim(
         if held is not None:
             return Claim(held, already_held=True)
     return Claim(task)
+
+
+@cache
+def _person_lock_statement() -> Select[tuple[bool]]:
+    """Lock the person's row (one claim of theirs at a time) and say whether any waiting task has come due.
+
+    One round trip for both. The earliest waiting time is one entry of ix_callback_tasks_waiting (an EXISTS
+    let PostgreSQL scan the table). Built once; bound: user_id, now.
+    """
+    earliest_waiting = (
+        select(func.min(CallbackTask.not_before)).where(CallbackTask.waiting == true()).scalar_subquery()
+    )
+    return (
+        select(earliest_waiting <= bindparam("now", type_=UTCDateTime()))
+        .select_from(User)
+        .where(User.id == bindparam("user_id", type_=Integer()))
+        .with_for_update(of=User)
+    )
 
 
 def appointment_condition(now: datetime, user_id: int | None, owner_minutes: int) -> ColumnElement[bool]:
