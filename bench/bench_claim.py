@@ -245,6 +245,8 @@ def explain(user_id: int) -> None:
     claim_next(db.session, user_id, now=NOW, settings=current_settings())
     event.remove(db.engine, "before_cursor_execute", capture)
     postgres = db.engine.dialect.name == "postgresql"
+    # Each plan from the state before the claim (explained after it, the claim would find the user holding).
+    db.session.rollback()
     cursor = db.session.connection().connection.cursor()
     for statement, parameters in captured:
         print("   ", " ".join(statement.split()))
@@ -263,6 +265,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--claims", type=int, default=100, help="claims per client and phase")
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--explain-only", action="store_true", help="print the plans, measure nothing")
     parser.add_argument("--database-url", default=os.environ.get("CALLBACK_BENCH_DATABASE_URL"))
     args = parser.parse_args()
     per_phase = args.clients * args.claims
@@ -286,19 +289,20 @@ def main() -> None:
         for scenario in ("with the retry backlog", "without retries"):
             if scenario == "without retries":
                 with app.app_context():
-                    db.session.execute(
-                        text("UPDATE callback_tasks SET state = 'done' WHERE attempt_count > 0")
-                    )
+                    done = "state = 'done', waiting = false" if HAS_WAITING else "state = 'done'"
+                    db.session.execute(text(f"UPDATE callback_tasks SET {done} WHERE attempt_count > 0"))  # noqa: S608
                     db.session.commit()
             with app.app_context():
                 if postgres:
                     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                         connection.execute(text("VACUUM ANALYZE callback_tasks"))
-                if args.explain:
+                if args.explain or args.explain_only:
                     print(f"  plans {scenario}:")
                     explain(next(users))
                 db.session.remove()
                 db.engine.dispose()
+            if args.explain_only:
+                continue
             raw = run_phase("raw", url, folder, [next(users) for _ in range(per_phase)], args.clients)
             service = run_phase("service", url, folder, [next(users) for _ in range(per_phase)], args.clients)
             print(f"  {scenario}:")

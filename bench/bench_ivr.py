@@ -20,10 +20,11 @@ import os
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 from xml.etree import ElementTree
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -40,6 +41,19 @@ from callback.settings import current_settings
 from callback.telephony.signing import SIGNATURE_HEADER, public_base_url, public_url, signature
 from callback.worklist import start_automated_attempt
 
+# A satisfied customer whose dates match the order (a call that ends without findings, as most do): answering
+# 1 everywhere would report a fee asked for and an integrity problem, opening five cases on every call.
+KEYPAD_ANSWERS = {
+    "is_applicant": "1",
+    "applied_on": "1101",
+    "progress": "4",
+    "meter_notified": "1",
+    "trips": "1",
+    "extra_documents": "2",
+    "fee_requested": "2",
+    "integrity": "2",
+    "satisfaction": "5",
+}
 SERVER_CONFIG = {
     "SECRET_KEY": "bench-ivr",  # the simulated Twilio's token derives from it: bench and server agree
     "CALLING_HOURS": "00:00-24:00",
@@ -66,11 +80,14 @@ def connected_order(order_no: str, now_iso: str) -> dict:
     }
 
 
+CONNECTED_ON = (datetime.now(UTC) - timedelta(days=1)).astimezone(ZoneInfo("Asia/Shanghai"))
+
+
 def prepare(count: int) -> list[int]:
     """Store the orders and start their automated calls; return the attempts' ids."""
     settings = current_settings()
     now = utcnow()
-    connected_at = now.astimezone(settings.tz).replace(tzinfo=None) - timedelta(days=1)
+    connected_at = CONNECTED_ON.astimezone(settings.tz).replace(tzinfo=None)
     items = [
         validate_order(
             connected_order(f"IVR-{n:06d}", connected_at.isoformat(timespec="seconds")), settings.tz, now
@@ -97,6 +114,7 @@ def prepare(count: int) -> list[int]:
 def call_script(config: dict, attempt_id: int, signed: bool = True) -> Script:
     """One call as Twilio makes it: voice, each gather its TwiML asks for (answered 1), then status."""
     sid = f"CA{attempt_id:032d}"
+    KEYPAD_ANSWERS.setdefault("connected_on", CONNECTED_ON.strftime("%m%d"))
     base = public_base_url(config)
     state = {"step": "voice"}
 
@@ -113,7 +131,9 @@ def call_script(config: dict, attempt_id: int, signed: bool = True) -> Script:
         if state["step"] == "gather":
             gather = ElementTree.fromstring(last or b"<Response/>").find("Gather")  # noqa: S314 (our own TwiML)
             if gather is not None and gather.get("action"):
-                return post(gather.get("action", "").removeprefix(base), {"CallSid": sid, "Digits": "1"})
+                action = gather.get("action", "").removeprefix(base)
+                question = parse_qs(urlsplit(action).query).get("q", [""])[0]
+                return post(action, {"CallSid": sid, "Digits": KEYPAD_ANSWERS.get(question, "1")})
             state["step"] = "done"
             return post(f"/twilio/status/{attempt_id}", {"CallSid": sid, "CallStatus": "completed"})
         return None

@@ -9,6 +9,8 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -56,18 +58,17 @@ def gunicorn(app_spec: str, env: dict[str, str], *, pythonpath: str | None = Non
     ]
     if pythonpath:
         command += ["--pythonpath", pythonpath]
+    # The access log goes to a file: an unread pipe fills after a few hundred requests and blocks the workers.
+    log = tempfile.NamedTemporaryFile("w+", prefix="gunicorn-", suffix=".log")  # noqa: SIM115
     process = subprocess.Popen(  # noqa: S603
-        [*command, app_spec],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        [*command, app_spec], env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, text=True
     )
     try:
         deadline = time.monotonic() + 120
         while True:
             if process.poll() is not None:
-                raise SystemExit(f"gunicorn exited: {process.stderr.read() if process.stderr else ''}")
+                log.seek(0)
+                raise SystemExit(f"gunicorn exited: {log.read()[-2000:]}")
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1):
                     break
@@ -75,11 +76,32 @@ def gunicorn(app_spec: str, env: dict[str, str], *, pythonpath: str | None = Non
                 if time.monotonic() > deadline:
                     raise SystemExit("gunicorn did not start within 120 s") from None
                 time.sleep(0.2)
-        time.sleep(2)  # every worker up (preload is off: each imports the app on its own)
+        _warm_up(port)
         yield port
     finally:
         process.terminate()
         process.wait(timeout=60)
+        log.seek(0)
+        errors = [entry for entry in log if '"level": "error"' in entry or "Traceback" in entry]
+        if errors:
+            print(f"  gunicorn logged {len(errors)} errors, the first: {errors[0][:300]}")
+        log.close()
+
+
+def _warm_up(port: int, connections: int = 12) -> None:
+    """Open connections at once until every worker has answered (each imports the app when it boots)."""
+
+    def one() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        for _ in range(3):
+            connection.request("GET", "/")
+            connection.getresponse().read()
+
+    threads = [threading.Thread(target=one) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 Request = tuple[str, str, bytes, dict[str, str]]  # method, path, body, headers
