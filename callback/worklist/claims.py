@@ -192,7 +192,8 @@ def _claim_workable(
     }
     if postgres:
         values |= bound_origin(actor, now, details)
-    for _attempt in range(CLAIM_RETRIES):
+    races = 0
+    while races < CLAIM_RETRIES:
         if postgres:
             row = session.execute(statement, values, execution_options={"populate_existing": True}).first()
             claimed, listed = (row[0], bool(row[1])) if row is not None else (None, False)
@@ -206,7 +207,8 @@ def _claim_workable(
                     session, actor, now, [AuditEntry("task.claimed", "callback_task", claimed.id, details)]
                 )
         if claimed is not None and listed:
-            # Its number was listed after the task was made: it ends here, uncalled, and the claim goes on.
+            # Its number was listed after the task was made: it ends here, uncalled, and the claim goes on
+            # (each such stop ends a task, so this loop ends; it does not count as a lost race).
             stop_listed_claim(session, claimed.id, now=now, actor=actor)
             continue
         if claimed is not None:
@@ -214,6 +216,7 @@ def _claim_workable(
         if user_id is not None and current_claim(session, user_id, now=now) is not None:
             return None  # the person holds a claim (or their concurrent claim took one): `claim` returns it
         # Nothing left, or (PostgreSQL) another claim took the row between pick and update: look again.
+        races += 1
         eligible = [
             *workable_condition(now, channel, kind),
             appointment_condition(now, user_id, settings.appointment_owner_minutes),
