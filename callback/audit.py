@@ -14,8 +14,9 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import insert
+from sqlalchemy import ColumnElement, Insert, bindparam, insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import FromClause
 
 from callback.models import AuditChannel, AuditEvent
 
@@ -97,6 +98,52 @@ def record(session: Session, actor: Actor, now: datetime, entries: Iterable[Audi
     ]
     if rows:
         session.execute(insert(AuditEvent), rows)
+
+
+def insert_per_row(
+    source: FromClause,
+    entity_id: ColumnElement[Any],
+    *,
+    action: str,
+    entity_type: str,
+    where: ColumnElement[bool] | None = None,
+) -> Insert:
+    """Return an INSERT of one audit event per row of `source` (a CTE of changed rows), for one statement.
+
+    PostgreSQL can then change rows and audit them in a single round trip (`WITH changed AS (UPDATE …
+    RETURNING …) INSERT INTO audit_events … SELECT … FROM changed`). The row written is the one `record`
+    writes; the values that do not come from `source` are bound at execution by `bound_origin`.
+    """
+    values = select(
+        bindparam("audit_at", type_=AuditEvent.__table__.c.at.type),
+        bindparam("audit_actor_id", type_=AuditEvent.__table__.c.actor_id.type),
+        bindparam("audit_source", type_=AuditEvent.__table__.c.source.type),
+        bindparam("audit_channel", type_=AuditEvent.__table__.c.channel.type),
+        bindparam("audit_address", type_=AuditEvent.__table__.c.address.type),
+        bindparam("audit_action", action, type_=AuditEvent.__table__.c.action.type),
+        bindparam("audit_entity_type", entity_type, type_=AuditEvent.__table__.c.entity_type.type),
+        entity_id,
+        bindparam("audit_details", type_=AuditEvent.__table__.c.details.type),
+    ).select_from(source)
+    if where is not None:
+        values = values.where(where)
+    return insert(AuditEvent).from_select(
+        ["at", "actor_id", "source", "channel", "address", "action", "entity_type", "entity_id", "details"],
+        values,
+    )
+
+
+def bound_origin(actor: Actor, now: datetime, details: dict[str, Any]) -> dict[str, Any]:
+    """Return the parameters `insert_per_row` binds: when, who, from where (as `record`), and the details."""
+    via, address = current_origin()
+    return {
+        "audit_at": now,
+        "audit_actor_id": actor.user_id,
+        "audit_source": actor.source,
+        "audit_channel": via,
+        "audit_address": address,
+        "audit_details": details,
+    }
 
 
 def export_entry(

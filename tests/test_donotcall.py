@@ -120,6 +120,24 @@ def test_a_listed_number_is_never_claimed_and_the_stop_is_audited(app, settings,
     ]
 
 
+def test_a_claim_ends_every_listed_task_at_the_head_and_takes_the_next(app, settings, make_user):
+    # More listed tasks at the head of the queue than a claim's retries for lost races: each one ends.
+    operator = make_user("op", "operator")
+    listed = [f"DNC-{n}" for n in range(7)]
+    store_orders(
+        *(order_payload(order_no, customer_phone="13900139000") for order_no in listed), order_payload("OK-1")
+    )
+    list_number()
+    task = claim_next(db.session, operator.id, now=TEST_NOW, settings=settings)
+    db.session.commit()
+    assert task.order.order_no == "OK-1"
+    assert {task_of(order_no).state for order_no in listed} == {"do_not_call"}
+    claimed_events = db.session.scalars(
+        select(AuditEvent.entity_id).where(AuditEvent.action == "task.claimed")
+    )
+    assert list(claimed_events) == [task.id]  # the listed tasks were never handed out
+
+
 def test_an_appointment_with_a_number_listed_meanwhile_is_not_claimed(app, settings, make_user):
     operator = make_user("op", "operator")
     store_orders(order_payload("APPT-1", customer_phone="13900139000"))

@@ -84,4 +84,13 @@ class CallbackTask(Model):
             postgresql_where=text("waiting = true"),
         ),
         Index("ix_callback_tasks_lease", "state", "lease_expires_at"),
+        # A person's live claim (one at a time), looked for by every claim: partial, so it holds only the
+        # claimed tasks (a few per operator) and the check reads the holder's rows alone.
+        Index(
+            "ix_callback_tasks_held",
+            "lease_owner_id",
+            "lease_expires_at",
+            sqlite_where=text("state = 'claimed'"),
+            postgresql_where=text("state = 'claimed'"),
+        ),
     )

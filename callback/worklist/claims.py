@@ -2,12 +2,28 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, exists, false, func, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.dml import ReturningUpdate
 
-from callback.audit import Actor, AuditEntry, record
+from callback.audit import Actor, AuditEntry, bound_origin, insert_per_row, record
 from callback.errors import ServiceError
 from callback.models import (
     CallbackTask,
@@ -15,8 +31,9 @@ from callback.models import (
     TaskState,
     User,
 )
+from callback.models.types import UTCDateTime
 from callback.settings import Settings
-from callback.worklist.donotcall import end_listed_tasks
+from callback.worklist.donotcall import end_listed_tasks, listed_order_condition, stop_listed_claim
 
 CLAIM_RETRIES = 5
 
@@ -64,18 +81,36 @@ def claim(
     UPDATE (SQLite runs that UPDATE alone), so two requests at once still yield one claim.
     The dialer claims with user_id None: its tasks are held by no person, many at a time.
     """
-    if user_id is not None:
-        session.execute(select(User.id).where(User.id == user_id).with_for_update())
-        held = current_claim(session, user_id, now=now)
-        if held is not None:
-            return Claim(held, already_held=True)
+    if user_id is None:
+        make_ready(session, now=now)  # the dialer: the UPDATE is its own check (it reads only due tasks)
+    elif session.scalar(_person_lock_statement(), {"user_id": user_id, "now": now}):
+        make_ready(session, now=now)
     task = _claim_workable(session, user_id, now=now, settings=settings, channel=channel, kind=kind)
     if task is None and user_id is not None:
-        # A concurrent claim of the same person (SQLite) won the race: hand back what it took.
+        # The claim refuses a person who holds a live claim (or whose concurrent claim won, on SQLite):
+        # hand back what they hold.
         held = current_claim(session, user_id, now=now)
         if held is not None:
             return Claim(held, already_held=True)
     return Claim(task)
+
+
+@cache
+def _person_lock_statement() -> Select[tuple[bool]]:
+    """Lock the person's row (one claim of theirs at a time) and say whether any waiting task has come due.
+
+    One round trip for both. The earliest waiting time is one entry of ix_callback_tasks_waiting (an EXISTS
+    let PostgreSQL scan the table). Built once; bound: user_id, now.
+    """
+    earliest_waiting = (
+        select(func.min(CallbackTask.not_before)).where(CallbackTask.waiting == true()).scalar_subquery()
+    )
+    return (
+        select(earliest_waiting <= bindparam("now", type_=UTCDateTime()))
+        .select_from(User)
+        .where(User.id == bindparam("user_id", type_=Integer()))
+        .with_for_update(of=User)
+    )
 
 
 def appointment_condition(now: datetime, user_id: int | None, owner_minutes: int) -> ColumnElement[bool]:
@@ -137,13 +172,109 @@ def _claim_workable(
 
     One UPDATE picks and takes the task. SQLite runs it alone, so no two claims can meet;
     PostgreSQL locks the picked row with FOR UPDATE SKIP LOCKED, so concurrent claims skip it.
-    For a person, the same UPDATE checks that they hold no live claim yet.
+    For a person, the same UPDATE checks that they hold no live claim yet. On PostgreSQL the same
+    statement also writes the claim's audit row and says whether the number is listed (one round trip).
     """
     if not settings.calling_hours.contains(now, settings.tz):
         return None
     lease_expires_at = now + timedelta(minutes=settings.lease_minutes)
-    conditions: list[ColumnElement[bool]] = []
-    if user_id is not None:
+    postgres = session.get_bind().dialect.name == "postgresql"
+    statement = _taking_statement(postgres=postgres, person=user_id is not None, of_kind=kind is not None)
+    actor = Actor(user_id=user_id)
+    details = {"until": lease_expires_at.isoformat()}
+    values: dict[str, Any] = {
+        "now": now,
+        "user_id": user_id,
+        "until": lease_expires_at,
+        "on_channel": channel.value,
+        "of_kind": kind,
+        "appointment_from": now - timedelta(minutes=settings.appointment_owner_minutes),
+    }
+    if postgres:
+        values |= bound_origin(actor, now, details)
+    races = 0
+    while races < CLAIM_RETRIES:
+        if postgres:
+            row = session.execute(statement, values, execution_options={"populate_existing": True}).first()
+            claimed, listed = (row[0], bool(row[1])) if row is not None else (None, False)
+        else:
+            claimed = session.scalar(statement, values, execution_options={"populate_existing": True})
+            listed = claimed is not None and bool(
+                session.scalar(select(listed_order_condition(claimed.order_id, now)))
+            )
+            if claimed is not None and not listed:
+                record(
+                    session, actor, now, [AuditEntry("task.claimed", "callback_task", claimed.id, details)]
+                )
+        if claimed is not None and listed:
+            # Its number was listed after the task was made: it ends here, uncalled, and the claim goes on
+            # (each such stop ends a task, so this loop ends; it does not count as a lost race).
+            stop_listed_claim(session, claimed.id, now=now, actor=actor)
+            continue
+        if claimed is not None:
+            return claimed
+        if user_id is not None and current_claim(session, user_id, now=now) is not None:
+            return None  # the person holds a claim (or their concurrent claim took one): `claim` returns it
+        # Nothing left, or (PostgreSQL) another claim took the row between pick and update: look again.
+        races += 1
+        eligible = [
+            *workable_condition(now, channel, kind),
+            appointment_condition(now, user_id, settings.appointment_owner_minutes),
+        ]
+        if (
+            session.scalar(select(CallbackTask.id).where(*eligible, CallbackTask.waiting == false()).limit(1))
+            is None
+        ):
+            return None
+    return None
+
+
+@cache
+def _taking_statement(*, postgres: bool, person: bool, of_kind: bool) -> Select[Any] | ReturningUpdate[Any]:
+    """Build once the claim's statement for its shape; each claim binds its values (see _claim_workable).
+
+    Built per call, the construct and its cache key cost more Python time than the database spends on it.
+    Bound names: now, user_id, until, on_channel, of_kind, appointment_from, and the audit's on PostgreSQL
+    (none named as a column: an UPDATE would take a parameter named `kind` as a new value for the column).
+    """
+    now = bindparam("now", type_=UTCDateTime())
+    user_id = bindparam("user_id", type_=Integer())
+    workable = [
+        CallbackTask.state == TaskState.OPEN.value,
+        CallbackTask.not_before <= now,
+        CallbackTask.channel == bindparam("on_channel", type_=String()),
+    ]
+    if of_kind:
+        workable.append(CallbackTask.kind == bindparam("of_kind", type_=String()))
+    # Not another operator's appointment still held for them (see appointment_condition).
+    free = [
+        CallbackTask.appointment_owner_id.is_(None),
+        CallbackTask.not_before <= bindparam("appointment_from"),
+    ]
+    if person:
+        free.append(CallbackTask.appointment_owner_id == user_id)
+    urgent = (
+        select(CallbackTask.id)
+        # Ready tasks only: the head of ix_callback_tasks_ready is the answer, however many wait.
+        .where(*workable, or_(*free), CallbackTask.waiting == false())
+        .order_by(CallbackTask.due_by, CallbackTask.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    conditions: list[ColumnElement[bool]] = [CallbackTask.state == TaskState.OPEN.value]
+    candidate: ColumnElement[Any] = urgent
+    if person:
+        # The person's own appointments first (earliest appointed), then the most urgent of the rest.
+        own = (
+            select(CallbackTask.id)
+            .where(*workable, CallbackTask.appointment_owner_id == user_id)
+            .order_by(CallbackTask.not_before, CallbackTask.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        candidate = func.coalesce(own, urgent)
         holding = aliased(CallbackTask)
         conditions.append(
             ~exists(
@@ -154,66 +285,34 @@ def _claim_workable(
                 )
             )
         )
-    eligible = [
-        *workable_condition(now, channel, kind),
-        appointment_condition(now, user_id, settings.appointment_owner_minutes),
-    ]
-    make_ready(session, now=now)
-    end_listed_tasks(session, now=now, channel=channel, actor=Actor(user_id=user_id), kind=kind)  # issue 13
-    for _attempt in range(CLAIM_RETRIES):
-        # The user's own appointments first (earliest appointed), then the most urgent of the rest.
-        own = (
-            select(CallbackTask.id)
-            .where(*workable_condition(now, channel, kind), CallbackTask.appointment_owner_id == user_id)
-            .order_by(CallbackTask.not_before, CallbackTask.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
+    taking = (
+        update(CallbackTask)
+        .where(CallbackTask.id == candidate, *conditions)
+        .values(
+            state=TaskState.CLAIMED.value,
+            lease_owner_id=user_id,
+            lease_expires_at=bindparam("until", type_=UTCDateTime()),
+            updated_at=now,
         )
-        urgent = (
-            select(CallbackTask.id)
-            # Ready tasks only: the head of ix_callback_tasks_ready is the answer, however many wait.
-            .where(*eligible, CallbackTask.waiting == false())
-            .order_by(CallbackTask.due_by, CallbackTask.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
-        candidate = urgent if user_id is None else func.coalesce(own, urgent)
-        claimed = session.scalar(
-            update(CallbackTask)
-            .where(CallbackTask.id == candidate, CallbackTask.state == TaskState.OPEN.value, *conditions)
-            .values(
-                state=TaskState.CLAIMED.value,
-                lease_owner_id=user_id,
-                lease_expires_at=lease_expires_at,
-                updated_at=now,
-            )
-            # The claimed row comes back whole: no second round trip to load it.
-            .returning(CallbackTask)
-            .execution_options(synchronize_session=False, populate_existing=True)
-        )
-        if claimed is not None:
-            record(
-                session,
-                Actor(user_id=user_id),
-                now,
-                [
-                    AuditEntry(
-                        "task.claimed", "callback_task", claimed.id, {"until": lease_expires_at.isoformat()}
-                    )
-                ],
-            )
-            return claimed
-        if user_id is not None and current_claim(session, user_id, now=now) is not None:
-            return None  # the person's concurrent claim took one meanwhile (SQLite): `claim` returns it
-        # Nothing left, or (PostgreSQL) another claim took the row between pick and update: look again.
-        if (
-            session.scalar(select(CallbackTask.id).where(*eligible, CallbackTask.waiting == false()).limit(1))
-            is None
-        ):
-            return None
-    return None
+        .execution_options(synchronize_session=False)
+    )
+    if not postgres:
+        return taking.returning(CallbackTask)
+    # WITH claimed AS (UPDATE … RETURNING …), logged AS (INSERT INTO audit_events … SELECT … FROM claimed
+    # WHERE NOT listed) SELECT … FROM claimed: the audit row is the one `record` writes.
+    claimed_rows = taking.returning(
+        *CallbackTask.__table__.columns, listed_order_condition(CallbackTask.order_id, now).label("listed")
+    ).cte("claimed")
+    logged = insert_per_row(
+        claimed_rows,
+        claimed_rows.c.id,
+        action="task.claimed",
+        entity_type="callback_task",
+        where=~claimed_rows.c.listed,
+    ).cte("logged")
+    return select(aliased(CallbackTask, claimed_rows, adapt_on_names=True), claimed_rows.c.listed).add_cte(
+        logged
+    )
 
 
 def claim_task(

@@ -5,8 +5,9 @@ once more right before it places a call (`stop_attempt_if_listed`). Each stop is
 """
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor, AuditEntry, record
@@ -59,6 +60,29 @@ def end_listed_tasks(
         ),
     )
     return moved
+
+
+def listed_order_condition(order_id: Any, now: datetime) -> ColumnElement[bool]:
+    """Return an SQL condition true when the order `order_id` (a column or a value) has a listed number."""
+    return exists().where(
+        WorkOrder.id == order_id, DoNotCallEntry.number == WorkOrder.customer_phone, live_condition(now)
+    )
+
+
+def stop_listed_claim(session: Session, task_id: int, *, now: datetime, actor: Actor) -> None:
+    """End a task the claim just took whose number is listed: no call, audited as the claim's stop."""
+    move_tasks(
+        session,
+        [task_id],
+        TaskState.DO_NOT_CALL,
+        now=now,
+        actor=actor,
+        reason=DO_NOT_CALL_REASON,
+        from_states=(TaskState.CLAIMED,),
+    )
+    record(
+        session, actor, now, [AuditEntry("do_not_call.stopped", "callback_task", task_id, {"check": "claim"})]
+    )
 
 
 def stop_attempt_if_listed(session: Session, attempt: CallAttempt, *, now: datetime, actor: Actor) -> bool:

@@ -1,0 +1,139 @@
+"""The work-order API on gunicorn: 1000-order batches against the import path, and single PUTs from 8 clients.
+
+    .venv/bin/python bench/bench_api.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/DB
+    .venv/bin/python bench/bench_api.py --orders 3000 --clients 8 --puts 50    # SQLite in a temporary folder
+
+bench_import's generator writes a realistic export of `--orders` rows (Chinese headers, text dates, ~1% bad
+phone numbers). Then, on a fresh schema each time:
+
+- **the anchor**: `import_orders_file` on that file, in this process (validate, upsert, tasks, audit, commit
+  per chunk of 1000): the import path's orders/s;
+- `POST /api/v1/work-orders`: the same rows, as the reader maps them to API fields, in batches of 1000, one
+  after the other from one client, through gunicorn (deploy/gunicorn.conf.py, 127.0.0.1 only) with an
+  integration user's bearer token: orders/s and the ratio to the anchor (issue 14's target: >= 0.5);
+- `PUT /api/v1/work-orders/<order_no>`: `--clients` processes together, each PUTting `--puts` new orders
+  one at a time over its own keep-alive connection: PUTs/s, p50, p99 (target: p99 < 50 ms with 8 clients).
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_import import generate_csv
+from serving import Script, gunicorn, in_order, line, run_clients
+
+from callback import create_app
+from callback.audit import Actor
+from callback.clock import utcnow
+from callback.extensions import db
+from callback.intake.files import open_order_file
+from callback.intake.importer import import_orders_file
+from callback.settings import current_settings
+from callback.users import create_api_token, create_user
+
+SERVER_CONFIG = {"SECRET_KEY": "bench-api", "CALLING_HOURS": "00:00-24:00"}
+BATCH = 1000
+
+
+def fresh_schema() -> None:
+    db.drop_all()
+    db.create_all()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--orders", type=int, help="default: 20,000 on PostgreSQL, 3,000 on SQLite")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent PUT clients")
+    parser.add_argument("--puts", type=int, default=50, help="PUTs per client")
+    parser.add_argument("--database-url", default=os.environ.get("CALLBACK_BENCH_DATABASE_URL"))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ["CALLBACK_INSTANCE_PATH"] = folder
+        url = args.database_url or f"sqlite:///{folder}/bench.sqlite"
+        if args.orders is None:
+            # SQLite serialises the workers' writes: its figures say little about the API, so keep it short.
+            args.orders = 3_000 if url.startswith("sqlite") else 20_000
+        csv_path = Path(folder) / "orders.csv"
+        generate_csv(csv_path, args.orders)
+        app = create_app({**SERVER_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            settings = current_settings()
+            fresh_schema()
+            started = time.perf_counter()
+            report = import_orders_file(
+                db.session,
+                csv_path,
+                now=utcnow(),
+                settings=settings,
+                actor=Actor(source="import:bench"),
+                dry_run=False,
+                chunk_rows=BATCH,
+            )
+            import_seconds = time.perf_counter() - started
+            fresh_schema()
+            with open_order_file(csv_path, BATCH) as order_file:
+                items = [row.raw for chunk in order_file.chunks() for row in chunk]
+            user = create_user(db.session, "bench-integration", "integration", None, now=utcnow())
+            token = create_api_token(db.session, user, now=utcnow())
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        batches = [
+            ("POST", "/api/v1/work-orders", json.dumps(items[i : i + BATCH], default=str).encode(), headers)
+            for i in range(0, len(items), BATCH)
+        ]
+        share = args.puts
+
+        def put_scripts(i: int) -> list[Script]:
+            mine = items[i * share : (i + 1) * share]
+            return [
+                in_order(
+                    [
+                        (
+                            "PUT",
+                            "/api/v1/work-orders/" + quote(f"P{item['order_no']}", safe=""),
+                            json.dumps({**item, "order_no": f"P{item['order_no']}"}, default=str).encode(),
+                            headers,
+                        )
+                    ]
+                )
+                for item in mine
+            ]
+
+        env = {f"CALLBACK_{key}": value for key, value in SERVER_CONFIG.items()}
+        env |= {"CALLBACK_SQLALCHEMY_DATABASE_URI": url, "CALLBACK_INSTANCE_PATH": folder}
+        with gunicorn("callback:create_app()", env) as port:
+            posted = run_clients(port, 1, lambda _i: [in_order(batches)])
+            puts = run_clients(port, args.clients, put_scripts)
+        import_rate = report.rows / import_seconds
+        api_rate = len(items) / posted["wall"]
+        print(f"{url.split(':')[0]}: {args.orders:,} orders ({report.counts}), gunicorn + deploy conf")
+        print(f"import_orders_file (anchor): {import_rate:8.0f} orders/s ({import_seconds:.1f} s)")
+        print(
+            f"POST batches of {BATCH}:       {api_rate:8.0f} orders/s ({posted['wall']:.1f} s; per batch "
+            f"p50 {posted['p50']:.0f} ms, p99 {posted['p99']:.0f} ms, {len(posted['failures'])} failed)"
+        )
+        print(f"batch API / import orders/s ratio: {api_rate / import_rate:.2f}  (target >= 0.5)")
+        print(line(f"PUT one order, {args.clients} clients", puts, "PUTs/s"))
+        print(f"PUT p99 target < 50 ms: {'met' if puts['p99'] < 50 else 'NOT met'}")
+        for failure in (posted["failures"] + puts["failures"])[:5]:
+            print("  failed:", failure)
+        with app.app_context():
+            db.drop_all()
+            db.session.remove()
+            db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,207 @@
+"""Twilio's IVR webhooks under 20 concurrent calls, on gunicorn, against a bare Flask answer of static TwiML.
+
+    .venv/bin/python bench/bench_ivr.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/DB
+    .venv/bin/python bench/bench_ivr.py --calls 20 --calls-per-client 5    # SQLite in a temporary folder
+
+The database gets `--calls` x `--calls-per-client` connected orders whose automated completion calls are
+started (task dialing, attempt recorded), as the dialer does before it places a call. Then gunicorn
+(deploy/gunicorn.conf.py, 127.0.0.1 only) serves the app, and `--calls` client processes each run their calls
+one after the other, as Twilio would: `voice` (answered by a human), one `gather` per question, answered
+on the keypad with 1, following the TwiML's action URLs, then the `status` callback `completed`. Every
+request carries the X-Twilio-Signature of the real twilio RequestValidator for PUBLIC_BASE_URL + path.
+
+**The anchor**: the same requests, from the same clients, to gunicorn serving a bare Flask app that answers
+every POST with the same static TwiML (no database, no signature check). Printed: requests/s, p50 and p99 per
+server and the ratios (issue 14's target: webhooks p99 < 100 ms under 20 concurrent calls).
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+from xml.etree import ElementTree
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from serving import Request, Script, gunicorn, in_order, line, run_clients
+
+from callback import create_app
+from callback.audit import Actor
+from callback.clock import utcnow
+from callback.extensions import db
+from callback.intake.service import upsert_orders
+from callback.intake.validation import ValidOrder, validate_order
+from callback.settings import current_settings
+from callback.telephony.signing import SIGNATURE_HEADER, public_base_url, public_url, signature
+from callback.worklist import start_automated_attempt
+
+# A satisfied customer whose dates match the order (a call that ends without findings, as most do): answering
+# 1 everywhere would report a fee asked for and an integrity problem, opening five cases on every call.
+KEYPAD_ANSWERS = {
+    "is_applicant": "1",
+    "applied_on": "1101",
+    "progress": "4",
+    "meter_notified": "1",
+    "trips": "1",
+    "extra_documents": "2",
+    "fee_requested": "2",
+    "integrity": "2",
+    "satisfaction": "5",
+}
+SERVER_CONFIG = {
+    "SECRET_KEY": "bench-ivr",  # the simulated Twilio's token derives from it: bench and server agree
+    "CALLING_HOURS": "00:00-24:00",
+    "TELEPHONY": "simulated",
+}
+
+
+def connected_order(order_no: str, now_iso: str) -> dict:
+    """A connected order whose completion callback goes to the dialer."""
+    return {
+        "order_no": order_no,
+        "customer_name": "宏达五金店",
+        "customer_phone": "13800138000",
+        "address": "城关镇人民路 12 号",
+        "customer_type": "small_micro",
+        "service_center": "城关供电服务中心",
+        "account_manager": "王磊",
+        "has_engineering": False,
+        "status": "connected",
+        "accepted_at": "2026-11-01T09:30:00",
+        "due_at": "2026-12-03T17:00:00",
+        "surveyed_at": "2026-11-02T10:00:00",
+        "connected_at": now_iso,
+    }
+
+
+CONNECTED_ON = (datetime.now(UTC) - timedelta(days=1)).astimezone(ZoneInfo("Asia/Shanghai"))
+
+
+def prepare(count: int) -> list[int]:
+    """Store the orders and start their automated calls; return the attempts' ids."""
+    settings = current_settings()
+    now = utcnow()
+    connected_at = CONNECTED_ON.astimezone(settings.tz).replace(tzinfo=None)
+    items = [
+        validate_order(
+            connected_order(f"IVR-{n:06d}", connected_at.isoformat(timespec="seconds")), settings.tz, now
+        )
+        for n in range(count)
+    ]
+    valid = [item for item in items if isinstance(item, ValidOrder)]
+    if len(valid) != count:
+        raise SystemExit(
+            f"bad bench order: {[item for item in items if not isinstance(item, ValidOrder)][:1]}"
+        )
+    upsert_orders(db.session, valid, now=now, settings=settings, actor=Actor(source="bench"))
+    db.session.commit()
+    attempts = []
+    for _ in range(count):
+        attempt = start_automated_attempt(db.session, now=utcnow(), settings=settings)
+        if attempt is None:
+            raise SystemExit("no automated task to start: check the bench's orders")
+        attempts.append(attempt.id)
+        db.session.commit()
+    return attempts
+
+
+def call_script(config: dict, attempt_id: int, signed: bool = True) -> Script:
+    """One call as Twilio makes it: voice, each gather its TwiML asks for (answered 1), then status."""
+    sid = f"CA{attempt_id:032d}"
+    KEYPAD_ANSWERS.setdefault("connected_on", CONNECTED_ON.strftime("%m%d"))
+    base = public_base_url(config)
+    state = {"step": "voice"}
+
+    def post(path: str, params: dict[str, str]) -> Request:
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if signed:
+            headers[SIGNATURE_HEADER] = signature(config, public_url(config, path), params)
+        return ("POST", path, urlencode(params).encode(), headers)
+
+    def next_request(last: bytes | None) -> Request | None:
+        if state["step"] == "voice":
+            state["step"] = "gather"
+            return post(f"/twilio/voice/{attempt_id}", {"CallSid": sid, "AnsweredBy": "human"})
+        if state["step"] == "gather":
+            gather = ElementTree.fromstring(last or b"<Response/>").find("Gather")  # noqa: S314 (our own TwiML)
+            if gather is not None and gather.get("action"):
+                action = gather.get("action", "").removeprefix(base)
+                question = parse_qs(urlsplit(action).query).get("q", [""])[0]
+                return post(action, {"CallSid": sid, "Digits": KEYPAD_ANSWERS.get(question, "1")})
+            state["step"] = "done"
+            return post(f"/twilio/status/{attempt_id}", {"CallSid": sid, "CallStatus": "completed"})
+        return None
+
+    return next_request
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--calls", type=int, default=20, help="concurrent calls (client processes)")
+    parser.add_argument("--calls-per-client", type=int, default=5)
+    parser.add_argument("--database-url", default=os.environ.get("CALLBACK_BENCH_DATABASE_URL"))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ["CALLBACK_INSTANCE_PATH"] = folder
+        url = args.database_url or f"sqlite:///{folder}/bench.sqlite"
+        app = create_app({**SERVER_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            db.drop_all()
+            db.create_all()
+            attempts = prepare(args.calls * args.calls_per_client)
+            db.session.remove()
+            db.engine.dispose()
+        config = dict(app.config)
+        share = args.calls_per_client
+
+        def scripts_for(signed: bool):
+            return lambda i: [
+                call_script(config, attempt_id, signed)
+                for attempt_id in attempts[i * share : (i + 1) * share]
+            ]
+
+        env = {f"CALLBACK_{key}": value for key, value in SERVER_CONFIG.items()}
+        env |= {"CALLBACK_SQLALCHEMY_DATABASE_URI": url, "CALLBACK_INSTANCE_PATH": folder}
+        print(
+            f"{url.split(':')[0]}: {len(attempts)} calls, {args.calls} at once, gunicorn + deploy conf",
+        )
+        with gunicorn("callback:create_app()", env) as port:
+            webhooks = run_clients(port, args.calls, scripts_for(signed=True))
+        # The anchor gets the same sequence of paths (recorded from the real run's shape: voice, gathers,
+        # status), so it answers as many requests per call.
+        per_call = webhooks["requests"] // len(attempts)
+
+        def anchor_scripts(i: int) -> list[Script]:
+            return [
+                in_order([("POST", f"/twilio/step/{n}", b"CallSid=x", {}) for n in range(per_call)])
+                for _ in range(share)
+            ]
+
+        with gunicorn("serving:bare_app()", env, pythonpath=str(Path(__file__).resolve().parent)) as port:
+            anchor = run_clients(port, args.calls, anchor_scripts)
+        print(line("bare Flask static TwiML (anchor)", anchor))
+        print(line("IVR webhooks (voice, gather, status)", webhooks))
+        print(
+            f"webhooks / anchor: p99 ratio {webhooks['p99'] / anchor['p99']:.1f}, "
+            f"requests/s ratio {webhooks['per_second'] / anchor['per_second']:.2f}; "
+            f"target p99 < 100 ms: {'met' if webhooks['p99'] < 100 else 'NOT met'}"
+        )
+        for failure in webhooks["failures"][:5]:
+            print("  failed:", failure)
+        with app.app_context():
+            db.drop_all()
+            db.session.remove()
+            db.engine.dispose()
+        time.sleep(0.1)
+
+
+if __name__ == "__main__":
+    main()
