@@ -3,7 +3,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 from callback.extensions import db
 from callback.partitions import include_name
@@ -51,7 +51,6 @@ def test_the_assignee_column_is_filled_from_the_notes_of_earlier_assignments(app
         text("SELECT note, assignee_id FROM case_events WHERE action = 'assigned' ORDER BY id")
     ).all()
     assert [tuple(row) for row in events] == [(str(supervisor_id), supervisor_id), (None, None)]
-    assert [event.assignee_id for event in db.session.query(CaseEvent).filter_by(action="assigned")] == [
-        supervisor_id,
-        None,
-    ]
+    by_id = select(CaseEvent).where(CaseEvent.action == "assigned").order_by(CaseEvent.id)
+    assigned = db.session.scalars(by_id)
+    assert [event.assignee_id for event in assigned] == [supervisor_id, None]
