@@ -249,6 +249,7 @@ DIALECT = {
         "day": "date({m}, '{offset} seconds')",
         "text": "CASE WHEN json_type({v}) = 'text' THEN json_extract({v}, '$') END",
         "number": "CAST(json_extract({v}, '$') AS REAL)",
+        "month": "strftime('%Y-%m', {m}, '{offset} seconds')",
         "iso": "{d}",
     },
     "postgresql": {
@@ -256,6 +257,7 @@ DIALECT = {
         "day": "CAST({m} + interval '{offset} seconds' AS date)",
         "text": "CASE WHEN json_typeof({v}) = 'string' THEN {v} #>> '{{}}' END",
         "number": "CAST({v} #>> '{{}}' AS DOUBLE PRECISION)",
+        "month": "to_char({m} + interval '{offset} seconds', 'YYYY-MM')",
         "iso": "to_char({d}, 'YYYY-MM-DD')",
     },
 }
@@ -303,8 +305,9 @@ def anchor_statements(dialect: str, key: str, offset: int) -> dict[str, str]:
             ON cc.calendar = :key AND cc.day = {d["day"].format(m="o.connected_at", offset=offset)}
         WHERE {period}
         GROUP BY o.has_engineering"""  # noqa: S608
+    # Per service centre and local month, as the summary's utility figures are (in a fixed-offset zone).
     callbacks = f"""
-        SELECT count(*), sum(CASE WHEN state = 'done' THEN 1 ELSE 0 END),
+        SELECT service_center, month, count(*), sum(CASE WHEN state = 'done' THEN 1 ELSE 0 END),
             sum(CASE WHEN state = 'unreachable' THEN 1 ELSE 0 END), sum(attempts),
             sum(CASE WHEN best = 0 THEN 1 ELSE 0 END), sum(CASE WHEN best = 1 THEN 1 ELSE 0 END),
             sum(CASE WHEN best = 2 OR (best IS NULL AND state = 'do_not_call') THEN 1 ELSE 0 END),
@@ -314,7 +317,8 @@ def anchor_statements(dialect: str, key: str, offset: int) -> dict[str, str]:
             sum(CASE WHEN first_interview <= due_by THEN 1 ELSE 0 END),
             sum(scores), sum(score_total), sum(satisfied)
         FROM (
-            SELECT t.id, t.state, t.due_by,
+            SELECT t.id, t.state, t.due_by, o.service_center,
+                {d["month"].format(m="t.created_at", offset=offset)} AS month,
                 min(CASE a.disposition WHEN 'completed' THEN 0 WHEN 'partial' THEN 1
                     WHEN 'refused' THEN 2 WHEN 'callback_requested' THEN 2 WHEN 'do_not_call' THEN 2
                     WHEN 'wrong_number' THEN 3 WHEN 'invalid_number' THEN 3
@@ -328,7 +332,8 @@ def anchor_statements(dialect: str, key: str, offset: int) -> dict[str, str]:
             LEFT JOIN call_attempts a ON a.task_id = t.id AND a.disposition IS NOT NULL
             LEFT JOIN answers s ON s.attempt_id = a.id AND s.question = 'satisfaction'
             WHERE t.created_at >= :lo AND t.created_at < :hi AND o.customer_type = 'small_micro'
-            GROUP BY t.id, t.state, t.due_by) per_task"""  # noqa: S608
+            GROUP BY t.id, t.state, t.due_by, o.service_center) per_task
+        GROUP BY service_center, month"""  # noqa: S608
     cases = """
         SELECT c.category, c.state, count(*),
             sum(CASE WHEN c.opened_at >= :lo AND c.opened_at < :hi THEN 1 ELSE 0 END),

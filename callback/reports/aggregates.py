@@ -138,16 +138,24 @@ class ConnectionGroup:
     sums: ConnectionSums
 
 
-def connection_groups(session: Session, filters: ReportFilter, settings: Settings) -> list[ConnectionGroup]:
-    """Group the orders connected in the period by centre, month and external works, with their times."""
+def connection_groups(
+    session: Session, filters: ReportFilter, settings: Settings, *, by_center_month: bool = True
+) -> list[ConnectionGroup]:
+    """Group the orders connected in the period by external works, with their times; and by centre and month.
+
+    The summary needs only the works flag (`by_center_month=False`: two groups; every group's centre is ""
+    and month 0); the charts need all three.
+    """
     lo, hi = filters.bounds(settings.tz)
     first_year = filters.start.year - CALENDAR_YEARS_BEFORE
     calendar = ensure_calendar(session, settings, date(first_year, 1, 1), filters.end + timedelta(days=2))
-    groups, earliest = _connection_groups(session, filters, settings, calendar, lo, hi)
+    groups, earliest = _connection_groups(session, filters, settings, calendar, (lo, hi), by_center_month)
     if earliest is not None and not calendar.covers(earliest - timedelta(days=2), calendar.last):
         # Orders accepted before the calendar's first day: fill back to them, then count again.
         calendar = ensure_calendar(session, settings, earliest - timedelta(days=2), calendar.last)
-        groups, _earliest = _connection_groups(session, filters, settings, calendar, lo, hi)
+        groups, _earliest = _connection_groups(
+            session, filters, settings, calendar, (lo, hi), by_center_month
+        )
     return groups
 
 
@@ -156,9 +164,10 @@ def _connection_groups(
     filters: ReportFilter,
     settings: Settings,
     calendar: CalendarRange,
-    lo: datetime,
-    hi: datetime,
+    period: tuple[datetime, datetime],
+    by_center_month: bool,
 ) -> tuple[list[ConnectionGroup], date | None]:
+    lo, hi = period
     order_in_period = and_(_in_period(WorkOrder.connected_at, lo, hi), filters.order_condition())
     # The customer's latest statement of when they applied: the last answer of the latest call about the
     # order whose text starts with a real date (joined to the calendar, which holds only real dates).
@@ -200,11 +209,15 @@ def _connection_groups(
         (and_(applied.c.starts_at <= WorkOrder.accepted_at, WorkOrder.accepted_at < applied.c.ends_at), days),
         else_=seconds_between(applied.c.starts_at, WorkOrder.connected_at),
     )
-    rows = (
-        select(
+    keys = [WorkOrder.has_engineering.label("has_engineering")]
+    if by_center_month:
+        keys += [
             unindexed(WorkOrder.service_center).label("service_center"),
             month_index(WorkOrder.connected_at, filters, settings).label("month"),
-            WorkOrder.has_engineering.label("has_engineering"),
+        ]
+    rows = (
+        select(
+            *keys,
             days.label("days"),
             workdays.label("workdays"),
             case((WorkOrder.connected_at > WorkOrder.due_at, 1), else_=0).label("overtime"),
@@ -219,11 +232,10 @@ def _connection_groups(
         .where(order_in_period)
         .subquery("connection")
     )
+    group_keys = [rows.c[key.name] for key in keys]
     grouped = session.execute(
         select(
-            rows.c.service_center,
-            rows.c.month,
-            rows.c.has_engineering,
+            *group_keys,
             func.count(),
             func.sum(rows.c.days),
             func.count(rows.c.workdays),
@@ -233,11 +245,14 @@ def _connection_groups(
             func.sum(rows.c.customer_days),
             func.sum(rows.c.reported),
             func.min(rows.c.accepted_at),
-        ).group_by(rows.c.service_center, rows.c.month, rows.c.has_engineering)
+        ).group_by(*group_keys)
     ).all()
     groups, earliest = [], None
-    for center, month, works, *sums, first_accepted in grouped:
-        count, seconds, timed, work, overtime, timed_customer, customer, reported = sums
+    for row in grouped:
+        works, center, month = (*row[: len(keys)], "", 0)[:3]
+        count, seconds, timed, work, overtime, timed_customer, customer, reported, first_accepted = row[
+            len(keys) :
+        ]
         groups.append(
             ConnectionGroup(
                 center,
@@ -327,7 +342,8 @@ def task_groups(session: Session, filters: ReportFilter, settings: Settings) -> 
             CallbackTask.id.label("id"),
             CallbackTask.state.label("state"),
             CallbackTask.due_by.label("due_by"),
-            WorkOrder.service_center.label("service_center"),
+            # One value per task: grouped by the task's key alone, so the sort before grouping stays narrow.
+            func.min(WorkOrder.service_center).label("service_center"),
             month_index(CallbackTask.created_at, filters, settings).label("month"),
             func.min(rank).label("best"),
             func.count(CallAttempt.id).label("attempts"),
@@ -343,13 +359,7 @@ def task_groups(session: Session, filters: ReportFilter, settings: Settings) -> 
         )
         .outerjoin(Answer, and_(Answer.attempt_id == CallAttempt.id, Answer.question == "satisfaction"))
         .where(_in_period(CallbackTask.created_at, lo, hi), filters.order_condition())
-        .group_by(
-            CallbackTask.id,
-            CallbackTask.state,
-            CallbackTask.due_by,
-            WorkOrder.service_center,
-            CallbackTask.created_at,
-        )
+        .group_by(CallbackTask.id)  # the task's other columns depend on it (PostgreSQL allows them)
         .subquery("per_task")
     )
     t = per_task.c

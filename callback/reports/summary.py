@@ -212,7 +212,7 @@ def summary_figures(
     session: Session, filters: ReportFilter, settings: Settings, now: datetime
 ) -> tuple[dict[str, Any], int]:
     """Compute the figures of contract 4.4 in the database; also return how many rows lie behind them."""
-    connection_rows = connection_groups(session, filters, settings)
+    connection_rows = connection_groups(session, filters, settings, by_center_month=False)
     tasks = task_groups(session, filters, settings)
     task_totals: TaskSums = TaskSums.total([group.sums for group in tasks])
     touched = case_groups(session, filters, settings, now)
