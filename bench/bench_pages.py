@@ -2,6 +2,13 @@
 
     .venv/bin/python bench/bench_pages.py                      # 20,000 orders (SQLite)
     .venv/bin/python bench/bench_pages.py --orders 100000 [--database-url postgresql+psycopg://…]
+    .venv/bin/python bench/bench_pages.py --orders 1000000 --keep --database-url \
+        "postgresql+psycopg://postgres@127.0.0.1:5432/DB?options=-csearch_path%3Dpages,public"
+
+The rows are written by COPY on PostgreSQL and Core executemany on SQLite (bench/bulk.py). `--keep` leaves the
+tables in the database and reuses them on the next run with the same --orders, so a change can be measured
+again without generating a million orders anew. Run it in a schema of its own (search_path, as above) when
+another bench (bench_tick drops and recreates its tables) uses the same database.
 
 Generates N orders in every stage with their history: an intake callback each (most done after one to three
 attempts, a tenth open now, some waiting on a retry or an appointment), a completion callback for the
