@@ -1,5 +1,6 @@
 """Tasks whose last failed contact made them unreachable, recorded through the worklist as operators do."""
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -46,9 +47,10 @@ def call(settings: Settings, operator_id: int, disposition: str, now: datetime, 
 def make_unreachable(settings: Settings, operator_id: int, order_no: str, **changes: object) -> int:
     """Store an order and fail its callback MAX_ATTEMPTS times (no answer); return the task id."""
     task_id = store_order(settings, order_no, **changes)
+    fixed_delays = replace(settings, call_slots=())  # retries 4 hours apart, whatever slot they fall in
     moment = START
     for _ in range(settings.max_attempts):
-        call(settings, operator_id, "no_answer", moment)
+        call(fixed_delays, operator_id, "no_answer", moment)
         moment += timedelta(hours=4)
     task = db.session.get(CallbackTask, task_id)
     assert task is not None and task.state == "unreachable"
