@@ -45,7 +45,12 @@ def call(settings: Settings, operator_id: int, disposition: str, now: datetime, 
 
 
 def make_unreachable(settings: Settings, operator_id: int, order_no: str, **changes: object) -> int:
-    """Store an order and fail its callback MAX_ATTEMPTS times (no answer); return the task id."""
+    """Store an order and fail its callback MAX_ATTEMPTS times (no answer); return the task id.
+
+    The calls come every 4 hours, so the retries wait the fixed delays (no CALL_SLOTS rotation, which would
+    push the next call to the next slot: tests/test_retry_slots.py).
+    """
+    settings = replace(settings, call_slots=())
     task_id = store_order(settings, order_no, **changes)
     fixed_delays = replace(settings, call_slots=())  # retries 4 hours apart, whatever slot they fall in
     moment = START
