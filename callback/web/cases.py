@@ -165,6 +165,10 @@ def _can_work() -> bool:
     return can
 
 
+# Sorts by a column of the case itself (None: the default order), which need no order to pick a page.
+CASE_OWN_SORTS = {None, "id", "category", "state", "opened_at", "due_at", "letter_no"}
+
+
 def _visible(*, join_orders: bool = True) -> Select[SupervisionCase]:
     """Select the cases the user may see: discipline inspectors see referred cases only."""
     query = select(SupervisionCase)
@@ -251,21 +255,25 @@ def index() -> str:
     # The list's total is the count of its state (or of all states): no second count.
     total = counts.get(state, 0) if state else sum(counts.values())
     page, pages = page_within(total, PER_PAGE)
-    rows = db.session.scalars(
-        query.options(contains_eager(SupervisionCase.order))
-        .order_by(
-            *(
-                case_list.order_clauses(sort, direction)
-                or [
-                    sql_case((SupervisionCase.state.in_(ENDED), 1), else_=0),
-                    SupervisionCase.due_at,
-                    SupervisionCase.id,
-                ]
-            )
+    ordering = case_list.order_clauses(sort, direction) or [
+        sql_case((SupervisionCase.state.in_(ENDED), 1), else_=0),
+        SupervisionCase.due_at,
+        SupervisionCase.id,
+    ]
+    if not (center or manager or search) and sort in CASE_OWN_SORTS:
+        # Pick the page's cases from the cases alone, then join their few orders: joining every case to its
+        # order first made PostgreSQL read all the orders (a hash join over a million rows) to show fifty.
+        page_ids = (
+            case_filter.where(_visible(join_orders=False), now=now, tz=tz)
+            .with_only_columns(SupervisionCase.id)
+            .order_by(*ordering)
+            .limit(PER_PAGE)
+            .offset((page - 1) * PER_PAGE)
         )
-        .limit(PER_PAGE)
-        .offset((page - 1) * PER_PAGE)
-    ).all()
+        paged = query.where(SupervisionCase.id.in_(page_ids.scalar_subquery())).order_by(*ordering)
+    else:
+        paged = query.order_by(*ordering).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    rows = db.session.scalars(paged.options(contains_eager(SupervisionCase.order))).all()
     visible_orders = _visible().with_only_columns(WorkOrder.service_center, WorkOrder.account_manager)
     pairs = db.session.execute(visible_orders.distinct()).all()
     filters = {

@@ -52,10 +52,9 @@ def make_unreachable(settings: Settings, operator_id: int, order_no: str, **chan
     """
     settings = replace(settings, call_slots=())
     task_id = store_order(settings, order_no, **changes)
-    fixed_delays = replace(settings, call_slots=())  # retries 4 hours apart, whatever slot they fall in
     moment = START
     for _ in range(settings.max_attempts):
-        call(fixed_delays, operator_id, "no_answer", moment)
+        call(settings, operator_id, "no_answer", moment)
         moment += timedelta(hours=4)
     task = db.session.get(CallbackTask, task_id)
     assert task is not None and task.state == "unreachable"
