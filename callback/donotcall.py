@@ -90,8 +90,8 @@ def check_listing(number: Any, reason: Any, expires_at: Any, note: Any, *, now: 
     return Listing(clean_number, DoNotCallReason(reason), moment, (note or "").strip() or None)
 
 
-def live_condition(now: datetime) -> ColumnElement[bool]:
-    """Return the condition of an entry that stops calls at `now`."""
+def live_condition(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+    """Return the condition of an entry that stops calls at `now` (a time, or a bound parameter of one)."""
     return and_(
         DoNotCallEntry.removed_at.is_(None),
         or_(DoNotCallEntry.expires_at.is_(None), DoNotCallEntry.expires_at > now),

@@ -71,14 +71,14 @@ def clean_text(value: Any, limit: int | None) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidValue(_l("must be text"))
-    value = value.strip()
-    if not value:
+    text = value.strip()
+    if not text:
         return None
-    if limit is not None and len(value) > limit:
+    if limit is not None and len(text) > limit:
         raise InvalidValue(_l("must be at most %(limit)d characters", limit=limit))
-    if has_control_characters(value):
+    if has_control_characters(text):
         raise InvalidValue(_l("must not contain control characters"))
-    return value
+    return text
 
 
 def normalise_phone(value: Any) -> str | None:

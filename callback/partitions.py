@@ -16,6 +16,7 @@ everything here does nothing there.
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import PrimaryKeyConstraint, Table, text
 from sqlalchemy.engine import Connection
@@ -149,7 +150,9 @@ def _default_holds(connection: Connection, table: str, month: Month) -> bool:
 
 
 @compiles(PrimaryKeyConstraint, "postgresql")
-def _primary_key_with_partition_key(constraint: PrimaryKeyConstraint, compiler: DDLCompiler, **kw) -> str:
+def _primary_key_with_partition_key(
+    constraint: PrimaryKeyConstraint, compiler: DDLCompiler, **kw: Any
+) -> str:
     """On PostgreSQL a partitioned table's primary key must include its partition key: add it."""
     sql = compiler.visit_primary_key_constraint(constraint, **kw)
     table = constraint.table

@@ -290,6 +290,7 @@ def _simulation_slot_answer(
     )
     if value in (None, ""):
         return ()
+    pairs: list[tuple[Any, ...]]
     try:
         if isinstance(value, Mapping):
             pairs = [(str(name), value[name]) for name in value]

@@ -17,12 +17,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from importlib.metadata import version
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
 
 ONE_DAY = timedelta(days=1)
+# Part of a calendar's key (WorkCalendar.key). The package's `__version__` is not in its typed exports.
+HOLIDAYS_VERSION = version("holidays")
 _SECONDS_PER_DAY = 86400.0
 
 
@@ -64,7 +67,7 @@ class WorkCalendar:
                 str(tz),
                 sorted(day.isoformat() for day in self._extra_holidays),
                 sorted(day.isoformat() for day in self._extra_workdays),
-                holidays.__version__,
+                HOLIDAYS_VERSION,
             ]
         )
         return f"{tz}:{hashlib.sha256(source.encode()).hexdigest()[:16]}"[-40:]

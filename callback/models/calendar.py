@@ -5,11 +5,11 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from callback.extensions import db
+from callback.extensions import Model
 from callback.models.types import UTCDateTime
 
 
-class CalendarDay(db.Model):
+class CalendarDay(Model):
     """One local day of one calendar (time zone + holidays + config overrides), filled by reports on demand.
 
     `calendar` is `WorkCalendar.key(tz)`: a change of TIMEZONE, EXTRA_HOLIDAYS, EXTRA_WORKDAYS or of the

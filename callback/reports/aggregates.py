@@ -13,7 +13,18 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, case, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Label,
+    SQLColumnExpression,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, aliased
 
 from callback.models import (
@@ -53,7 +64,7 @@ CALENDAR_YEARS_BEFORE = 5
 
 # AAPOR outcome groups of one callback task, best first: the best outcome of its attempts is the task's.
 INTERVIEW, PARTIAL, REFUSAL, NOT_ELIGIBLE, NON_CONTACT, NOT_ATTEMPTED = "I", "P", "R", "NE", "NC", "UH"
-OUTCOME_OF: dict[str, str] = {
+OUTCOME_OF: dict[Disposition, str] = {
     Disposition.COMPLETED: INTERVIEW,
     Disposition.PARTIAL: PARTIAL,
     Disposition.REFUSED: REFUSAL,
@@ -70,7 +81,9 @@ OUTCOME_RANK = {outcome: rank for rank, outcome in enumerate(OUTCOME_ORDER)}
 LEFT_THE_SAMPLE = -1  # a task cancelled with its order before any call
 
 
-def month_index(moment: ColumnElement[Any], filters: ReportFilter, settings: Settings) -> ColumnElement[int]:
+def month_index(
+    moment: SQLColumnExpression[Any], filters: ReportFilter, settings: Settings
+) -> ColumnElement[int]:
     """The position, in months(filters), of the local month of a moment inside the period."""
     ends = [day_start(last + timedelta(days=1), settings.tz) for _label, _first, last in months(filters)]
     if len(ends) == 1:
@@ -78,7 +91,7 @@ def month_index(moment: ColumnElement[Any], filters: ReportFilter, settings: Set
     return case(*((moment < end, index) for index, end in enumerate(ends[:-1])), else_=len(ends) - 1)
 
 
-def _in_period(moment: ColumnElement[Any], lo: datetime, hi: datetime) -> ColumnElement[bool]:
+def _in_period(moment: SQLColumnExpression[Any], lo: datetime, hi: datetime) -> ColumnElement[bool]:
     return and_(moment >= lo, moment < hi)
 
 
@@ -209,7 +222,7 @@ def _connection_groups(
         (and_(applied.c.starts_at <= WorkOrder.accepted_at, WorkOrder.accepted_at < applied.c.ends_at), days),
         else_=seconds_between(applied.c.starts_at, WorkOrder.connected_at),
     )
-    keys = [WorkOrder.has_engineering.label("has_engineering")]
+    keys: list[Label[Any]] = [WorkOrder.has_engineering.label("has_engineering")]
     if by_center_month:
         keys += [
             unindexed(WorkOrder.service_center).label("service_center"),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Float, String, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Date, Float, SQLColumnExpression, String, and_, case, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -81,7 +81,8 @@ def _unindexed_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
 
 @compiles(unindexed, "postgresql")
 def _unindexed_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
-    return compiler.process(element.clauses, **kw)
+    sql: str = compiler.process(element.clauses, **kw)
+    return sql
 
 
 class iso_day(FunctionElement[str]):
@@ -93,7 +94,8 @@ class iso_day(FunctionElement[str]):
 
 @compiles(iso_day, "sqlite")
 def _iso_day_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
-    return compiler.process(element.clauses, **kw)
+    sql: str = compiler.process(element.clauses, **kw)
+    return sql
 
 
 @compiles(iso_day, "postgresql")
@@ -253,7 +255,9 @@ def _as_row(session: Session, key: str, day: date) -> dict[str, Any]:
     }
 
 
-def day_of(calendar: CalendarRange, moment: ColumnElement[Any], alias: FromClause) -> ColumnElement[bool]:
+def day_of(
+    calendar: CalendarRange, moment: SQLColumnExpression[Any], alias: FromClause
+) -> ColumnElement[bool]:
     """The join condition of a calendar alias on the row of a moment's local day (or the next day's)."""
     return and_(
         alias.c.calendar == calendar.key,
@@ -261,7 +265,7 @@ def day_of(calendar: CalendarRange, moment: ColumnElement[Any], alias: FromClaus
     )
 
 
-def work_at(moment: ColumnElement[Any], day: FromClause) -> ColumnElement[float]:
+def work_at(moment: SQLColumnExpression[Any], day: FromClause) -> ColumnElement[float]:
     """Working seconds from the calendar's origin to a moment; `day` is its calendar row, joined by day_of."""
     into_day = seconds_between(day.c.starts_at, moment)
     working = or_(

@@ -217,7 +217,7 @@ def summary_figures(
     task_totals: TaskSums = TaskSums.total([group.sums for group in tasks])
     touched = case_groups(session, filters, settings, now)
     recorded = penalty_groups(session, filters, settings)
-    figures = {
+    figures: dict[str, Any] = {
         "period": {"from": filters.start.isoformat(), "to": filters.end.isoformat()},
         "filters": {
             "service_center": filters.service_center,

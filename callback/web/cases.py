@@ -243,13 +243,15 @@ def index() -> str:
     # Counts by state under the other filters, so each count is what clicking it shows. Every case has its
     # order (a foreign key, not null), so without a filter on the order the counts need not join the
     # orders: they are read from the cases alone (ix_supervision_cases_state_category).
-    counted = (
+    counted_cases = (
         query
         if center or manager or search
         else case_filter.where(_visible(join_orders=False), now=now, tz=tz, with_state=False)
     )
-    counted = counted.with_only_columns(SupervisionCase.state, func.count()).group_by(SupervisionCase.state)
-    counts = dict(db.session.execute(counted).all())
+    counted = counted_cases.with_only_columns(SupervisionCase.state, func.count()).group_by(
+        SupervisionCase.state
+    )
+    counts: dict[str, int] = dict(db.session.execute(counted).tuples().all())
     if state:
         query = query.where(SupervisionCase.state == state)  # the one filter the counts leave open
     # The list's total is the count of its state (or of all states): no second count.

@@ -96,7 +96,7 @@ def claim(
 
 
 @cache
-def _person_lock_statement() -> Select[tuple[bool]]:
+def _person_lock_statement() -> Select[bool]:
     """Lock the person's row (one claim of theirs at a time) and say whether any waiting task has come due.
 
     One round trip for both. The earliest waiting time is one entry of ix_callback_tasks_waiting (an EXISTS
@@ -194,6 +194,7 @@ def _claim_workable(
         values |= bound_origin(actor, now, details)
     races = 0
     while races < CLAIM_RETRIES:
+        claimed: CallbackTask | None  # the statement returns the task (on PostgreSQL, with `listed`)
         if postgres:
             row = session.execute(statement, values, execution_options={"populate_existing": True}).first()
             claimed, listed = (row[0], bool(row[1])) if row is not None else (None, False)

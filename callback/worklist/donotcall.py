@@ -62,8 +62,11 @@ def end_listed_tasks(
     return moved
 
 
-def listed_order_condition(order_id: Any, now: datetime) -> ColumnElement[bool]:
-    """Return an SQL condition true when the order `order_id` (a column or a value) has a listed number."""
+def listed_order_condition(order_id: Any, now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+    """Return an SQL condition true when the order `order_id` (a column or a value) has a listed number.
+
+    `now` is a time, or a bound parameter of one in a statement built once (worklist/claims.py).
+    """
     return exists().where(
         WorkOrder.id == order_id, DoNotCallEntry.number == WorkOrder.customer_phone, live_condition(now)
     )
