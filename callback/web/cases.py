@@ -251,7 +251,7 @@ def index() -> str:
     counted = counted_cases.with_only_columns(SupervisionCase.state, func.count()).group_by(
         SupervisionCase.state
     )
-    counts: dict[str, int] = dict(db.session.execute(counted).tuples().all())
+    counts: dict[str, int] = dict(db.session.execute(counted).all())
     if state:
         query = query.where(SupervisionCase.state == state)  # the one filter the counts leave open
     # The list's total is the count of its state (or of all states): no second count.
