@@ -94,13 +94,3 @@ def paginate(
         limited = query[start : start + per_page]
     run = db.session.scalars if rows is None else rows
     return Page(items=list(run(limited)), page=page, pages=pages, total=total, per_page=per_page)
-
-
-def page_within(total: int, per_page: int) -> tuple[int, int]:
-    """Return (page, pages) for a list of `total` rows: `?page=` clamped to 1…pages.
-
-    A page past the last one (an old link, a list that shrank) shows the last page, so the list never says
-    "nothing here" while its header counts rows.
-    """
-    pages = max((total + per_page - 1) // per_page, 1)
-    return min(page_arg(), pages), pages
