@@ -10,6 +10,7 @@ from callback.extensions import db
 from callback.models import User
 from callback.notifications import enqueue
 from callback.web.paging import paginate
+from tests.reports.published_year import build_published_year
 from tests.web.test_cases_pages import NOW
 
 
@@ -66,3 +67,17 @@ def test_the_lists_that_did_not_clamp_now_do_and_refuse_huge_pages(client: Flask
     for url in ("/qa/?page=5", "/notifications/outbox?page=5", "/audit/?page=5", "/do-not-call/?page=5"):
         assert client.get(url).status_code == 200, url
         assert client.get(url + "0000000000000000000").status_code == 400, url
+
+
+def test_the_connections_report_pages_its_frame_and_shows_the_last_page_past_the_end(
+    client: FlaskClient, login, settings
+) -> None:
+    build_published_year(db.session, settings)
+    db.session.commit()
+    login("supervisor")
+    year = {"from": "2022-01-01", "to": "2022-12-31"}
+    first = client.get("/reports/connections", query_string=year).text
+    last = client.get("/reports/connections", query_string={**year, "page": 9}).text
+    assert first.count('<th scope="row"') == 100  # CONNECTIONS_PER_PAGE
+    assert last.count('<th scope="row"') == 148 - 100  # the published year's 67 + 81 connections
+    assert "第 2 页，共 2 页" in last
