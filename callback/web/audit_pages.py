@@ -18,6 +18,7 @@ from callback.models import AuditChannel, Role
 from callback.reports.exports import CHUNK_ROWS, csv_stream
 from callback.settings import current_settings
 from callback.web.auth import roles_required
+from callback.web.paging import paginate
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 AUDIT_READERS = (Role.ADMIN, Role.DISCIPLINE)
@@ -42,22 +43,22 @@ def _filters() -> tuple[AuditFilter | None, dict[str, str], int]:
 def index() -> tuple[str, int]:
     """Show the audit trail, newest first, a page at a time, with the filters and the CSV export."""
     filters, errors, status = _filters()
-    page = request.args.get("page", 1, type=int) or 1
-    page = min(max(page, 1), 10**9)
     events: list[dict[str, Any]] = []
     total = 0
+    page, pages = 1, 1
     if filters is not None:
         query = audit_query(filters)
         total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
         tz = current_settings().tz
-        rows = db.session.execute(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
-        events = [event_json(event, username, tz) for event, username in rows]
+        shown = paginate(query, total=total, per_page=PER_PAGE, rows=db.session.execute)
+        page, pages = shown.page, shown.pages
+        events = [event_json(event, username, tz) for event, username in shown.items]
     return render_template(
         "audit/index.html",
         events=events,
         total=total,
         page=page,
-        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        pages=pages,
         params=_args(),
         errors=errors,
         channels=[c.value for c in AuditChannel],

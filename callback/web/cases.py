@@ -51,7 +51,7 @@ from callback.web.case_forms import (
     TransitionForm,
     show_refusal,
 )
-from callback.web.paging import MAX_ID, page_within, whole_number
+from callback.web.paging import MAX_ID, paginate, whole_number
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PER_PAGE = 50
@@ -256,7 +256,6 @@ def index() -> str:
         query = query.where(SupervisionCase.state == state)  # the one filter the counts leave open
     # The list's total is the count of its state (or of all states): no second count.
     total = counts.get(state, 0) if state else sum(counts.values())
-    page, pages = page_within(total, PER_PAGE)
     ordering = case_list.order_clauses(sort, direction) or [
         sql_case((SupervisionCase.state.in_(ENDED), 1), else_=0),
         SupervisionCase.due_at,
@@ -265,17 +264,28 @@ def index() -> str:
     if not (center or manager or search) and sort in CASE_OWN_SORTS:
         # Pick the page's cases from the cases alone, then join their few orders: joining every case to its
         # order first made PostgreSQL read all the orders (a hash join over a million rows) to show fifty.
-        page_ids = (
+        case_ids = (
             case_filter.where(_visible(join_orders=False), now=now, tz=tz)
             .with_only_columns(SupervisionCase.id)
             .order_by(*ordering)
-            .limit(PER_PAGE)
-            .offset((page - 1) * PER_PAGE)
         )
-        paged = query.where(SupervisionCase.id.in_(page_ids.scalar_subquery())).order_by(*ordering)
+        shown = paginate(
+            case_ids,
+            total=total,
+            per_page=PER_PAGE,
+            rows=lambda page_ids: db.session.scalars(
+                query.where(SupervisionCase.id.in_(page_ids.scalar_subquery()))
+                .order_by(*ordering)
+                .options(contains_eager(SupervisionCase.order))
+            ),
+        )
     else:
-        paged = query.order_by(*ordering).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
-    rows = db.session.scalars(paged.options(contains_eager(SupervisionCase.order))).all()
+        shown = paginate(
+            query.order_by(*ordering).options(contains_eager(SupervisionCase.order)),
+            total=total,
+            per_page=PER_PAGE,
+        )
+    rows = shown.items
     visible_orders = _visible().with_only_columns(WorkOrder.service_center, WorkOrder.account_manager)
     pairs = db.session.execute(visible_orders.distinct()).all()
     filters = {
@@ -297,8 +307,8 @@ def index() -> str:
         "cases/index.html",
         cases=rows,
         total=total,
-        page=page,
-        pages=pages,
+        page=shown.page,
+        pages=shown.pages,
         counts=counts,
         states=[s.value for s in CaseState],
         categories=[c.value for c in CaseCategory],

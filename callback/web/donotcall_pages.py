@@ -15,11 +15,11 @@ from callback.settings import current_settings
 from callback.text import without_control_characters
 from callback.web.api.donotcall import user_names
 from callback.web.auth import roles_required
+from callback.web.paging import paginate
 
 bp = Blueprint("donotcall", __name__, url_prefix="/do-not-call")
 DNC_KEEPERS = (Role.SUPERVISOR, Role.ADMIN)
 PER_PAGE = 50
-MAX_PAGE = 10**6
 REASONS = [reason.value for reason in DoNotCallReason]
 
 
@@ -33,17 +33,17 @@ def _render(
     state = request.args.get("state", "live")
     if state not in donotcall.ENTRY_STATES:
         state = "live"
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     query = donotcall.entries_query(now, search=search, reason=reason, state=state)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    entries = list(db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
+    shown = paginate(query, total=total, per_page=PER_PAGE)
+    entries = list(shown.items)
     return render_template(
         "donotcall/index.html",
         entries=entries,
         names=user_names(entries),
         total=total,
-        page=page,
-        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        page=shown.page,
+        pages=shown.pages,
         params={"q": search or "", "reason": reason or "", "state": state},
         reasons=REASONS,
         states=donotcall.ENTRY_STATES,

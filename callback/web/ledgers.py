@@ -23,7 +23,7 @@ from callback.models import ENDED_CASE_STATES, Ledger, OrderStatus, Role, Superv
 from callback.settings import current_settings
 from callback.web.auth import roles_required
 from callback.web.case_forms import LedgerForm, show_refusal
-from callback.web.paging import page_within
+from callback.web.paging import paginate
 
 bp = Blueprint("ledgers", __name__, url_prefix="/ledgers")
 PER_PAGE = 50
@@ -116,10 +116,13 @@ def show(ledger: str) -> str:
     if center:
         query = query.where(WorkOrder.service_center == center)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page, pages = page_within(total, PER_PAGE)
-    rows = db.session.execute(
-        query.order_by(WorkOrder.due_at, WorkOrder.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
-    ).all()
+    shown = paginate(
+        query.order_by(WorkOrder.due_at, WorkOrder.id),
+        total=total,
+        per_page=PER_PAGE,
+        rows=db.session.execute,
+    )
+    rows = shown.items
     changes = recent_hand_changes(db.session, ledger)
     centers = db.session.scalars(
         select(WorkOrder.service_center)
@@ -134,8 +137,8 @@ def show(ledger: str) -> str:
         ledger=ledger,
         rows=[(order, cases, *days_open(order, now)) for order, cases in rows],
         total=total,
-        page=page,
-        pages=pages,
+        page=shown.page,
+        pages=shown.pages,
         centers=centers,
         filters={"service_center": center},
         changes=changes,

@@ -18,6 +18,7 @@ from callback.labels import label
 from callback.models import Notification, NotificationKind, OutboxMessage, OutboxStatus, Role
 from callback.web.auth import roles_required
 from callback.web.filters import localtime
+from callback.web.paging import paginate
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 PER_PAGE = 50
@@ -83,21 +84,19 @@ def index() -> str:
     """List the user's notifications, unread first."""
     mine = select(Notification).where(Notification.user_id == current_user.id)
     total = db.session.scalar(select(func.count()).select_from(mine.subquery())) or 0
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
-    items = db.session.scalars(
-        mine.order_by(Notification.read_at.is_not(None), Notification.id.desc())
-        .limit(PER_PAGE)
-        .offset((page - 1) * PER_PAGE)
-    ).all()
+    shown = paginate(
+        mine.order_by(Notification.read_at.is_not(None), Notification.id.desc()),
+        total=total,
+        per_page=PER_PAGE,
+    )
     return render_template(
         "notifications/index.html",
-        items=items,
+        items=shown.items,
         message_of=message_of,
         target_of=target_of,
         total=total,
-        page=page,
-        pages=pages,
+        page=shown.page,
+        pages=shown.pages,
         unread=notifications.unread_count(db.session, current_user.id),
         form=ReadForm(formdata=None),
     )
@@ -143,19 +142,15 @@ def outbox() -> str:
         db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
     )
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
-    messages = db.session.scalars(
-        query.order_by(OutboxMessage.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
-    ).all()
+    shown = paginate(query.order_by(OutboxMessage.id.desc()), total=total, per_page=PER_PAGE)
     return render_template(
         "notifications/outbox.html",
-        messages=messages,
+        messages=shown.items,
         counts=counts,
         status=status,
         statuses=[s.value for s in OutboxStatus],
-        page=page,
-        pages=pages,
+        page=shown.page,
+        pages=shown.pages,
         form=RetryForm(formdata=None),
     )
 

@@ -11,7 +11,7 @@ from callback.search import TEXT_SCAN_LIMIT, like_pattern, order_prefix_conditio
 from callback.text import without_control_characters
 from callback.web.auth import roles_required
 from callback.web.history import history_rows
-from callback.web.paging import page_within
+from callback.web.paging import paginate
 from callback.web.visibility import restrict_orders
 
 bp = Blueprint("orders", __name__)
@@ -43,19 +43,16 @@ def index() -> str:
     counted = db.session.scalar(select(func.count()).select_from(first_rows))
     capped = (counted or 0) > COUNT_CAP
     total = min(counted or 0, COUNT_CAP)
-    page, pages = page_within(total, PER_PAGE)
-    orders = db.session.scalars(
-        query.order_by(WorkOrder.accepted_at.desc(), WorkOrder.id.desc())
-        .limit(PER_PAGE)
-        .offset((page - 1) * PER_PAGE)
-    ).all()
+    shown = paginate(
+        query.order_by(WorkOrder.accepted_at.desc(), WorkOrder.id.desc()), total=total, per_page=PER_PAGE
+    )
     return render_template(
         "orders/index.html",
-        orders=orders,
+        orders=shown.items,
         total=total,
         capped=capped,
-        page=page,
-        pages=pages,
+        page=shown.page,
+        pages=shown.pages,
         statuses=[s.value for s in OrderStatus],
         centers=_service_centers(),
         filters={"status": status, "service_center": center, "q": term},

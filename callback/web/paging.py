@@ -4,8 +4,15 @@ SQLite stores 64-bit integers and PostgreSQL's ids are 32-bit `integer`s: a path
 `/cases/99999999999999999999` or `?page=99999999999999999999` must be a 404 or a 400, never a driver error.
 """
 
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
 from flask import Flask, abort, request
+from sqlalchemy import Select
 from werkzeug.routing import IntegerConverter, Map
+
+from callback.extensions import db
 
 # The largest id either database hands out (PostgreSQL `integer`), and the largest page anyone may ask for.
 MAX_ID = 2**31 - 1
@@ -43,11 +50,47 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
 
 
-def page_within(total: int, per_page: int) -> tuple[int, int]:
-    """Return (page, pages) for a list of `total` rows: `?page=` clamped to 1…pages.
+class Sliceable(Protocol):
+    """A list already in memory that slices by position (a list, or a DataFrame's `.iloc`)."""
 
-    A page past the last one (an old link, a list that shrank) shows the last page, so the list never says
-    "nothing here" while its header counts rows.
+    def __getitem__(self, window: slice, /) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: its rows, which page it is of how many, the rows in all and the page size."""
+
+    items: Sequence[Any]
+    page: int
+    pages: int
+    total: int
+    per_page: int
+
+
+def paginate(
+    query: Select[*tuple[Any, ...]] | Sliceable,
+    *,
+    total: int,
+    per_page: int,
+    page: int | None = None,
+    rows: Callable[[Any], Iterable[Any]] | None = None,
+) -> Page:
+    """Return the page of `query` (ordered by the caller) that a list shows; the caller counts `total`.
+
+    Without `page` it is the request's `?page=` (page_arg) clamped to 1…pages: a page past the last one (an
+    old link, a list that shrank) shows the last page, so the list never says "nothing here" while its header
+    counts rows. An explicit `page` (the API's, already validated) is used as given: a page past the end
+    is empty, as the API's contract says. `rows` runs the limited query: `db.session.scalars` unless told
+    (`db.session.execute` for tuples, or a function of it when the page is read some other way). A Sliceable
+    (a DataFrame's `.iloc`) is sliced by position instead.
     """
     pages = max((total + per_page - 1) // per_page, 1)
-    return min(page_arg(), pages), pages
+    if page is None:
+        page = min(page_arg(), pages)
+    start = (page - 1) * per_page
+    if isinstance(query, Select):
+        limited: Any = query.limit(per_page).offset(start)
+    else:
+        limited = query[start : start + per_page]
+    run = db.session.scalars if rows is None else rows
+    return Page(items=list(run(limited)), page=page, pages=pages, total=total, per_page=per_page)

@@ -21,6 +21,7 @@ from callback.qa.reports import score_report
 from callback.settings import current_settings
 from callback.survey import QUESTIONNAIRE
 from callback.web.auth import roles_required
+from callback.web.paging import paginate
 
 bp = Blueprint("qa", __name__)
 REVIEWERS = (Role.SUPERVISOR, Role.ADMIN)
@@ -50,24 +51,21 @@ def qa_helpers() -> dict[str, Any]:
 def index() -> str:
     """List the calls drawn for review, those still to score first."""
     state = request.args.get("state", "pending")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
     query = select(QaReview)
     if state == "pending":
         query = query.where(QaReview.reviewed_at.is_(None))
     elif state == "done":
         query = query.where(QaReview.reviewed_at.is_not(None))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    reviews = db.session.scalars(
-        query.order_by(QaReview.week.desc(), QaReview.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
-    ).all()
+    shown = paginate(query.order_by(QaReview.week.desc(), QaReview.id), total=total, per_page=PER_PAGE)
     names = dict(db.session.execute(select(User.id, User.username)).all())
     return render_template(
         "qa/index.html",
-        reviews=reviews,
+        reviews=shown.items,
         names=names,
         state=state,
-        page=page,
-        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        page=shown.page,
+        pages=shown.pages,
         total=total,
     )
 

@@ -49,7 +49,7 @@ from callback.reports.monthly import (
 from callback.reports.summary import build_report
 from callback.settings import current_settings
 from callback.web.auth import roles_required
-from callback.web.paging import page_within
+from callback.web.paging import paginate
 
 # How each filter's value is labelled on a list's chips (the others show as typed: dates, names).
 CHIP_VALUES = {
@@ -272,18 +272,19 @@ def connections() -> str:
         ["gap", "connected_at"], ascending=[False, True]
     )
     total = len(orders)
-    page, pages = page_within(total, CONNECTIONS_PER_PAGE)
-    shown = orders.iloc[(page - 1) * CONNECTIONS_PER_PAGE : page * CONNECTIONS_PER_PAGE]
+    shown = paginate(
+        orders.iloc, total=total, per_page=CONNECTIONS_PER_PAGE, rows=lambda rows: rows.to_dict("records")
+    )
     return render_template(
         "reports/connections.html",
         filters=filters,
         args=filters.query_args(),
         problem=problem,
         has_engineering=works if works in ("1", "0") else "",
-        orders=shown.to_dict("records"),
+        orders=shown.items,
         total=total,
-        page=page,
-        pages=pages,
+        page=shown.page,
+        pages=shown.pages,
         **_filter_choices(),
     )
 

@@ -12,6 +12,7 @@ from callback.settings import current_settings
 from callback.web.api.blueprint import bp
 from callback.web.api.common import MAX_PER_PAGE, int_arg, roles_required
 from callback.web.errors import ApiError
+from callback.web.paging import paginate
 
 AUDIT_READERS = (Role.ADMIN, Role.DISCIPLINE)
 MAX_PAGE = 10**9
@@ -35,8 +36,8 @@ def list_audit_events() -> dict[str, Any]:
     page = int_arg("page", 1, 1, MAX_PAGE)
     per_page = int_arg("per_page", 50, 1, MAX_PER_PAGE)
     query = audit_query(filters)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = paginate(query, total=total, per_page=per_page, page=page, rows=db.session.execute).items
     tz = current_settings().tz
     return {
         "items": [event_json(event, username, tz) for event, username in rows],

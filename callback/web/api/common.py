@@ -17,7 +17,7 @@ from callback.settings import current_settings
 from callback.signin import minutes_until, record_bad_token, token_locked_until
 from callback.users import touch_token
 from callback.web.errors import ApiError
-from callback.web.paging import MAX_PAGE
+from callback.web.paging import MAX_PAGE, paginate
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -121,9 +121,14 @@ def paginated(query: Select[*tuple[Any, ...]], render: Callable[[Any], dict[str,
     """Run `query` one page at a time, as every collection in the API does."""
     page = int_arg("page", 1, 1, MAX_PAGE)
     per_page = int_arg("per_page", 50, 1, MAX_PER_PAGE)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
-    return {"items": [render(item) for item in items], "page": page, "per_page": per_page, "total": total}
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    shown = paginate(query, total=total, per_page=per_page, page=page)
+    return {
+        "items": [render(item) for item in shown.items],
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+    }
 
 
 def local_iso(moment: datetime | None) -> str | None:

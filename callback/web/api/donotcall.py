@@ -16,6 +16,7 @@ from callback.settings import current_settings
 from callback.web.api.blueprint import bp
 from callback.web.api.common import MAX_PER_PAGE, choice_arg, int_arg, json_body, local_iso, roles_required
 from callback.web.errors import ApiError
+from callback.web.paging import paginate
 
 DNC_KEEPERS = (Role.ADMIN, Role.SUPERVISOR)
 MAX_PAGE = 10**9
@@ -62,8 +63,8 @@ def list_do_not_call() -> dict[str, Any]:
     page = int_arg("page", 1, 1, MAX_PAGE)
     per_page = int_arg("per_page", 50, 1, MAX_PER_PAGE)
     query = donotcall.entries_query(utcnow(), search=search, reason=reason, state=state)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    entries = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    entries = list(paginate(query, total=total, per_page=per_page, page=page).items)
     names = user_names(entries)
     return {
         "items": [entry_json(entry, names) for entry in entries],
