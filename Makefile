@@ -5,6 +5,7 @@ FLASK   := $(VENV)/bin/flask --app callback
 STAMP   := $(VENV)/.install-stamp
 PO      := $(wildcard callback/translations/*/LC_MESSAGES/messages.po)
 MO      := $(PO:.po=.mo)
+comma   := ,
 
 .PHONY: install run test test-sqlite test-postgres bench load lint translations
 
@@ -42,8 +43,10 @@ test: install
 		echo "CI=true but CALLBACK_TEST_DATABASE_URL is not set: the PostgreSQL run is required"; exit 1; \
 	fi
 
+# Every bench at its default size, then a summary of the ratios and targets (bench/README.md). BENCH=claim,ivr
+# runs only those; CALLBACK_BENCH_DATABASE_URL=postgresql+psycopg://… runs on PostgreSQL where a bench can.
 bench: install
-	@for script in bench/bench_*.py; do echo "== $$script"; $(PYTHON) $$script || exit 1; done
+	$(PYTHON) bench/run_all.py $(subst $(comma), ,$(BENCH))
 
 # Ten minutes of a working day on gunicorn + PostgreSQL, measured (bench/README.md, "Load test"); not part of
 # test or bench. LOAD_DATABASE (default cb_load, dropped and recreated), LOAD_MINUTES, LOAD_ORDERS, LOAD_PORT.
