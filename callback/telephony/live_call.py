@@ -1,0 +1,198 @@
+"""An automated call's record as the IVR webhooks read and write it: a few Core statements, no unit of work.
+
+Twilio and SmartCall post a turn of the conversation every few seconds, and the customer hears each of our
+milliseconds as silence, so the common turn (take an answer, put the next question) runs on prepared Core
+statements instead of the ORM's loading and flushing:
+
+1. `lock_call`: the attempt's row, locked until commit and read in the same statement (a no-op
+   `UPDATE … RETURNING`: every database takes the row lock, SQLite has no `SELECT … FOR UPDATE`);
+2. `LiveCall.answers` / `task_cancelled`: what the turn needs of the task, its order and the answers stored so
+   far, in one `SELECT`, read only when the turn asks (a status callback seldom does);
+3. `save_call`: the answer taken (one `INSERT`), the columns the turn changed (one `UPDATE`, the transcript
+   with them), the task's lease (one `UPDATE`).
+
+A turn that ends the call (the last answer, a machine, a final status, words not understood) then loads the
+attempt through the ORM and ends it with the worklist's services, as an operator's call ends: disposition,
+task state, findings, audit. That happens once per call.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from callback.models import (
+    Answer,
+    CallAttempt,
+    CallbackTask,
+    Disposition,
+    OrderStatus,
+    TaskChannel,
+    TaskState,
+    WorkOrder,
+)
+from callback.settings import Settings
+from callback.worklist import finish_automated_attempt, hand_automated_attempt_to_operators
+
+_attempts = CallAttempt.__table__
+_answers = Answer.__table__
+_tasks = CallbackTask.__table__
+_orders = WorkOrder.__table__
+
+# The columns a turn may change; the disposition and the rest belong to the worklist's services.
+WRITABLE = ("provider_call_sid", "call_status", "answered_by", "ivr_finished_at", "transcript")
+
+# Built once: SQLAlchemy then finds each compiled statement in its cache by identity.
+_LOCK = (
+    update(_attempts)
+    .where(_attempts.c.id == bindparam("attempt_id"), _attempts.c.channel == TaskChannel.AUTO.value)
+    .values(call_status=_attempts.c.call_status)
+    .returning(
+        _attempts.c.id,
+        _attempts.c.task_id,
+        _attempts.c.disposition,
+        *(_attempts.c[name] for name in WRITABLE),
+    )
+)
+_CONTEXT = (
+    select(_tasks.c.state, _orders.c.status, _answers.c.question, _answers.c.value)
+    .select_from(
+        _tasks.join(_orders, _orders.c.id == _tasks.c.order_id).outerjoin(
+            _answers, _answers.c.attempt_id == bindparam("attempt_id")
+        )
+    )
+    .where(_tasks.c.id == bindparam("task_id"))
+    .order_by(_answers.c.id)
+)
+_SAVE = (
+    update(_attempts)
+    .where(_attempts.c.id == bindparam("attempt_id"))
+    .values({name: bindparam(f"new_{name}") for name in WRITABLE})
+)
+_INSERT_ANSWER = insert(_answers)
+_KEEP_DIALING = (
+    update(_tasks)
+    .where(_tasks.c.id == bindparam("task_id"), _tasks.c.state == TaskState.DIALING.value)
+    .values(lease_expires_at=bindparam("lease_expires_at"), updated_at=bindparam("now"))
+)
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How a turn ended the call: the disposition, or handed to the operators (`hand_over` is the note)."""
+
+    disposition: Disposition
+    note: str | None = None
+    hand_over: str | None = None
+
+
+@dataclass
+class LiveCall:
+    """One automated attempt under way, its row locked: the columns a turn reads and changes.
+
+    The IVR changes the attributes as it would an ORM attempt's; `save_call` writes what changed.
+    """
+
+    id: int
+    task_id: int
+    disposition: str | None
+    provider_call_sid: str | None
+    call_status: str | None
+    answered_by: str | None
+    ivr_finished_at: datetime | None
+    transcript: list[dict[str, Any]]
+    # As read, to write only what changed.
+    loaded: dict[str, Any] = field(default_factory=dict, repr=False)
+    # What the task, its order and the stored answers say (read on demand, once).
+    task_state: str | None = None
+    order_status: str | None = None
+    stored: dict[str, Any] | None = None
+    # What the turn adds: answers to insert, the lease to touch, how the call ended.
+    new_answers: list[dict[str, Any]] = field(default_factory=list)
+    lease_touched_at: datetime | None = None
+    ending: Ending | None = None
+
+    def read_context(self, session: Session) -> None:
+        """Read the task's state, its order's status and the answers stored so far (one statement)."""
+        if self.stored is not None:
+            return
+        self.stored = {}
+        for state, status, question, value in session.execute(
+            _CONTEXT, {"attempt_id": self.id, "task_id": self.task_id}
+        ):
+            self.task_state, self.order_status = state, status
+            if question is not None:
+                self.stored[question] = value
+
+    def answers(self, session: Session) -> dict[str, Any]:
+        """Return the answers stored for this call so far, those of this turn included."""
+        self.read_context(session)
+        assert self.stored is not None  # noqa: S101  (read_context sets it)
+        return dict(self.stored)
+
+    def task_cancelled(self, session: Session) -> bool:
+        """Tell whether the call's task was cancelled (its order was) while the call was under way."""
+        self.read_context(session)
+        return self.task_state == TaskState.CANCELLED.value
+
+    def order_cancelled(self, session: Session) -> bool:
+        """Tell whether the call's task or its order was cancelled."""
+        self.read_context(session)
+        return self.task_cancelled(session) or self.order_status == OrderStatus.CANCELLED.value
+
+    def store_answer(self, session: Session, code: str, value: Any, *, now: datetime) -> None:
+        """Keep one answer, keyed by question: the first one stays (a repeated webhook adds nothing)."""
+        self.read_context(session)
+        assert self.stored is not None  # noqa: S101  (read_context sets it)
+        if code in self.stored:
+            return
+        self.stored[code] = value
+        self.new_answers.append({"attempt_id": self.id, "question": code, "value": value, "answered_at": now})
+
+    def keep_dialing(self, now: datetime) -> None:
+        """Extend the dialing task's timeout when the turn is saved: the call is still alive."""
+        self.lease_touched_at = now
+
+    def end(self, disposition: Disposition, *, note: str | None = None, hand_over: str | None = None) -> None:
+        """End the attempt when the turn is saved (once: the first ending stands)."""
+        if self.ending is None:
+            self.ending = Ending(disposition, note, hand_over)
+
+
+def lock_call(session: Session, attempt_id: int) -> LiveCall | None:
+    """Return the automated attempt, its row locked until commit, so one call's webhooks run one at a time."""
+    row = session.execute(_LOCK, {"attempt_id": attempt_id}).one_or_none()
+    if row is None:
+        return None
+    values = row._asdict()
+    transcript = list(values["transcript"] or [])
+    return LiveCall(**{**values, "transcript": transcript}, loaded={**values, "transcript": transcript[:]})
+
+
+def save_call(session: Session, call: LiveCall, *, now: datetime, settings: Settings) -> None:
+    """Write what the turn changed, then end the attempt through the worklist if the turn ended the call."""
+    if call.new_answers:
+        session.execute(_INSERT_ANSWER, call.new_answers)
+        call.new_answers = []
+    changed = {name: getattr(call, name) for name in WRITABLE}
+    if changed != {name: call.loaded[name] for name in WRITABLE}:
+        session.execute(_SAVE, {"attempt_id": call.id, **{f"new_{k}": v for k, v in changed.items()}})
+        call.loaded.update(changed, transcript=call.transcript[:])
+    if call.ending is None and call.lease_touched_at is not None:
+        at = call.lease_touched_at
+        session.execute(
+            _KEEP_DIALING, {"task_id": call.task_id, "lease_expires_at": at + settings.dial_timeout, "now": at}
+        )
+    call.lease_touched_at = None
+    if call.ending is None or call.disposition is not None:
+        return
+    ending, call.ending = call.ending, None
+    attempt = session.get(CallAttempt, call.id, populate_existing=True)
+    assert attempt is not None  # noqa: S101  (locked above)
+    if ending.hand_over is not None:
+        hand_automated_attempt_to_operators(session, attempt, note=ending.hand_over, now=now, settings=settings)
+    else:
+        finish_automated_attempt(session, attempt, ending.disposition, note=ending.note, now=now, settings=settings)
+    call.disposition = attempt.disposition
