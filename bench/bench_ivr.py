@@ -199,7 +199,8 @@ def in_process(app, attempts: list[int], *, show: bool = True) -> None:
             f"{statistics.median(cpu[kind]):>11.2f} {statistics.fmean(cpu[kind]):>12.2f}"
         )
     every = [value for values in cpu.values() for value in values]
-    print(f"{'all':<12} {len(every):>8} {'':>11} {statistics.median(every):>11.2f} {statistics.fmean(every):>12.2f}")
+    median, mean = statistics.median(every), statistics.fmean(every)
+    print(f"{'all':<12} {len(every):>8} {'':>11} {median:>11.2f} {mean:>12.2f}")
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor
-from callback.models import CallAttempt, CallbackTask, Disposition, OrderStatus, TaskState
+from callback.models import CallAttempt, Disposition
 from callback.recordings import note_provider_recording
 from callback.recordings.fetchers import SIMULATED_SCHEME
 from callback.settings import Settings
@@ -167,7 +167,15 @@ def on_dialogue(
 ) -> dict[str, Any]:
     """Take one turn of the SmartCall dialogue and return the reply: the next prompt, or hang up."""
     answer = _dialogue_turn(
-        session, attempt, call_id, content_type, content, question_code, try_number, now=now, settings=settings
+        session,
+        attempt,
+        call_id,
+        content_type,
+        content,
+        question_code,
+        try_number,
+        now=now,
+        settings=settings,
     )
     ivr.save_call(session, attempt, now=now, settings=settings)
     return answer

@@ -88,9 +88,21 @@ def ivr_question(code: str | None) -> Question | None:
 def _log(attempt: CallRecord, now: datetime, event: str, **details: Any) -> None:
     """Add an event to the attempt's transcript, once: a repeated webhook adds nothing."""
     entry = {"event": event, **{key: value for key, value in details.items() if value is not None}}
-    if any({k: v for k, v in old.items() if k != "at"} == entry for old in attempt.transcript or []):
+    if any(_same_event(old, entry) for old in attempt.transcript or []):
         return
     attempt.transcript = [*(attempt.transcript or []), {"at": now.isoformat(), **entry}]
+
+
+_ABSENT = object()
+
+
+def _same_event(old: Mapping[str, Any], entry: Mapping[str, Any]) -> bool:
+    """Tell whether a transcript entry is `entry` but for its time ("at")."""
+    return (
+        old.get("event") == entry["event"]
+        and len(old) == len(entry) + ("at" in old)
+        and all(old.get(key, _ABSENT) == value for key, value in entry.items())
+    )
 
 
 def adopt_call(attempt: CallRecord, sid: str | None) -> None:

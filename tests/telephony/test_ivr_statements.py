@@ -1,4 +1,4 @@
-"""The IVR's webhooks run a handful of SQL statements each (issue 14): the customer hears every one as silence.
+"""The IVR's webhooks run a handful of SQL statements each (issue 14): the customer hears each as silence.
 
 Counted on a whole call as Twilio makes it: voice, a gather per question, the last gather (which ends the
 call: disposition, task state, findings, audit), then the final status callback.
@@ -29,14 +29,16 @@ KEYS = {
     "satisfaction": "5",
 }
 # The most statements each webhook may run (before issue 14: voice 8, gather 10, last gather 17, status 4).
-MOST = {"voice": 4, "gather": 5, "retry": 4, "last gather": 14, "status": 3, "late status": 2}
+MOST = {"voice": 4, "gather": 5, "retry": 4, "last gather": 13, "status": 3, "late status": 2}
+# PostgreSQL writes a turn's answer, attempt and lease in one statement: lock, read, write.
+MOST_POSTGRESQL = MOST | {"voice": 3, "gather": 3, "retry": 3, "last gather": 12, "status": 2}
 
 
 @contextmanager
 def counting() -> Iterator[list[str]]:
     statements: list[str] = []
 
-    def count(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+    def count(_conn, _cursor, statement, *_args) -> None:
         statements.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", count)
@@ -73,8 +75,9 @@ def test_each_webhook_of_a_whole_call_runs_at_most_a_few_statements(start_call, 
         response = following
     post("late status", f"/twilio/status/{attempt.id}", {"CallSid": SID, "CallStatus": "completed"})
 
-    assert set(counts) == set(MOST)
-    too_many = {kind: max(values) for kind, values in counts.items() if max(values) > MOST[kind]}
+    most = MOST_POSTGRESQL if db.engine.dialect.name == "postgresql" else MOST
+    assert set(counts) == set(most)
+    too_many = {kind: max(values) for kind, values in counts.items() if max(values) > most[kind]}
     assert too_many == {}, f"statements per webhook: {dict(counts)}"
     assert len(counts["gather"]) == len(KEYS) - 1
     # And the call is whole: every answer stored, the attempt completed, its task done and audited.
