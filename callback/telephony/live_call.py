@@ -24,11 +24,26 @@ attempt through the ORM and ends it with the worklist's services, as an operator
 task state, findings, audit. That happens once per call.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Update, bindparam, insert, select, update
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Connection,
+    Text,
+    Update,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from callback.models import (
@@ -51,6 +66,7 @@ _orders = WorkOrder.__table__
 
 # The columns a turn may change; the disposition and the rest belong to the worklist's services.
 WRITABLE = ("provider_call_sid", "call_status", "answered_by", "ivr_finished_at", "transcript")
+SCALARS = WRITABLE[:-1]
 
 # Built once: SQLAlchemy then finds each compiled statement in its cache by identity.
 _LOCK = (
@@ -74,11 +90,39 @@ _CONTEXT = (
     .where(_tasks.c.id == bindparam("task_id"))
     .order_by(_answers.c.id)
 )
-_SAVE = (
-    update(_attempts)
-    .where(_attempts.c.id == bindparam("saved_id"))
-    .values({name: bindparam(f"new_{name}") for name in WRITABLE})
-)
+
+
+def _appended(postgresql: bool) -> ColumnElement[Any]:
+    """The transcript with the turn's entries (`transcript_tail`, their JSON list) put at its end.
+
+    The stored JSON is the text json.dumps wrote (PostgreSQL's json type and SQLite keep it as given), so
+    the old text but its closing bracket, ", ", and the new entries but their opening bracket is exactly
+    what json.dumps would write for the whole list: the old entries are neither sent nor rewritten here.
+    """
+    stored = cast(_attempts.c.transcript, Text)
+    tail = bindparam("transcript_tail", type_=Text)
+    spliced = func.substr(stored, 1, func.length(stored) - 1) + ", " + func.substr(tail, 2)
+    # PostgreSQL's json column takes json (checked as it is cast); SQLite stores the text as it is.
+    return case(
+        (tail == "[]", _attempts.c.transcript),
+        (
+            or_(_attempts.c.transcript.is_(None), stored.in_(("[]", "null"))),
+            cast(tail, JSON) if postgresql else tail,
+        ),
+        else_=cast(spliced, JSON) if postgresql else spliced,
+    )
+
+
+def _save(postgresql: bool) -> Update:
+    """The attempt's UPDATE: its scalar columns as they are now, its transcript appended to."""
+    return (
+        update(_attempts)
+        .where(_attempts.c.id == bindparam("saved_id"))
+        .values({**{name: bindparam(f"new_{name}") for name in SCALARS}, "transcript": _appended(postgresql)})
+    )
+
+
+_SAVE = _save(postgresql=False)
 _INSERT_ANSWER = insert(_answers)
 _KEEP_DIALING = (
     update(_tasks)
@@ -90,7 +134,7 @@ _INSERT_ONE_ANSWER = _INSERT_ANSWER.values(
     {name: bindparam(f"answer_{name}") for name in ("attempt_id", "question", "value", "answered_at")}
 ).cte("new_answer")
 _SAVE_WITH: dict[tuple[bool, bool], Update] = {
-    (answer, lease): _SAVE.add_cte(
+    (answer, lease): _save(postgresql=True).add_cte(
         *((_INSERT_ONE_ANSWER,) if answer else ()), *((_KEEP_DIALING.cte("lease"),) if lease else ())
     )
     for answer in (False, True)
@@ -201,10 +245,15 @@ def save_call(session: Session, call: LiveCall, *, now: datetime, settings: Sett
         lease = {"lease_task_id": call.task_id, "lease_until": until, "lease_now": lease_at}
     columns = {name: getattr(call, name) for name in WRITABLE}
     changed = columns != {name: call.loaded[name] for name in WRITABLE}
+    before = call.loaded["transcript"]
+    if call.transcript[: len(before)] != before:  # pragma: no cover  (the IVR only adds to a transcript)
+        raise ValueError(f"the transcript of attempt {call.id} lost entries")
+    row = {f"new_{name}": columns[name] for name in SCALARS}
+    row |= {"saved_id": call.id, "transcript_tail": json.dumps(call.transcript[len(before) :])}
     if connection.dialect.name == "postgresql" and len(answers) <= 1 and (changed or answers or lease):
-        _save_together(connection, call.id, columns, answers, lease)
+        _save_together(connection, row, answers, lease)
     else:
-        _save_apart(connection, call.id, columns if changed else None, answers, lease)
+        _save_apart(connection, row if changed else None, answers, lease)
     call.loaded.update(columns, transcript=call.transcript[:])
     if call.ending is None or call.disposition is not None:
         return
@@ -224,29 +273,27 @@ def save_call(session: Session, call: LiveCall, *, now: datetime, settings: Sett
 
 def _save_apart(
     connection: Connection,
-    attempt_id: int,
-    columns: dict[str, Any] | None,
+    attempt: dict[str, Any] | None,
     answers: list[dict[str, Any]],
     lease: dict[str, Any] | None,
 ) -> None:
     """Write the turn's changes one statement each (SQLite, where a statement costs no round trip)."""
     if answers:
         connection.execute(_INSERT_ANSWER, answers)
-    if columns is not None:
-        connection.execute(_SAVE, {"saved_id": attempt_id, **{f"new_{k}": v for k, v in columns.items()}})
+    if attempt is not None:
+        connection.execute(_SAVE, attempt)
     if lease is not None:
         connection.execute(_KEEP_DIALING, lease)
 
 
 def _save_together(
     connection: Connection,
-    attempt_id: int,
-    columns: dict[str, Any],
+    attempt: dict[str, Any],
     answers: list[dict[str, Any]],
     lease: dict[str, Any] | None,
 ) -> None:
     """Write the turn's changes in one statement (PostgreSQL: the answer and the lease in WITH clauses)."""
-    values = {"saved_id": attempt_id, **{f"new_{k}": v for k, v in columns.items()}, **(lease or {})}
+    values = {**attempt, **(lease or {})}
     for answer in answers:
         values |= {f"answer_{k}": v for k, v in answer.items()}
     connection.execute(_SAVE_WITH[bool(answers), lease is not None], values)

@@ -4,11 +4,12 @@ Counted on a whole call as Twilio makes it: voice, a gather per question, the la
 call: disposition, task state, findings, audit), then the final status callback.
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event, func, select
+from sqlalchemy import Text, cast, event, func, select
 
 from callback.extensions import db
 from callback.models import Answer, AuditEvent, CallAttempt, CallbackTask
@@ -91,3 +92,6 @@ def test_each_webhook_of_a_whole_call_runs_at_most_a_few_statements(start_call, 
     )
     events = [entry["event"] for entry in done.transcript]
     assert events.count("pressed") == len(KEYS) + 1 and events[-1] == "status"
+    # Each turn appended its entries to the stored text: the same text as the whole list written at once.
+    stored = db.session.scalar(select(cast(CallAttempt.transcript, Text)).where(CallAttempt.id == attempt.id))
+    assert stored == json.dumps(done.transcript)
