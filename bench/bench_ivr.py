@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_ivr.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/DB
     .venv/bin/python bench/bench_ivr.py --calls 20 --calls-per-client 5    # SQLite in a temporary folder
+    .venv/bin/python bench/bench_ivr.py --in-process 20 [--database-url …]  # statements and CPU per webhook
 
 The database gets `--calls` x `--calls-per-client` connected orders whose automated completion calls are
 started (task dialing, attempt recorded), as the dialer does before it places a call. Then gunicorn
@@ -17,9 +18,11 @@ server and the ratios (issue 14's target: webhooks p99 < 100 ms under 20 concurr
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -141,6 +144,65 @@ def call_script(config: dict, attempt_id: int, signed: bool = True) -> Script:
     return next_request
 
 
+def webhook_kind(path: str, answer: bytes) -> str:
+    """Name a webhook for the in-process table: voice, gather, last gather (it ends the call), status."""
+    kind = path.split("/")[2]
+    if kind == "gather" and b"<Gather" not in answer:
+        return "last gather"
+    return kind
+
+
+def in_process(app, attempts: list[int], *, show: bool = True) -> None:
+    """Run the calls one after the other through Flask's test client: statements and CPU per webhook kind.
+
+    CPU is time.process_time of this process (the app and the database driver; SQLite's work too, not a
+    PostgreSQL server's), so it is what one gunicorn worker spends per request, whatever the machine's load.
+    """
+    from sqlalchemy import event
+
+    config = dict(app.config)
+    client = app.test_client()
+    statements: dict[str, list[int]] = defaultdict(list)
+    cpu: dict[str, list[float]] = defaultdict(list)
+    counted = [0]
+
+    def count(*_args: object) -> None:
+        counted[0] += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for attempt_id in attempts:
+            script = call_script(config, attempt_id)
+            body: bytes | None = None
+            while (request := script(body)) is not None:
+                _method, path, payload, headers = request
+                counted[0] = 0
+                started = time.process_time()
+                response = client.post(path, data=payload, headers=headers)
+                spent = time.process_time() - started
+                body = response.get_data()
+                if response.status_code >= 300:
+                    raise SystemExit(f"{path}: {response.status_code} {body[:200]!r}")
+                kind = webhook_kind(path, body)
+                statements[kind].append(counted[0])
+                cpu[kind].append(spent * 1000)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    if not show:
+        return
+    print(f"{'webhook':<12} {'requests':>8} {'statements':>11} {'CPU ms p50':>11} {'CPU ms mean':>12}")
+    for kind in ("voice", "gather", "last gather", "status"):
+        print(
+            f"{kind:<12} {len(cpu[kind]):>8} {'/'.join(map(str, sorted(set(statements[kind])))):>11} "
+            f"{statistics.median(cpu[kind]):>11.2f} {statistics.fmean(cpu[kind]):>12.2f}"
+        )
+    every = [value for values in cpu.values() for value in values]
+    median, mean = statistics.median(every), statistics.fmean(every)
+    print(f"{'all':<12} {len(every):>8} {'':>11} {median:>11.2f} {mean:>12.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -148,6 +210,12 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=20, help="concurrent calls (client processes)")
     parser.add_argument("--calls-per-client", type=int, default=5)
     parser.add_argument("--database-url", default=os.environ.get("CALLBACK_BENCH_DATABASE_URL"))
+    parser.add_argument(
+        "--in-process",
+        type=int,
+        metavar="CALLS",
+        help="no gunicorn: run CALLS calls through the test client, print statements and CPU per webhook",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         os.environ["CALLBACK_INSTANCE_PATH"] = folder
@@ -156,9 +224,18 @@ def main() -> None:
         with app.app_context():
             db.drop_all()
             db.create_all()
-            attempts = prepare(args.calls * args.calls_per_client)
+            attempts = prepare(args.in_process or args.calls * args.calls_per_client)
             db.session.remove()
             db.engine.dispose()
+        if args.in_process:
+            print(f"{url.split(':')[0]}: {len(attempts)} calls one after the other, in process (test client)")
+            in_process(app, attempts[:1], show=False)  # warm up: imports, compiled statement caches
+            in_process(app, attempts[1:])
+            with app.app_context():
+                db.drop_all()
+                db.session.remove()
+                db.engine.dispose()
+            return
         config = dict(app.config)
         share = args.calls_per_client
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor
-from callback.models import CallAttempt, CallbackTask, Disposition, OrderStatus, TaskState
+from callback.models import CallAttempt, Disposition
 from callback.recordings import note_provider_recording
 from callback.recordings.fetchers import SIMULATED_SCHEME
 from callback.settings import Settings
@@ -153,16 +153,9 @@ def reply(call_id: str, attempt_id: int, turn: ivr.Turn) -> dict[str, Any]:
     }
 
 
-def _order_cancelled(session: Session, attempt: CallAttempt) -> bool:
-    task = session.get(CallbackTask, attempt.task_id)
-    return task is not None and (
-        task.state == TaskState.CANCELLED.value or task.order.status == OrderStatus.CANCELLED.value
-    )
-
-
 def on_dialogue(
     session: Session,
-    attempt: CallAttempt,
+    attempt: ivr.LiveCall,
     call_id: str,
     content_type: str,
     content: Mapping[str, Any],
@@ -173,11 +166,38 @@ def on_dialogue(
     settings: Settings,
 ) -> dict[str, Any]:
     """Take one turn of the SmartCall dialogue and return the reply: the next prompt, or hang up."""
+    answer = _dialogue_turn(
+        session,
+        attempt,
+        call_id,
+        content_type,
+        content,
+        question_code,
+        try_number,
+        now=now,
+        settings=settings,
+    )
+    ivr.save_call(session, attempt, now=now, settings=settings)
+    return answer
+
+
+def _dialogue_turn(
+    session: Session,
+    attempt: ivr.LiveCall,
+    call_id: str,
+    content_type: str,
+    content: Mapping[str, Any],
+    question_code: str | None,
+    try_number: int,
+    *,
+    now: datetime,
+    settings: Settings,
+) -> dict[str, Any]:
     ivr.adopt_call(attempt, call_id)
     ivr.note_status(attempt, "in-progress", now)
     if attempt.answered_by is None:
         attempt.answered_by = HUMAN  # the platform calls back only once someone answered
-    if attempt.disposition is None and attempt.ivr_finished_at is None and _order_cancelled(session, attempt):
+    if attempt.disposition is None and attempt.ivr_finished_at is None and attempt.order_cancelled(session):
         # The order was cancelled during the call: end it at the provider's next turn.
         attempt.ivr_finished_at = now
         ivr.log_event(attempt, now, "said", text=script.ORDER_CANCELLED)
@@ -185,7 +205,7 @@ def on_dialogue(
     question = ivr.ivr_question(question_code) if question_code else None
     if question is None:
         # The first callback answers the opening's question (SmartCall played greeting and question 1).
-        opening = ivr.start_survey(session, attempt, now=now, settings=settings)
+        opening = ivr.start_survey(session, attempt, now=now)
         if opening.question is None:
             return reply(call_id, attempt.id, opening)
         question, try_number = opening.question, opening.try_number

@@ -2,8 +2,9 @@
 
 The conversation is provider-neutral: `start_survey` and `take_answer` return a `Turn` (what to say and ask
 next); `twiml_for` renders it for Twilio, callback/telephony/aliyun_dialogue.py for Alibaba Cloud SmartCall.
-Each handler gets the attempt already locked (`lock_attempt`), changes only that call's own record, and
-leaves every task and finding to the worklist (`finish_automated_attempt`, `keep_dialing`).
+Each handler gets the call already locked (`lock_call`, callback/telephony/live_call.py), changes only that
+call's own record, saves it with a few Core statements (`save_call`), and leaves every task and finding to
+the worklist (`finish_automated_attempt`, `hand_automated_attempt_to_operators`), which end the call.
 """
 
 from collections.abc import Mapping
@@ -14,11 +15,12 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from callback.models import CallAttempt, CallbackTask, TaskChannel, TaskState
+from callback.models import CallAttempt, Disposition, TaskChannel
 from callback.settings import Settings
 from callback.speech import NotUnderstood, understand
 from callback.survey import QUESTIONNAIRE, AnswerValue, Question, answer_from_keypad
 from callback.telephony import script, twiml
+from callback.telephony.live_call import LiveCall, lock_call, save_call
 from callback.telephony.outcomes import (
     FAX,
     FINAL_STATUSES,
@@ -29,13 +31,6 @@ from callback.telephony.outcomes import (
     is_machine,
 )
 from callback.telephony.signing import gather_path, public_url
-from callback.worklist import (
-    finish_automated_attempt,
-    hand_automated_attempt_to_operators,
-    keep_dialing,
-    store_answer,
-    stored_answers,
-)
 
 # A question is put once and re-asked twice on an invalid or empty answer; then the IVR moves on.
 TRIES_PER_QUESTION = 3
@@ -45,8 +40,14 @@ class CallMismatch(Exception):
     """A webhook names a different call than the one its attempt already has."""
 
 
+__all__ = ["LiveCall", "lock_call", "save_call"]
+
+# Either record of a call under way: the webhooks' `LiveCall`, or the ORM's attempt (receipts, recordings).
+CallRecord = CallAttempt | LiveCall
+
+
 def lock_attempt(session: Session, attempt_id: int) -> CallAttempt | None:
-    """Return the automated attempt, its row locked until commit so one call's webhooks run one at a time."""
+    """Return the automated attempt through the ORM, its row locked until commit (receipts, recordings)."""
     # A no-op UPDATE takes the row lock on every database (SQLite has no SELECT … FOR UPDATE).
     locked = session.execute(
         update(CallAttempt)
@@ -59,17 +60,21 @@ def lock_attempt(session: Session, attempt_id: int) -> CallAttempt | None:
     return session.get(CallAttempt, attempt_id, populate_existing=True)
 
 
+# The questions the IVR can put (all but free text), in questionnaire order; the questionnaire is fixed.
+_IVR_QUESTIONS = tuple(question for question in QUESTIONNAIRE if question.keypad is not None)
+_IVR_BY_CODE = {question.code: question for question in _IVR_QUESTIONS}
+_IVR_POSITION = {question.code: position for position, question in enumerate(_IVR_QUESTIONS)}
+
+
 def questions_for_ivr() -> list[Question]:
     """Return the questions the IVR can put (all but free text), in questionnaire order."""
-    return [question for question in QUESTIONNAIRE if question.keypad is not None]
+    return list(_IVR_QUESTIONS)
 
 
 def next_question(after: str | None, answers: Mapping[str, Any]) -> Question | None:
     """Return the next question to put after `after` (None: the first) that applies to the answers so far."""
-    questions = questions_for_ivr()
-    codes = [question.code for question in questions]
-    start = 0 if after is None else codes.index(after) + 1
-    for question in questions[start:]:
+    start = 0 if after is None else _IVR_POSITION[after] + 1
+    for question in _IVR_QUESTIONS[start:]:
         if question.asked_when(answers):
             return question
     return None
@@ -77,18 +82,30 @@ def next_question(after: str | None, answers: Mapping[str, Any]) -> Question | N
 
 def ivr_question(code: str | None) -> Question | None:
     """Return the IVR question with this code, or None."""
-    return next((question for question in questions_for_ivr() if question.code == code), None)
+    return _IVR_BY_CODE.get(code or "")
 
 
-def _log(attempt: CallAttempt, now: datetime, event: str, **details: Any) -> None:
+def _log(attempt: CallRecord, now: datetime, event: str, **details: Any) -> None:
     """Add an event to the attempt's transcript, once: a repeated webhook adds nothing."""
     entry = {"event": event, **{key: value for key, value in details.items() if value is not None}}
-    if any({k: v for k, v in old.items() if k != "at"} == entry for old in attempt.transcript or []):
+    if any(_same_event(old, entry) for old in attempt.transcript or []):
         return
     attempt.transcript = [*(attempt.transcript or []), {"at": now.isoformat(), **entry}]
 
 
-def adopt_call(attempt: CallAttempt, sid: str | None) -> None:
+_ABSENT = object()
+
+
+def _same_event(old: Mapping[str, Any], entry: Mapping[str, Any]) -> bool:
+    """Tell whether a transcript entry is `entry` but for its time ("at")."""
+    return (
+        old.get("event") == entry["event"]
+        and len(old) == len(entry) + ("at" in old)
+        and all(old.get(key, _ABSENT) == value for key, value in entry.items())
+    )
+
+
+def adopt_call(attempt: CallRecord, sid: str | None) -> None:
     """Remember the provider's call id (it may arrive here first when the create response was lost)."""
     if not sid:
         return
@@ -98,11 +115,11 @@ def adopt_call(attempt: CallAttempt, sid: str | None) -> None:
         raise CallMismatch(f"attempt {attempt.id} belongs to call {attempt.provider_call_sid}, not {sid}")
 
 
-def _adopt_call(attempt: CallAttempt, params: Mapping[str, str]) -> None:
+def _adopt_call(attempt: CallRecord, params: Mapping[str, str]) -> None:
     adopt_call(attempt, params.get("CallSid") or None)
 
 
-def _note_status(attempt: CallAttempt, status: str, now: datetime) -> None:
+def _note_status(attempt: CallRecord, status: str, now: datetime) -> None:
     if is_later_status(attempt.call_status, status):
         attempt.call_status = status
         _log(attempt, now, "status", text=status)
@@ -142,7 +159,7 @@ class Heard:
 
 
 def _ask(
-    attempt: CallAttempt,
+    attempt: LiveCall,
     question: Question,
     try_number: int,
     *,
@@ -159,7 +176,7 @@ def _ask(
     return turn
 
 
-def last_asked(attempt: CallAttempt) -> tuple[str, int] | None:
+def last_asked(attempt: CallRecord) -> tuple[str, int] | None:
     """Return (question code, try number) of the question the IVR put last on this call, if any."""
     for entry in reversed(attempt.transcript or []):
         if entry.get("event") == "said" and entry.get("question"):
@@ -167,67 +184,55 @@ def last_asked(attempt: CallAttempt) -> tuple[str, int] | None:
     return None
 
 
-def _task_cancelled(session: Session, attempt: CallAttempt) -> bool:
-    """Tell whether the call's task was cancelled (its order was) while the call was under way."""
-    task = session.get(CallbackTask, attempt.task_id, populate_existing=True)
-    return task is not None and task.state == TaskState.CANCELLED.value
-
-
-def _hang_up_cancelled(attempt: CallAttempt, now: datetime) -> Turn:
+def _hang_up_cancelled(attempt: LiveCall, now: datetime) -> Turn:
     """End a call whose order was cancelled: hang up at once; nothing the customer says is stored."""
     _log(attempt, now, "cancelled")
     return Turn()
 
 
-def _close(session: Session, attempt: CallAttempt, *, now: datetime, settings: Settings) -> Turn:
-    """Say goodbye and record the call's outcome now: the survey is over whatever the status callbacks do."""
+def _close(session: Session, attempt: LiveCall, *, now: datetime) -> Turn:
+    """Say goodbye and end the call's attempt as the turn is saved: the survey is over whatever the status
+    callbacks do."""
     attempt.ivr_finished_at = now
     _log(attempt, now, "said", text=script.CLOSING)
-    answers = stored_answers(session, attempt.id)
-    disposition = disposition_for_ended_call("completed", attempt.answered_by or HUMAN, answers, True)
-    finish_automated_attempt(session, attempt, disposition, now=now, settings=settings)
+    answers = attempt.answers(session)
+    attempt.end(disposition_for_ended_call("completed", attempt.answered_by or HUMAN, answers, True))
     return Turn(closing=script.CLOSING)
 
 
-def _hand_over(
-    session: Session, attempt: CallAttempt, question: Question, *, now: datetime, settings: Settings
-) -> Turn:
+def _hand_over(attempt: LiveCall, question: Question, *, now: datetime) -> Turn:
     """End a call whose answer could not be understood, and give the callback to an operator."""
     attempt.ivr_finished_at = now
     _log(attempt, now, "said", question=question.code, text=script.HANDED_OVER)
-    hand_automated_attempt_to_operators(
-        session,
-        attempt,
-        note=f"The answer to {question.code} was not understood by voice; handed to an operator.",
-        now=now,
-        settings=settings,
+    attempt.end(
+        Disposition.PARTIAL,
+        hand_over=f"The answer to {question.code} was not understood by voice; handed to an operator.",
     )
     return Turn(closing=script.HANDED_OVER)
 
 
-def start_survey(session: Session, attempt: CallAttempt, *, now: datetime, settings: Settings) -> Turn:
+def start_survey(session: Session, attempt: LiveCall, *, now: datetime) -> Turn:
     """Greet the customer who answered and put the first question; or hang up on a machine."""
     if attempt.disposition is not None:
         return Turn()
     if is_machine(attempt.answered_by) or attempt.answered_by == FAX:
         _log(attempt, now, "machine", text=attempt.answered_by)
-        disposition = disposition_for_ended_call("completed", attempt.answered_by, {}, False)
-        finish_automated_attempt(session, attempt, disposition, now=now, settings=settings)
+        attempt.end(disposition_for_ended_call("completed", attempt.answered_by, {}, False))
         return Turn()
     if attempt.ivr_finished_at is not None:
         return Turn(closing=script.CLOSING)
-    if _task_cancelled(session, attempt):
+    if attempt.task_cancelled(session):
         return _hang_up_cancelled(attempt, now)
-    keep_dialing(session, attempt, now=now, settings=settings)
-    first = next_question(None, stored_answers(session, attempt.id))
+    attempt.keep_dialing(now)
+    first = next_question(None, attempt.answers(session))
     if first is None:  # pragma: no cover  (the questionnaire always has keypad questions)
-        return _close(session, attempt, now=now, settings=settings)
+        return _close(session, attempt, now=now)
     return _ask(attempt, first, 1, now=now, preamble=script.GREETING, notice=script.RECORDING_NOTICE)
 
 
 def take_answer(
     session: Session,
-    attempt: CallAttempt,
+    attempt: LiveCall,
     question: Question,
     try_number: int,
     heard: Heard,
@@ -244,7 +249,7 @@ def take_answer(
     """
     if attempt.disposition is not None or attempt.ivr_finished_at is not None:
         return Turn(closing=script.CLOSING)
-    if _task_cancelled(session, attempt):
+    if attempt.task_cancelled(session):
         return _hang_up_cancelled(attempt, now)
     asked = last_asked(attempt)
     if asked != (question.code, try_number):
@@ -283,17 +288,17 @@ def take_answer(
             reason=understood.reason if isinstance(understood, NotUnderstood) else None,
             valid=value is not None,
         )
-    keep_dialing(session, attempt, now=now, settings=settings)
+    attempt.keep_dialing(now)
     if value is None and try_number < TRIES_PER_QUESTION:
         preamble = script.NOT_UNDERSTOOD if words else script.INVALID_ENTRY if digits else script.NO_ENTRY
         return _ask(attempt, question, try_number + 1, now=now, preamble=preamble)
     if value is None and words:
-        return _hand_over(session, attempt, question, now=now, settings=settings)
+        return _hand_over(attempt, question, now=now)
     if value is not None:
-        store_answer(session, attempt, question.code, value, now=now)
-    following = next_question(question.code, stored_answers(session, attempt.id))
+        attempt.store_answer(session, question.code, value, now=now)
+    following = next_question(question.code, attempt.answers(session))
     if following is None:
-        return _close(session, attempt, now=now, settings=settings)
+        return _close(session, attempt, now=now)
     return _ask(attempt, following, 1, now=now)
 
 
@@ -315,7 +320,7 @@ def twiml_for(turn: Turn, attempt_id: int, config: Mapping[str, Any]) -> str:
 
 def on_voice(
     session: Session,
-    attempt: CallAttempt,
+    attempt: LiveCall,
     params: Mapping[str, str],
     *,
     now: datetime,
@@ -328,12 +333,14 @@ def on_voice(
     answered_by = params.get("AnsweredBy") or None
     if answered_by and attempt.answered_by is None:
         attempt.answered_by = answered_by
-    return twiml_for(start_survey(session, attempt, now=now, settings=settings), attempt.id, config)
+    turn = start_survey(session, attempt, now=now)
+    save_call(session, attempt, now=now, settings=settings)
+    return twiml_for(turn, attempt.id, config)
 
 
 def on_gather(
     session: Session,
-    attempt: CallAttempt,
+    attempt: LiveCall,
     question: Question,
     try_number: int,
     params: Mapping[str, str],
@@ -346,12 +353,13 @@ def on_gather(
     _adopt_call(attempt, params)
     heard = Heard(digits=params.get("Digits") or "", speech=params.get("SpeechResult") or "")
     turn = take_answer(session, attempt, question, try_number, heard, now=now, settings=settings)
+    save_call(session, attempt, now=now, settings=settings)
     return twiml_for(turn, attempt.id, config)
 
 
 def on_status(
     session: Session,
-    attempt: CallAttempt,
+    attempt: LiveCall,
     params: Mapping[str, str],
     *,
     now: datetime,
@@ -365,19 +373,19 @@ def on_status(
         attempt.answered_by = answered_by
     _note_status(attempt, status, now)
     if attempt.disposition is not None:
-        return  # final: duplicates and stragglers change nothing
-    if status not in FINAL_STATUSES:
-        keep_dialing(session, attempt, now=now, settings=settings)
-        return
-    answers = stored_answers(session, attempt.id)
-    disposition = disposition_for_ended_call(
-        status, attempt.answered_by, answers, attempt.ivr_finished_at is not None
-    )
-    note = None
-    if status in ("failed", "canceled"):
-        error = params.get("ErrorCode")
-        note = f"Twilio call status {status}" + (f" (error {error})" if error else "")
-    finish_automated_attempt(session, attempt, disposition, note=note, now=now, settings=settings)
+        pass  # final: duplicates and stragglers change nothing
+    elif status not in FINAL_STATUSES:
+        attempt.keep_dialing(now)
+    else:
+        disposition = disposition_for_ended_call(
+            status, attempt.answered_by, attempt.answers(session), attempt.ivr_finished_at is not None
+        )
+        note = None
+        if status in ("failed", "canceled"):
+            error = params.get("ErrorCode")
+            note = f"Twilio call status {status}" + (f" (error {error})" if error else "")
+        attempt.end(disposition, note=note)
+    save_call(session, attempt, now=now, settings=settings)
 
 
 def is_known_status(value: str | None) -> bool:

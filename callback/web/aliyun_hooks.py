@@ -59,7 +59,7 @@ def dialogue() -> Response:
         return _refusal("No automated call attempt has this call_id.", 404)
     if question is not None and ivr.ivr_question(question) is None:
         return _refusal("The dynamic_id names no question of the questionnaire.", 400)
-    attempt = ivr.lock_attempt(db.session, attempt_id)
+    attempt = ivr.lock_call(db.session, attempt_id)
     if attempt is None:
         return _refusal(f"No automated call attempt {attempt_id}.", 404)
     try:

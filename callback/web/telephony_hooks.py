@@ -64,9 +64,9 @@ def _locked_attempt(attempt_id: int) -> CallAttempt | None:
     return ivr.lock_attempt(db.session, attempt_id)
 
 
-def _run_ivr_step(attempt_id: int, step: Callable[[CallAttempt], str]) -> Response:
-    """Lock the attempt, run one IVR step on it and answer its TwiML; 404 or 409 if it does not fit."""
-    attempt = _locked_attempt(attempt_id)
+def _run_ivr_step(attempt_id: int, step: Callable[[ivr.LiveCall], str]) -> Response:
+    """Lock the call, run one IVR step on it and answer its TwiML; 404 or 409 if it does not fit."""
+    attempt = ivr.lock_call(db.session, attempt_id)
     if attempt is None:
         return _plain(f"No automated call attempt {attempt_id}.", 404)
     try:
@@ -126,7 +126,7 @@ def status(attempt_id: int) -> Response:
     call_status = request.form.get("CallStatus")
     if not ivr.is_known_status(call_status):
         return _plain(f"Unknown CallStatus {call_status!r}.", 400)
-    attempt = _locked_attempt(attempt_id)
+    attempt = ivr.lock_call(db.session, attempt_id)
     if attempt is None:
         return _plain(f"No automated call attempt {attempt_id}.", 404)
     try:

@@ -63,3 +63,13 @@ def test_the_recording_notice_is_said_first_outside_the_gather():
 def test_a_gather_without_hints_has_no_hints_attribute():
     gather = parse_twiml(twiml.ask("问题", QUESTIONNAIRE[0].keypad, ACTION)).find("./Gather")
     assert gather.get("hints") is None and gather.get("input") == "dtmf speech"
+
+
+@pytest.mark.parametrize("question", [q for q in QUESTIONNAIRE if q.keypad is not None], ids=lambda q: q.code)
+def test_the_kept_rendering_of_a_question_is_the_builders_for_every_call(question):
+    arguments = {"preamble": twiml.INVALID_ENTRY, "hints": question.speech_hints}
+    for attempt_id in (7, 123456):
+        action = f"https://callback.example.com/twilio/gather/{attempt_id}?q={question.code}&try=2"
+        kept = twiml.ask(question.ivr_prompt_zh, question.keypad, action, **arguments)
+        assert kept == twiml.render_ask(question.ivr_prompt_zh, question.keypad, action, **arguments)
+        assert parse_twiml(kept).find("./Gather").get("action") == action
