@@ -246,17 +246,21 @@ def fill_attempts(connection: psycopg.Connection, rows: int, months: int, tasks:
 
 def run_attempts(args: argparse.Namespace, plain_url: str) -> None:
     """The call_attempts bench: fill, anchor, DELETE of a month, the migration, DETACH + DROP, reads."""
-    migrate(args.database_url, ATTEMPTS_BEFORE)
     tasks = max(1, args.rows // 20)
     started = time.perf_counter()
-    print(f"filling {tasks:,} orders and tasks, then call_attempts with {args.rows:,} attempts")
-    fill_orders_and_tasks(args.database_url, tasks)
+    if not args.reuse:
+        migrate(args.database_url, ATTEMPTS_BEFORE)
+        print(f"filling {tasks:,} orders and tasks, then call_attempts with {args.rows:,} attempts")
+        fill_orders_and_tasks(args.database_url, tasks)
     with psycopg.connect(plain_url) as connection:
-        connection.execute(
-            "INSERT INTO users (username, role, password_hash, active, created_at) "
-            "SELECT 'bench' || n, 'operator', 'x', true, now() FROM generate_series(1, 20) n"
-        )
-        fill_attempts(connection, args.rows, args.months, tasks)
+        if args.reuse:
+            print("reusing the attempts of an earlier run (--reuse)")
+        else:
+            connection.execute(
+                "INSERT INTO users (username, role, password_hash, active, created_at) "
+                "SELECT 'bench' || n, 'operator', 'x', true, now() FROM generate_series(1, 20) n"
+            )
+            fill_attempts(connection, args.rows, args.months, tasks)
         fill_seconds = time.perf_counter() - started
         size = connection.execute(
             "SELECT pg_size_pretty(pg_total_relation_size('call_attempts'))"
@@ -342,6 +346,11 @@ def main() -> None:
     )
     parser.add_argument("--table", choices=["audit_events", "call_attempts"], default="audit_events")
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="call_attempts only: keep the database an earlier run filled (still at the revision before)",
+    )
     parser.add_argument("--months", type=int, default=13)
     parser.add_argument(
         "--database-url",
@@ -357,7 +366,8 @@ def main() -> None:
     admin_url = url.set(drivername="postgresql", database="template1").render_as_string(hide_password=False)
 
     try:
-        recreate(admin_url, url.database)
+        if not args.reuse:
+            recreate(admin_url, url.database)
     except psycopg.OperationalError as error:
         print(f"bench_partition: no PostgreSQL to run on ({str(error).splitlines()[0]}); skipped")
         return

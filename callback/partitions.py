@@ -63,6 +63,10 @@ class Month:
             moment = moment.astimezone(UTC)
         return cls(moment.year, moment.month)
 
+    def __sub__(self, other: "Month") -> int:
+        """The number of months from `other` to this one."""
+        return (self.year - other.year) * 12 + self.month - other.month
+
     def plus(self, months: int) -> "Month":
         index = self.year * 12 + self.month - 1 + months
         return Month(index // 12, index % 12 + 1)
@@ -233,7 +237,14 @@ def _ensure_id_blocks(
     blocks = id_blocks(connection, table)
     current = Month.of(now)
     month = since or current
-    created = []
+    created: list[str] = []
+    wanted = {month.plus(n).partition_of(table) for n in range((current.plus(months_ahead) - month) + 1)}
+    if wanted <= blocks.keys():
+        return created
+    # Two ticks at once would give two months the same block: the second waits here (inserts do not), then
+    # sees the first one's months.
+    connection.execute(text(f'LOCK TABLE "{table}" IN SHARE UPDATE EXCLUSIVE MODE'))
+    blocks = id_blocks(connection, table)
     while month <= current.plus(months_ahead):
         name = month.partition_of(table)
         if name not in blocks:
