@@ -6,7 +6,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select, text
 
 from callback.extensions import db
-from callback.partitions import include_name
+from callback.partitions import include_name, include_object_for
 
 
 def test_upgrade_from_empty_matches_the_models_and_downgrades_cleanly(app):
@@ -15,7 +15,11 @@ def test_upgrade_from_empty_matches_the_models_and_downgrades_cleanly(app):
         connection.execute(text("DROP TABLE alembic_version"))
     upgrade()
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"include_name": include_name})
+        filters = {
+            "include_name": include_name,
+            "include_object": include_object_for(connection.dialect.name),
+        }
+        context = MigrationContext.configure(connection, opts=filters)
         differences = compare_metadata(context, db.metadata)
     assert differences == []
     downgrade(revision="base")

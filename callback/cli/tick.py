@@ -13,7 +13,7 @@ from callback.extensions import db
 from callback.messaging import followup_sender
 from callback.notifications import deliver_outbox, raise_due_notifications
 from callback.observability.database_errors import first_line, is_unavailable, quiet_rollback
-from callback.partitions import ensure_months
+from callback.partitions import ensure_months, start_month_ids
 from callback.recordings.jobs import fetch_job
 from callback.settings import current_settings
 from callback.tick import run_tick
@@ -34,8 +34,11 @@ def tick_command(now_text: str | None) -> None:
     """
     now = parse_now(now_text)
     try:
-        # PostgreSQL: the coming months' audit partitions, in a transaction of their own (docs/scaling.md).
+        # PostgreSQL: the coming months' partitions, in a transaction of their own (docs/scaling.md); at a
+        # month's first tick the attempts' ids move to the month's block.
         partitions_created = ensure_months(db.session.connection(), "audit_events", now)
+        attempt_months = ensure_months(db.session.connection(), "call_attempts", now)
+        first_attempt_id = start_month_ids(db.session.connection(), "call_attempts", now)
         db.session.commit()
         report = run_tick(db.session, now=now, settings=current_settings(), actor=Actor(source="tick"))
         db.session.commit()
@@ -60,6 +63,10 @@ def tick_command(now_text: str | None) -> None:
     click.echo(f"calls drawn for spot checks: {report.qa_reviews_drawn}")
     if partitions_created:
         click.echo(f"audit partitions created: {', '.join(partitions_created)}")
+    if attempt_months:
+        click.echo(f"call attempt partitions created: {', '.join(attempt_months)}")
+    if first_attempt_id is not None:
+        click.echo(f"call attempt ids this month start at {first_attempt_id}")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     messages = followup_sender(app, db.session, Actor(source="tick")).run(now)
     click.echo(

@@ -4,7 +4,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from callback.partitions import include_name
+from callback.partitions import include_name, include_object_for
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -89,12 +89,14 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
-    # The audit trail's monthly partitions are tables of PostgreSQL's making, not models (autogenerate).
+    # The monthly partitions are tables of PostgreSQL's making, not models (autogenerate)…
     conf_args.setdefault("include_name", include_name)
 
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # …nor the keys PostgreSQL adds to each partition, nor a model's constraint made on SQLite only.
+        conf_args.setdefault("include_object", include_object_for(connection.dialect.name))
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -4,11 +4,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from callback.extensions import Model
 from callback.models.types import UTCDateTime
+from callback.partitions import PARTITION_KEY, create_initial_partitions
 
 if TYPE_CHECKING:
     from callback.models.case import Finding
@@ -66,7 +67,8 @@ class CallAttempt(Model):
     # The order as the system recorded it when the call was made: what findings compare against.
     order_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Automated calls only: the provider's call (Twilio CallSid), its latest status and AnsweredBy.
-    provider_call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Unique (see __table_args__): on PostgreSQL within each month's partition.
+    provider_call_sid: Mapped[str | None] = mapped_column(String(64))
     call_status: Mapped[str | None] = mapped_column(String(24))
     answered_by: Mapped[str | None] = mapped_column(String(32))
     # When the IVR played its closing message: the whole questionnaire was put to the customer.
@@ -80,12 +82,24 @@ class CallAttempt(Model):
     )
     findings: Mapped[list["Finding"]] = relationship(back_populates="attempt", order_by="Finding.id")
 
-    # /metrics counts attempts by channel and disposition at every scrape: an index-only scan.
-    __table_args__ = (Index("ix_call_attempts_outcome", "channel", "disposition"),)
+    __table_args__ = (
+        # /metrics counts attempts by channel and disposition at every scrape: an index-only scan.
+        Index("ix_call_attempts_outcome", "channel", "disposition"),
+        # PostgreSQL cannot keep a key that leaves out the partition key unique across partitions: each
+        # month's partition has its own unique index instead (callback/partitions.py, UNIQUE_PER_MONTH).
+        # A provider never hands out a call id twice; within a month the database still refuses it.
+        UniqueConstraint("provider_call_sid").ddl_if(dialect="sqlite"),
+        # PostgreSQL: one block of ids per month, partitioned by id (callback/partitions.py), so the primary
+        # key and the six foreign keys that point at it stay as they are.
+        {"postgresql_partition_by": "RANGE (id)", "info": {PARTITION_KEY: "id"}},
+    )
 
     def answer_map(self) -> dict[str, Any]:
         """Return the answers as {question code: value}."""
         return {answer.question: answer.value for answer in self.answers}
+
+
+event.listen(CallAttempt.__table__, "after_create", create_initial_partitions)
 
 
 class Answer(Model):
