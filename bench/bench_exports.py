@@ -104,8 +104,7 @@ def generate(folder: str, url: str | None, orders: int, seed: int = 5) -> None:
             for index, name in enumerate(
                 ("surveyed_at", "construction_at", "connected_at", "archived_at"), 1
             ):
-                if stage >= index:
-                    row[name] = accepted + timedelta(days=index)
+                row[name] = accepted + timedelta(days=index) if stage >= index else None
             rows.append(row)
             if len(rows) == BATCH:
                 bulk_insert(db.session, WorkOrder.__table__, rows)

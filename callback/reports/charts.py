@@ -22,6 +22,7 @@ from callback.reports.aggregates import (
     finding_groups,
     penalty_groups,
     task_groups,
+    tune_for_reports,
 )
 from callback.reports.exports import enum_label
 from callback.reports.filters import ReportFilter, months
@@ -151,6 +152,7 @@ def charts_of(
 
 def chart_data(session: Session, filters: ReportFilter, settings: Settings, now: datetime) -> dict[str, Any]:
     """Return every chart of the dashboard for the filters."""
+    tune_for_reports(session)
     return charts_of(
         filters,
         connection_groups(session, filters, settings),
@@ -170,6 +172,7 @@ def dashboard_data(
     month, the tasks by centre and month, the cases, the penalties; the charts also count the findings.
     Five grouped queries in all, instead of the summary's four and then the charts' five.
     """
+    tune_for_reports(session)
     connections = connection_groups(session, filters, settings)
     tasks = task_groups(session, filters, settings)
     touched = case_groups(session, filters, settings, now)

@@ -31,6 +31,7 @@ from callback.reports.aggregates import (
     connection_groups,
     penalty_groups,
     task_groups,
+    tune_for_reports,
 )
 from callback.reports.filters import ReportFilter, months
 from callback.settings import Settings
@@ -212,6 +213,7 @@ def summary_figures(
     session: Session, filters: ReportFilter, settings: Settings, now: datetime
 ) -> tuple[dict[str, Any], int]:
     """Compute the figures of contract 4.4 in the database; also return how many rows lie behind them."""
+    tune_for_reports(session)
     return figures_of(
         filters,
         settings,
