@@ -34,9 +34,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 BATCH = 5000
 START = datetime(2025, 1, 1, 1, 0, tzinfo=UTC)
 STATUSES = ("accepted", "surveyed", "construction", "connected", "archived")
+SCHEMA = "bench_exports"
 
 
-def make_app(folder: str):
+def database_url(url: str | None, folder: str) -> str:
+    """The bench's database: a SQLite file in the folder, or the PostgreSQL database's bench schema."""
+    if not url:
+        return f"sqlite:///{Path(folder) / 'bench.sqlite'}"
+    separator = "&" if "?" in url else "?"
+    # public too: pg_trgm (the order search's index) lives there, shared with the test suite's tables.
+    return f"{url}{separator}options=-csearch_path%3D{SCHEMA},public"
+
+
+def make_app(folder: str, url: str | None):
     from callback import create_app
 
     os.environ["CALLBACK_INSTANCE_PATH"] = folder
@@ -46,22 +56,28 @@ def make_app(folder: str):
             "SECRET_KEY": "bench",
             "WTF_CSRF_ENABLED": False,
             "LOG_LEVEL": "WARNING",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(folder) / 'bench.sqlite'}",
+            "SQLALCHEMY_DATABASE_URI": database_url(url, folder),
         }
     )
 
 
-def generate(folder: str, orders: int, seed: int = 5) -> None:
-    """Bulk-insert the orders, one every 5 minutes from 2025-01-01, and a supervisor."""
-    from sqlalchemy import insert
+def generate(folder: str, url: str | None, orders: int, seed: int = 5) -> None:
+    """Bulk-insert the orders, one every 5 minutes from 2025-01-01, and a supervisor (bench/bulk.py)."""
+    from sqlalchemy import text
 
+    from bench.bulk import bulk_insert
     from callback.extensions import db
     from callback.models import WorkOrder
     from callback.users import create_user
 
     rng = random.Random(seed)
-    app = make_app(folder)
+    app = make_app(folder, url)
     with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+                connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+                connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
         db.create_all()
         create_user(db.session, "bench", "supervisor", "bench password", now=datetime.now(UTC))
         rows = []
@@ -88,15 +104,16 @@ def generate(folder: str, orders: int, seed: int = 5) -> None:
             for index, name in enumerate(
                 ("surveyed_at", "construction_at", "connected_at", "archived_at"), 1
             ):
-                if stage >= index:
-                    row[name] = accepted + timedelta(days=index)
+                row[name] = accepted + timedelta(days=index) if stage >= index else None
             rows.append(row)
             if len(rows) == BATCH:
-                db.session.execute(insert(WorkOrder), rows)
+                bulk_insert(db.session, WorkOrder.__table__, rows)
                 rows = []
-        if rows:
-            db.session.execute(insert(WorkOrder), rows)
+        bulk_insert(db.session, WorkOrder.__table__, rows)
         db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect() as connection:
+                connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
         db.engine.dispose()
 
 
@@ -130,7 +147,7 @@ class RssSampler(threading.Thread):
         return max(self.peak, rss_kb())
 
 
-def phase(folder: str, kind: str, dataset: str, rows: int) -> dict:
+def phase(folder: str, url: str | None, kind: str, dataset: str, rows: int) -> dict:
     """Run one measurement in this process and return its figures."""
     from sqlalchemy import func, select
 
@@ -138,7 +155,7 @@ def phase(folder: str, kind: str, dataset: str, rows: int) -> dict:
     from callback.reports.exports import CHUNK_ROWS, DATASETS, parse_export_filter
     from callback.settings import current_settings
 
-    app = make_app(folder)
+    app = make_app(folder, url)
     start, end = period_for(rows)
     with app.app_context():
         client = app.test_client()
@@ -196,20 +213,11 @@ def phase(folder: str, kind: str, dataset: str, rows: int) -> dict:
     }
 
 
-def run_phase(folder: str, kind: str, dataset: str, rows: int) -> dict:
+def run_phase(folder: str, url: str | None, kind: str, dataset: str, rows: int) -> dict:
+    command = [sys.executable, __file__, "--phase", kind, "--folder", folder, "--dataset", dataset]
+    command += ["--rows", str(rows), *(["--database-url", url] if url else [])]
     output = subprocess.run(  # noqa: S603  (this same script)
-        [
-            sys.executable,
-            __file__,
-            "--phase",
-            kind,
-            "--folder",
-            folder,
-            "--dataset",
-            dataset,
-            "--rows",
-            str(rows),
-        ],
+        command,
         check=True,
         capture_output=True,
         text=True,
@@ -224,29 +232,38 @@ def main() -> None:
     parser.add_argument(
         "--dataset", default="orders", choices=["orders", "ledger", "tasks", "attempts", "cases"]
     )
+    parser.add_argument(
+        "--database-url", help="PostgreSQL (the schema bench_exports is used); SQLite if not given"
+    )
+    parser.add_argument("--keep", help="a folder to keep the SQLite database in (and reuse it with --reuse)")
+    parser.add_argument("--reuse", action="store_true", help="do not generate: reuse the kept database")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     parser.add_argument("--rows", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
-        print(json.dumps(phase(args.folder, args.phase, args.dataset, args.rows)))
+        print(json.dumps(phase(args.folder, args.database_url, args.phase, args.dataset, args.rows)))
         return
-    with tempfile.TemporaryDirectory() as folder:
-        began = time.perf_counter()
-        generate(folder, args.large)
-        print(f"generated {args.large} orders in {time.perf_counter() - began:.1f} s")
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = args.keep or temporary
+        os.makedirs(folder, exist_ok=True)
+        if not args.reuse:
+            began = time.perf_counter()
+            generate(folder, args.database_url, args.large)
+            print(f"generated {args.large} orders in {time.perf_counter() - began:.1f} s", flush=True)
         results = {}
         for rows in (args.small, args.large):
             for kind in ("anchor", "openpyxl", "csv", "xlsx"):
-                result = results[kind, rows] = run_phase(folder, kind, args.dataset, rows)
+                result = results[kind, rows] = run_phase(folder, args.database_url, kind, args.dataset, rows)
                 first = (
                     f", first byte after {result['first_byte']:.2f} s"
                     if result["first_byte"] is not None
                     else ""
                 )
                 print(
-                    f"{kind:6} {result['rows']:>7} rows: {result['seconds']:.2f} s{first}, "
-                    f"{result['bytes'] / 1e6:.1f} MB sent, peak RSS growth {result['growth_mb']:.1f} MB"
+                    f"{kind:8} {result['rows']:>9} rows: {result['seconds']:.2f} s{first}, "
+                    f"{result['bytes'] / 1e6:.1f} MB sent, peak RSS growth {result['growth_mb']:.1f} MB",
+                    flush=True,
                 )
         for kind in ("csv", "xlsx"):
             small, large = results[kind, args.small], results[kind, args.large]

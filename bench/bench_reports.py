@@ -14,8 +14,10 @@ RSS is its own), best of `--repeat`:
 - anchor: hand-written SQL (text, no ORM) computing the same figures with the same calendar table:
   the connection figures alone (the issue's anchor), and every figure of the summary;
 - summary: `callback.reports.summary.summary` (what `GET /api/v1/reports/summary` returns);
-- dashboard: the dashboard page's figures and `/reports/charts.json`'s data for one month (the page's default
-  period) and for the year;
+- dashboard: what `GET /reports/` computes (the figures and the charts from the same grouped queries, and the
+  filter lists by index walks) for one month (the page's default period) and for the year;
+- two-requests: what the dashboard computed before session 4, for comparison: the summary for the page, then
+  `/reports/charts.json`'s data, and the filter lists by SELECT DISTINCT over every order;
 - pandas (with `--pandas`): the computation issue 14 replaced (tests/reports/frame_oracle.py), for comparison.
 
 Peak RSS growth is sampled every 10 ms during the call; the summary runs over one month (~N/12 orders) and
@@ -50,7 +52,8 @@ def database_url(url: str | None, folder: str) -> str:
     if not url:
         return f"sqlite:///{Path(folder) / 'bench.sqlite'}"
     separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options=-csearch_path%3D{SCHEMA}"
+    # public too: pg_trgm (the order search's index) lives there, shared with the test suite's tables.
+    return f"{url}{separator}options=-csearch_path%3D{SCHEMA},public"
 
 
 def make_app(folder: str, url: str):
@@ -67,9 +70,10 @@ def _call(task: int, disposition: str, started: datetime) -> dict:
 
 
 def generate(folder: str, url: str, orders: int, seed: int = 11) -> None:
-    """Insert the orders and everything about them, batch by batch."""
-    from sqlalchemy import insert, text
+    """Insert the orders and everything about them, batch by batch (COPY on PostgreSQL: bench/bulk.py)."""
+    from sqlalchemy import text
 
+    from bench.bulk import bulk_insert
     from callback.extensions import db
     from callback.models import (
         Answer,
@@ -89,6 +93,7 @@ def generate(folder: str, url: str, orders: int, seed: int = 11) -> None:
             with db.engine.begin() as connection:
                 connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
                 connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+                connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
         db.create_all()
         tables = {
             model: [] for model in (WorkOrder, CallbackTask, CallAttempt, Answer, SupervisionCase, Penalty)
@@ -101,7 +106,7 @@ def generate(folder: str, url: str, orders: int, seed: int = 11) -> None:
             if force or any(len(rows) >= BATCH for rows in tables.values()):
                 for model, rows in tables.items():
                     if rows:
-                        db.session.execute(insert(model), rows)
+                        bulk_insert(db.session, model.__table__, rows)
                         rows.clear()
 
         for n in range(1, orders + 1):
@@ -379,14 +384,17 @@ class RssSampler(threading.Thread):
 
 def phase(folder: str, url: str, kind: str, period: str, repeat: int) -> dict:
     """Run one measurement, best of `repeat`, in this process; return seconds and peak RSS growth."""
-    from sqlalchemy import text
+    from sqlalchemy import select, text
 
     from callback.extensions import db
+    from callback.models import WorkOrder
+    from callback.reports.aggregates import tune_for_reports
     from callback.reports.calendar_days import ensure_calendar
-    from callback.reports.charts import chart_data
+    from callback.reports.charts import chart_data, dashboard_data
     from callback.reports.filters import ReportFilter
     from callback.reports.summary import summary
     from callback.settings import current_settings
+    from callback.web.reports import _filter_choices
 
     filters = (
         ReportFilter(start=date(YEAR, 1, 1), end=date(YEAR, 12, 31))
@@ -404,6 +412,9 @@ def phase(folder: str, url: str, kind: str, period: str, repeat: int) -> dict:
         statements = anchor_statements(db.engine.dialect.name, calendar.key, calendar.max_offset)
 
         def run() -> object:
+            if kind.startswith("anchor"):
+                # The same transaction settings as the reports' (PostgreSQL: JIT off, 32 MB of work_mem).
+                tune_for_reports(db.session)
             if kind == "anchor-connections":
                 return db.session.execute(text(statements["connections"]), params).all()
             if kind == "anchor":
@@ -411,8 +422,16 @@ def phase(folder: str, url: str, kind: str, period: str, repeat: int) -> dict:
             if kind == "summary":
                 return summary(db.session, filters, settings, NOW)
             if kind == "dashboard":
-                return summary(db.session, filters, settings, NOW), chart_data(
-                    db.session, filters, settings, NOW
+                # What GET /reports/ computes: the figures and charts from shared groups, the filter lists.
+                return dashboard_data(db.session, filters, settings, NOW), _filter_choices()
+            if kind == "two-requests":
+                # What the dashboard computed before session 4: the page's summary, then charts.json's data,
+                # and the filter lists by SELECT DISTINCT over every order.
+                return (
+                    summary(db.session, filters, settings, NOW),
+                    chart_data(db.session, filters, settings, NOW),
+                    db.session.scalars(select(WorkOrder.service_center).distinct()).all(),
+                    db.session.scalars(select(WorkOrder.account_manager).distinct()).all(),
                 )
             if kind == "pandas":
                 from tests.reports import frame_oracle
@@ -466,6 +485,7 @@ def main() -> None:
     parser.add_argument(
         "--database-url", help="PostgreSQL (the schema bench_reports is used); SQLite if not given"
     )
+    parser.add_argument("--periods", default="month,year", help="month, year or both (the default)")
     parser.add_argument("--pandas", action="store_true", help="also time the pandas computation replaced")
     parser.add_argument("--keep", help="a folder to keep the SQLite database in (and reuse it with --reuse)")
     parser.add_argument("--reuse", action="store_true", help="do not generate: reuse the kept database")
@@ -485,11 +505,13 @@ def main() -> None:
             generate(folder, database_url(args.database_url, folder), args.orders)
             print(f"generated {args.orders:,} orders in {time.perf_counter() - began:.1f} s", flush=True)
         results = {}
-        kinds = ["anchor-connections", "anchor", "summary", "dashboard", *(["pandas"] if args.pandas else [])]
-        for period in ("month", "year"):
+        kinds = ["anchor-connections", "anchor", "summary", "dashboard", "two-requests"]
+        kinds += ["pandas"] if args.pandas else []
+        periods = args.periods.split(",")
+        for period in periods:
             for kind in kinds:
                 results[kind, period] = run_phase(args, folder, kind, period)
-        for period in ("month", "year"):
+        for period in periods:
             summary, anchor = results["summary", period], results["anchor", period]
             print(
                 f"{period}: summary / raw SQL of every figure: {summary['seconds'] / anchor['seconds']:.2f}"
@@ -502,14 +524,20 @@ def main() -> None:
             if args.pandas:
                 pandas = results["pandas", period]["seconds"]
                 print(f"{period}: pandas / summary: {pandas / summary['seconds']:.1f}")
-        small, large = results["summary", "month"], results["summary", "year"]
-        print(
-            f"summary peak RSS growth, year / month ({large['orders']:,} / {small['orders']:,} connections): "
-            f"{large['growth_mb'] / max(small['growth_mb'], 1.0):.2f}"
-        )
-        print(
-            f"dashboard data (page figures + charts), month: {results['dashboard', 'month']['seconds']:.3f} s"
-        )
+        if len(periods) == 2:
+            small, large = results["summary", "month"], results["summary", "year"]
+            print(
+                f"summary peak RSS growth, year / month ({large['orders']:,} / {small['orders']:,} "
+                f"connections): {large['growth_mb'] / max(small['growth_mb'], 1.0):.2f}"
+            )
+        for period in periods:
+            dashboard, anchor = results["dashboard", period]["seconds"], results["anchor", period]["seconds"]
+            before = results["two-requests", period]["seconds"]
+            print(
+                f"{period}: dashboard data (figures, charts, filter lists) {dashboard:.3f} s; "
+                f"dashboard / raw SQL of every figure: {dashboard / anchor:.2f}; "
+                f"before (summary, then charts.json, DISTINCT lists) / raw SQL: {before / anchor:.2f}"
+            )
 
 
 if __name__ == "__main__":

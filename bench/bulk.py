@@ -8,7 +8,7 @@ write the same rows in a fraction of that. Columns a row leaves out take their P
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import Table, insert
+from sqlalchemy import JSON, Table, insert
 from sqlalchemy.orm import Session
 
 
@@ -62,9 +62,18 @@ def bulk_insert(session: Session, table: Table, rows: list[dict]) -> None:
         return
     driver_connection = session.connection().connection.driver_connection
     columns = ", ".join(f'"{name}"' for name in rows[0])
+    # A JSON column's value is written as its JSON text (a str is a JSON string, not the text itself).
+    json_columns = [isinstance(table.columns[name].type, JSON) for name in rows[0]]
     with (
         driver_connection.cursor() as cursor,
         cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy,
     ):
         for row in rows:
-            copy.write_row([_copy_value(value) for value in row.values()])
+            copy.write_row(
+                [
+                    json.dumps(value, ensure_ascii=False)
+                    if is_json and value is not None
+                    else _copy_value(value)
+                    for value, is_json in zip(row.values(), json_columns, strict=True)
+                ]
+            )

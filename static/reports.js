@@ -1,5 +1,5 @@
-/* The reports dashboard: fetch the chart data for the page's filters, draw it with ECharts, and open the
-   list behind a chart element when it is clicked. The server sends each element's address with the data. */
+/* The reports dashboard: draw the chart data the page carries (or fetch it for the page's filters) with
+   ECharts, and open the list behind a chart element when it is clicked. The server sends each element's address with the data. */
 (function () {
   "use strict";
 
@@ -205,13 +205,17 @@
     );
   }
 
-  fetch(root.dataset.url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-    .then(function (response) {
-      if (!response.ok) {
-        throw new Error(String(response.status));
-      }
-      return response.json();
-    })
+  // The page carries its chart data (data-charts); /reports/charts.json gives the same for other filters.
+  var loaded = root.dataset.charts
+    ? Promise.resolve(JSON.parse(root.dataset.charts))
+    : fetch(root.dataset.url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error(String(response.status));
+        }
+        return response.json();
+      });
+  loaded
     .then(function (data) {
       [connections, gap, funnel, findings, cases, penalties].forEach(function (render) { render(data); });
       root.dataset.loaded = "true";

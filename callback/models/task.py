@@ -64,7 +64,8 @@ class CallbackTask(Model):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The operator who booked the appointment (not_before): the task comes back to them first.
     appointment_owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Indexed: the reports read the tasks created in a period (callback/reports/aggregates.py).
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     order: Mapped["WorkOrder"] = relationship(back_populates="tasks")

@@ -22,13 +22,14 @@ from callback.reports.aggregates import (
     finding_groups,
     penalty_groups,
     task_groups,
+    tune_for_reports,
 )
 from callback.reports.exports import enum_label
 from callback.reports.filters import ReportFilter, months
-from callback.reports.summary import aapor_rates, average_days, satisfaction
+from callback.reports.summary import aapor_rates, average_days, figures_of, satisfaction
 from callback.settings import Settings
 
-__all__ = ["chart_data", "months"]
+__all__ = ["chart_data", "dashboard_data", "months"]
 
 
 def connections_by_month(groups: list[ConnectionGroup], filters: ReportFilter) -> dict[str, Any]:
@@ -129,15 +130,53 @@ def penalties_by_center(groups: list[tuple[str, Decimal, int]]) -> list[dict[str
     return sorted(rows, key=lambda row: (-row["amount_yuan"], row["service_center"]))
 
 
-def chart_data(session: Session, filters: ReportFilter, settings: Settings, now: datetime) -> dict[str, Any]:
-    """Return every chart of the dashboard for the filters."""
-    connections = connection_groups(session, filters, settings)
+def charts_of(
+    filters: ReportFilter,
+    connections: list[ConnectionGroup],
+    tasks: list[TaskGroup],
+    findings: dict[str, Any],
+    touched: dict[tuple[str, str], CaseSums],
+    recorded: list[tuple[str, Decimal, int]],
+) -> dict[str, Any]:
+    """Make every chart of the dashboard from the grouped sums."""
     return {
         "filters": filters.query_args(),
         "connections": connections_by_month(connections, filters),
         "gap": gap_by_center(connections),
-        "funnel": funnel(task_groups(session, filters, settings)),
-        "findings": findings_by_month(session, filters, settings),
-        "cases": cases_by_state(case_groups(session, filters, settings, now)),
-        "penalties": penalties_by_center(penalty_groups(session, filters, settings)),
+        "funnel": funnel(tasks),
+        "findings": findings,
+        "cases": cases_by_state(touched),
+        "penalties": penalties_by_center(recorded),
     }
+
+
+def chart_data(session: Session, filters: ReportFilter, settings: Settings, now: datetime) -> dict[str, Any]:
+    """Return every chart of the dashboard for the filters."""
+    tune_for_reports(session)
+    return charts_of(
+        filters,
+        connection_groups(session, filters, settings),
+        task_groups(session, filters, settings),
+        findings_by_month(session, filters, settings),
+        case_groups(session, filters, settings, now),
+        penalty_groups(session, filters, settings),
+    )
+
+
+def dashboard_data(
+    session: Session, filters: ReportFilter, settings: Settings, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return the dashboard's figures (those of the summary) and its charts, from one query per group.
+
+    The summary's figures and the charts add up the same groups: the connections by works flag, centre and
+    month, the tasks by centre and month, the cases, the penalties; the charts also count the findings.
+    Five grouped queries in all, instead of the summary's four and then the charts' five.
+    """
+    tune_for_reports(session)
+    connections = connection_groups(session, filters, settings)
+    tasks = task_groups(session, filters, settings)
+    touched = case_groups(session, filters, settings, now)
+    recorded = penalty_groups(session, filters, settings)
+    figures, _rows = figures_of(filters, settings, connections, tasks, touched, recorded)
+    findings = findings_by_month(session, filters, settings)
+    return figures, charts_of(filters, connections, tasks, findings, touched, recorded)

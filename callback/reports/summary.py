@@ -31,6 +31,7 @@ from callback.reports.aggregates import (
     connection_groups,
     penalty_groups,
     task_groups,
+    tune_for_reports,
 )
 from callback.reports.filters import ReportFilter, months
 from callback.settings import Settings
@@ -212,11 +213,27 @@ def summary_figures(
     session: Session, filters: ReportFilter, settings: Settings, now: datetime
 ) -> tuple[dict[str, Any], int]:
     """Compute the figures of contract 4.4 in the database; also return how many rows lie behind them."""
-    connection_rows = connection_groups(session, filters, settings, by_center_month=False)
-    tasks = task_groups(session, filters, settings)
+    tune_for_reports(session)
+    return figures_of(
+        filters,
+        settings,
+        connection_groups(session, filters, settings, by_center_month=False),
+        task_groups(session, filters, settings),
+        case_groups(session, filters, settings, now),
+        penalty_groups(session, filters, settings),
+    )
+
+
+def figures_of(
+    filters: ReportFilter,
+    settings: Settings,
+    connection_rows: list[ConnectionGroup],
+    tasks: list[TaskGroup],
+    touched: dict[tuple[str, str], CaseSums],
+    recorded: list[tuple[str, Decimal, int]],
+) -> tuple[dict[str, Any], int]:
+    """Make the figures of contract 4.4 from the grouped sums (the dashboard shares them with its charts)."""
     task_totals: TaskSums = TaskSums.total([group.sums for group in tasks])
-    touched = case_groups(session, filters, settings, now)
-    recorded = penalty_groups(session, filters, settings)
     figures: dict[str, Any] = {
         "period": {"from": filters.start.isoformat(), "to": filters.end.isoformat()},
         "filters": {

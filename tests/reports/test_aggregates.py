@@ -33,7 +33,7 @@ from callback.models import (
     TaskState,
     WorkOrder,
 )
-from callback.reports.charts import chart_data
+from callback.reports.charts import chart_data, dashboard_data
 from callback.reports.filters import ReportFilter
 from callback.reports.summary import summary
 from callback.workdays import WorkCalendar, day_start
@@ -216,6 +216,8 @@ def test_the_figures_match_the_pandas_computation(app, settings, zone):
         assert summary(db.session, filters, settings, TEST_NOW) == expected, filters
         expected_charts = frame_oracle.chart_data(db.session, filters, settings, TEST_NOW)
         assert chart_data(db.session, filters, settings, TEST_NOW) == expected_charts, filters
+        # The dashboard page: both from the same grouped queries.
+        assert dashboard_data(db.session, filters, settings, TEST_NOW) == (expected, expected_charts), filters
 
 
 def test_the_data_set_reaches_every_branch(app, settings):

@@ -1,11 +1,15 @@
 """The reports pages: roles, dashboard and chart data, the monthly summary, the lists behind charts."""
 
+import html
 import io
+import json
+import re
 
 import pytest
 from openpyxl import load_workbook
 
 from callback.extensions import db
+from tests.factories import store_order
 from tests.reports.published_year import build_published_year
 
 YEAR = {"from": "2022-01-01", "to": "2022-12-31"}
@@ -106,6 +110,39 @@ def test_chart_data_links_each_element_to_its_list(client, login, published_year
     assert sum(row["person_times"] for row in data["penalties"]) == 9
     penalised = client.get(data["penalties"][0]["link"])
     assert penalised.status_code == 200
+
+
+def test_the_dashboard_carries_the_chart_data_of_its_filters(client, login, published_year):
+    login("supervisor")
+    page = client.get("/reports/", query_string=YEAR).text
+    carried = re.search(r"data-charts='([^']*)'", page)
+    assert carried is not None
+    assert (
+        json.loads(html.unescape(carried.group(1)))
+        == client.get("/reports/charts.json", query_string=YEAR).json
+    )
+
+
+def test_the_filters_offer_each_centre_and_manager_once_in_order(client, login):
+    for n, (center, manager) in enumerate(
+        [
+            ("城关供电服务中心", "经理乙"),
+            ("东城供电服务中心", None),
+            ("城关供电服务中心", "经理甲"),
+            ("东城供电服务中心", "经理乙"),
+        ],
+        start=1,
+    ):
+        store_order(order_no=f"GD-2026-000{n}", service_center=center, account_manager=manager)
+    login("supervisor")
+    page = client.get("/reports/").text
+
+    def options(select_id: str) -> list[str]:
+        start = page.index(f'id="{select_id}"')
+        return re.findall(r'<option value="([^"]+)"', page[start : page.index("</select>", start)])
+
+    assert options("filter-center") == sorted({"城关供电服务中心", "东城供电服务中心"})
+    assert options("filter-manager") == sorted({"经理甲", "经理乙"})
 
 
 def test_bad_chart_filters_answer_400_naming_the_parameter(client, login):
