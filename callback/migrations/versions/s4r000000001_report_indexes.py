@@ -1,7 +1,7 @@
 """indexes for the reports: the orders' account managers (the filters' list), the tasks' creation time
 
 Revision ID: s4r000000001
-Revises: s3f000000001
+Revises: s4c000000001
 Create Date: 2026-11-29 14:45:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 's4r000000001'
-down_revision = 's3f000000001'
+down_revision = 's4c000000001'
 branch_labels = None
 depends_on = None
 
