@@ -20,7 +20,9 @@ from callback.settings import Settings
 from callback.speech import NotUnderstood, understand
 from callback.survey import QUESTIONNAIRE, AnswerValue, Question, answer_from_keypad
 from callback.telephony import script, twiml
-from callback.telephony.live_call import LiveCall, lock_call, save_call
+from callback.telephony.live_call import LiveCall as LiveCall  # the webhooks lock and save calls through ivr
+from callback.telephony.live_call import lock_call as lock_call
+from callback.telephony.live_call import save_call as save_call
 from callback.telephony.outcomes import (
     FAX,
     FINAL_STATUSES,
@@ -39,8 +41,6 @@ TRIES_PER_QUESTION = 3
 class CallMismatch(Exception):
     """A webhook names a different call than the one its attempt already has."""
 
-
-__all__ = ["LiveCall", "lock_call", "save_call"]
 
 # Either record of a call under way: the webhooks' `LiveCall`, or the ORM's attempt (receipts, recordings).
 CallRecord = CallAttempt | LiveCall
