@@ -307,12 +307,12 @@ def create_initial_partitions(table: Table, connection: Connection, **_: object)
     """After `create_all` on PostgreSQL: the default partition and the months around now (tests' schema)."""
     if connection.dialect.name != "postgresql":
         return
-    connection.execute(
-        text(
-            f'CREATE TABLE IF NOT EXISTS "{default_partition(table.name)}" '
-            f'PARTITION OF "{table.name}" DEFAULT'
+    default = default_partition(table.name)
+    connection.execute(text(f'CREATE TABLE IF NOT EXISTS "{default}" PARTITION OF "{table.name}" DEFAULT'))
+    for column in UNIQUE_PER_MONTH.get(table.name, ()):
+        connection.execute(
+            text(f'CREATE UNIQUE INDEX IF NOT EXISTS "uq_{default}_{column}" ON "{default}" ("{column}")')
         )
-    )
     now = datetime.now(UTC)
     # An id-block table's first block starts at its lowest id and runs past the sequence: this month's.
     since = Month.of(now) if table.name in BY_ID_BLOCK else Month.of(now).plus(-1)
