@@ -177,16 +177,10 @@ def _default_holds(
     if connection.execute(text("SELECT to_regclass(:name)"), {"name": default}).scalar() is None:
         return False
     start, end = bounds or (month.start, month.plus(1).start)
-    return bool(
-        connection.execute(
-            # The names are ours (default_partition, the partition key), never input.
-            text(
-                f'SELECT 1 FROM "{default}" WHERE "{column}" >= coalesce(:start, "{column}") '  # noqa: S608
-                f'AND "{column}" < :end LIMIT 1'
-            ),
-            {"start": start, "end": end},
-        ).scalar()
-    )
+    # The names are ours (default_partition, the partition key), never input.
+    lower = "" if start is None else f'"{column}" >= :start AND '
+    query = text(f'SELECT 1 FROM "{default}" WHERE {lower}"{column}" < :end LIMIT 1')  # noqa: S608
+    return bool(connection.execute(query, {"start": start, "end": end}).scalar())
 
 
 def id_blocks(connection: Connection, table: str) -> dict[str, tuple[int | None, int]]:
