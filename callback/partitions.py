@@ -177,16 +177,10 @@ def _default_holds(
     if connection.execute(text("SELECT to_regclass(:name)"), {"name": default}).scalar() is None:
         return False
     start, end = bounds or (month.start, month.plus(1).start)
-    return bool(
-        connection.execute(
-            # The names are ours (default_partition, the partition key), never input.
-            text(
-                f'SELECT 1 FROM "{default}" WHERE "{column}" >= coalesce(:start, "{column}") '  # noqa: S608
-                f'AND "{column}" < :end LIMIT 1'
-            ),
-            {"start": start, "end": end},
-        ).scalar()
-    )
+    # The names are ours (default_partition, the partition key), never input.
+    lower = "" if start is None else f'"{column}" >= :start AND '
+    query = text(f'SELECT 1 FROM "{default}" WHERE {lower}"{column}" < :end LIMIT 1')  # noqa: S608
+    return bool(connection.execute(query, {"start": start, "end": end}).scalar())
 
 
 def id_blocks(connection: Connection, table: str) -> dict[str, tuple[int | None, int]]:
@@ -307,12 +301,12 @@ def create_initial_partitions(table: Table, connection: Connection, **_: object)
     """After `create_all` on PostgreSQL: the default partition and the months around now (tests' schema)."""
     if connection.dialect.name != "postgresql":
         return
-    connection.execute(
-        text(
-            f'CREATE TABLE IF NOT EXISTS "{default_partition(table.name)}" '
-            f'PARTITION OF "{table.name}" DEFAULT'
+    default = default_partition(table.name)
+    connection.execute(text(f'CREATE TABLE IF NOT EXISTS "{default}" PARTITION OF "{table.name}" DEFAULT'))
+    for column in UNIQUE_PER_MONTH.get(table.name, ()):
+        connection.execute(
+            text(f'CREATE UNIQUE INDEX IF NOT EXISTS "uq_{default}_{column}" ON "{default}" ("{column}")')
         )
-    )
     now = datetime.now(UTC)
     # An id-block table's first block starts at its lowest id and runs past the sequence: this month's.
     since = Month.of(now) if table.name in BY_ID_BLOCK else Month.of(now).plus(-1)
