@@ -7,11 +7,15 @@ Everything here can be tuned from the environment (systemd: the EnvironmentFile)
     GUNICORN_WORKERS   processes (default: CPU cores + 1, at least 2, at most 9; WEB_CONCURRENCY also works)
     GUNICORN_THREADS   threads per process (default 4)
     GUNICORN_TIMEOUT   seconds a worker may go silent before it is replaced (default 120)
+    GUNICORN_GRACEFUL_TIMEOUT  seconds a stopping worker lets its requests finish (default 600)
     GUNICORN_BIND      the address when --bind is not given (default 127.0.0.1:8000)
     GUNICORN_CMD_ARGS  any other gunicorn option, gunicorn's own variable
 
 Workers are threaded (gthread): a worker's main thread keeps reporting to the arbiter while a request thread
 builds a large export, so long downloads are not cut off by the timeout, which only catches a hung worker.
+What does end a download is a worker stopping (after max_requests, or on a reload): it stops taking requests
+and gives those in flight graceful_timeout seconds, then exits. A million-row export streams for minutes
+(bench/README.md, bench_exports.py), so graceful_timeout is above that.
 """
 
 import json
@@ -44,7 +48,9 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
 timeout = _number("GUNICORN_TIMEOUT", 120)
 # Graceful restarts: on SIGHUP (systemctl reload) or SIGTERM, workers finish their requests for this long.
-graceful_timeout = 30
+# Long enough for a million-row export in flight when a worker is recycled (max_requests) or reloaded; the
+# worker takes no new request meanwhile. `systemctl stop` still ends it after TimeoutStopSec.
+graceful_timeout = _number("GUNICORN_GRACEFUL_TIMEOUT", 600)
 # Longer than nginx's upstream keepalive_timeout (60 s by default; deploy/nginx keeps 16 idle connections):
 # the proxy must be the one to close an idle connection. Were gunicorn first (it was 5 s), nginx could send
 # a request down a connection gunicorn is closing, and the user gets a 502 (the load test saw these as
