@@ -85,7 +85,8 @@ class WorkOrder(Model):
     address: Mapped[str | None] = mapped_column(String(200))
     customer_type: Mapped[str] = mapped_column(String(16), default=CustomerType.SMALL_MICRO.value)
     service_center: Mapped[str] = mapped_column(String(50), index=True)
-    account_manager: Mapped[str | None] = mapped_column(String(50))
+    # Indexed: the case list offers the managers by walking this index (callback.web.index_walk).
+    account_manager: Mapped[str | None] = mapped_column(String(50), index=True)
     has_engineering: Mapped[bool]
     ledger: Mapped[str | None] = mapped_column(String(16), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
