@@ -183,8 +183,8 @@ def _queue_figures(now: datetime, settings: Settings) -> dict[str, Any]:
     reads at most QUEUE_COUNT_CAP + 1 entries however long the queue grows. The tasks whose time is to come
     are the ranges after `now` of the same index, told apart by the columns it carries (no table rows read);
     a rare reason may read every waiting entry before it stops. The appointments a colleague still holds
-    come from their owner's index. The attempt history is never read: each task carries its last
-    disposition.
+    come from their owner's index (PostgreSQL; SQLite, which has no statistics, reads the open tasks for that
+    one count). The attempt history is never read: each task carries its last disposition.
     """
     user_id = current_user.id
     operator_open = (
@@ -209,8 +209,14 @@ def _queue_figures(now: datetime, settings: Settings) -> dict[str, Any]:
     }
     kinds = [kind.value for kind in TaskKind]
     # A waiting task's time is still to come, or it is an appointment a colleague booked and still holds
-    # (issue 12). Every kind named, so that the future is one range of ix_callback_tasks_queue per kind.
-    future = (*operator_open, CallbackTask.kind.in_(kinds), CallbackTask.not_before > now)
+    # (issue 12). PostgreSQL: every kind named, so that the future is one range of ix_callback_tasks_queue per
+    # kind, read from the index alone. SQLite, without statistics, would read every open task for it: there
+    # the `waiting` mark (set whenever a task's time is to come) narrows it to the waiting ones.
+    future: tuple[ColumnElement[bool], ...] = (*operator_open, CallbackTask.not_before > now)
+    if db.session.get_bind().dialect.name == "postgresql":
+        future += (CallbackTask.kind.in_(kinds),)
+    else:
+        future += (CallbackTask.waiting == true(),)
     held_by_colleague = (
         *operator_open,
         CallbackTask.appointment_owner_id.is_not(None),
@@ -227,15 +233,14 @@ def _queue_figures(now: datetime, settings: Settings) -> dict[str, Any]:
         )
         for kind in kinds
     ]
-    waiting_counts = [
-        _capped_count(*part, condition)
-        for condition in reasons.values()
-        for part in (future, held_by_colleague)
-    ]
-    counted = db.session.execute(select(*workable_counts, *waiting_counts)).one()
+    # A colleague's held appointment is an appointment: booking one (预约回访) sets both its owner and its
+    # disposition, and any other outcome clears the owner (worklist.attempts).
+    waiting_counts = [_capped_count(*future, condition) for condition in reasons.values()]
+    held = _capped_count(*held_by_colleague)
+    counted = db.session.execute(select(*workable_counts, *waiting_counts, held)).one()
     workable = dict(zip(kinds, counted[: len(kinds)], strict=True))
-    parts = counted[len(kinds) :]
-    waiting = {reason: parts[2 * n] + parts[2 * n + 1] for n, reason in enumerate(reasons)}
+    waiting = dict(zip(reasons, counted[len(kinds) : len(kinds) + len(reasons)], strict=True))
+    waiting["appointment"] += counted[-1]
     upcoming = db.session.execute(
         select(CallbackTask, waiting_kind)
         # The next few from ix_callback_tasks_waiting, in time order (a task whose time is to come is marked
