@@ -19,7 +19,10 @@ signed in as a supervisor (an operator for the queue), loads each page `--loads`
 - the order list (plain, filtered by status and centre, searched by order number), the case list (plain and
   filtered), the operator's queue, one order's page.
 
-Printed per page: p50 and p99 in ms and p50 / anchor p50.
+Printed per page: p50 and p99 in ms and p50 / anchor p50. `--explain` loads each page once more and prints
+every SELECT it ran with its plan (`EXPLAIN (ANALYZE, BUFFERS)` on PostgreSQL, with its execution time;
+`EXPLAIN QUERY PLAN` on SQLite): the plans bench/README.md quotes. `--only order` limits the pages to
+those whose label contains the text.
 """
 
 import argparse
@@ -34,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 
 from bench.bulk import bulk_insert
 from callback import create_app
@@ -177,6 +180,33 @@ def timed_loads(client, url: str, loads: int) -> list[float]:
     return seconds
 
 
+def explain(app, client, url: str) -> None:
+    """Load `url` once, capturing its SELECTs, then print each with its plan (nothing is written)."""
+    captured: list[tuple[str, object]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _executemany) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            captured.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    postgres = engine.dialect.name == "postgresql"
+    with engine.connect() as connection:
+        cursor = connection.connection.cursor()
+        for number, (statement, parameters) in enumerate(captured, 1):
+            print(f"    [{number}] {' '.join(statement.split())}")
+            prefix = "EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN "
+            cursor.execute(prefix + statement, parameters)
+            for row in cursor.fetchall():
+                print("        " + " | ".join(str(cell) for cell in row))
+        connection.rollback()
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -189,6 +219,8 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=20_000)
     parser.add_argument("--loads", type=int, default=20)
     parser.add_argument("--database-url", default=os.environ.get("CALLBACK_BENCH_DATABASE_URL"))
+    parser.add_argument("--explain", action="store_true", help="print each page's statements and their plans")
+    parser.add_argument("--only", default="", help="only the pages whose label contains this text")
     parser.add_argument(
         "--keep",
         action="store_true",
@@ -202,6 +234,9 @@ def main() -> None:
                 "SQLALCHEMY_DATABASE_URI": args.database_url or f"sqlite:///{folder}/bench.sqlite",
                 "WTF_CSRF_ENABLED": False,
                 "CALLING_HOURS": "00:00-24:00",
+                # The data's clock: the queue then has retries and appointments still waiting, as in a day's
+                # work (on the wall clock every generated task would be workable long ago).
+                "CLOCK": lambda: NOW,
             }
         )
         with app.app_context():
@@ -217,6 +252,11 @@ def main() -> None:
                 for name, role in (("bench-supervisor", "supervisor"), ("bench-operator", "operator")):
                     create_user(db.session, name, role, PASSWORD, now=NOW)
                 db.session.commit()
+            else:
+                # Kept tables from an older checkout: add the indexes the models have gained since.
+                for table in db.metadata.sorted_tables:
+                    for index in table.indexes:
+                        index.create(db.engine, checkfirst=True)
             if db.engine.dialect.name == "postgresql":
                 with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                     # Only this bench's tables (the database may hold others' data, e.g. bench_tick's).
@@ -249,6 +289,8 @@ def main() -> None:
                 if response.status_code != 302:
                     raise SystemExit(f"cannot sign in as {role}: {response.status_code}")
             for label, url in urls:
+                if args.only and args.only not in label and anchor_p50 is not None:
+                    continue
                 seconds = timed_loads(client, url, args.loads)
                 p50, p99 = statistics.median(seconds) * 1000, percentile(seconds, 0.99) * 1000
                 if anchor_p50 is None:
@@ -257,6 +299,8 @@ def main() -> None:
                     f"  {label:<30} p50 {p50:8.1f} ms  p99 {p99:8.1f} ms  "
                     f"p50 / anchor {p50 / anchor_p50:7.1f}"
                 )
+                if args.explain and role:
+                    explain(app, client, url)
         with app.app_context():
             if not args.keep:
                 db.drop_all()

@@ -85,7 +85,7 @@ class WorkOrder(Model):
     address: Mapped[str | None] = mapped_column(String(200))
     customer_type: Mapped[str] = mapped_column(String(16), default=CustomerType.SMALL_MICRO.value)
     service_center: Mapped[str] = mapped_column(String(50), index=True)
-    # Indexed: the report filters list the account managers by walking it (callback/web/reports.py).
+    # Indexed: the case list and the reports list the managers by walking it (callback.web.index_walk).
     account_manager: Mapped[str | None] = mapped_column(String(50), index=True)
     has_engineering: Mapped[bool]
     ledger: Mapped[str | None] = mapped_column(String(16), index=True)

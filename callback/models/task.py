@@ -78,13 +78,30 @@ class CallbackTask(Model):
         Index("ix_callback_tasks_ready", "state", "waiting", "channel", "due_by", "id"),
         # Waiting tasks by when their time comes, for the claim to make ready. Partial, so that no planner
         # takes it for the ready queue (SQLite has no statistics to tell the two apart).
+        # With the id, so the queue page's "coming up next" (by time, then id) is the index's first entries
+        # even when thousands of retries share one slot's start.
         Index(
             "ix_callback_tasks_waiting",
             "not_before",
+            "id",
             sqlite_where=text("waiting = 1"),
             postgresql_where=text("waiting = true"),
         ),
         Index("ix_callback_tasks_lease", "state", "lease_expires_at"),
+        # The queue page's counts (callback.web.operator): open tasks by channel, kind and time, so "workable
+        # intake callbacks" is one range of entries, read up to the page's cap; the last three columns tell
+        # why a task waits and whose appointment it is, so the counts read the index alone. Partial: open.
+        Index(
+            "ix_callback_tasks_queue",
+            "channel",
+            "kind",
+            "not_before",
+            "last_disposition",
+            "attempt_count",
+            "appointment_owner_id",
+            sqlite_where=text("state = 'open'"),
+            postgresql_where=text("state = 'open'"),
+        ),
         # A person's live claim (one at a time), looked for by every claim: partial, so it holds only the
         # claimed tasks (a few per operator) and the check reads the holder's rows alone.
         Index(

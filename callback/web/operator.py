@@ -22,7 +22,8 @@ from flask_babel import LazyString, ngettext, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, true
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from callback.audit import Actor, AuditEntry, record
@@ -76,6 +77,8 @@ RESULT_READERS = (Role.SUPERVISOR, Role.ADMIN)
 # Who may open a case page (callback.web.cases); operators see the case's number only.
 CASE_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.DISCIPLINE)
 UPCOMING_LIMIT = 8
+# Each queue count stops here; beyond, the page says "1,000+" (a count reads at most this many tasks).
+QUEUE_COUNT_CAP = 1_000
 
 # The opening line of the script, by task kind: who is calling and why.
 OPENINGS: dict[str, LazyString] = {
@@ -102,6 +105,7 @@ OPENING_OVERDUE: LazyString = _l(
     "The time limit for connecting your electricity was %(due)s, and I would like to ask how the work on "
     "site is going. It takes about two minutes; is now a good time?"
 )
+
 
 def _now() -> datetime:
     return utcnow()
@@ -165,57 +169,93 @@ def _minutes_left(until: datetime | None, now: datetime) -> int:
     return max(math.ceil((until - now).total_seconds() / 60), 0)
 
 
+def _capped_count(*conditions: ColumnElement[bool]) -> Any:
+    """Return a scalar subquery counting the tasks that match, reading at most QUEUE_COUNT_CAP + 1 of them."""
+    first = select(literal(1)).select_from(CallbackTask).where(*conditions).limit(QUEUE_COUNT_CAP + 1)
+    return select(func.count()).select_from(first.subquery()).scalar_subquery()
+
+
 def _queue_figures(now: datetime, settings: Settings) -> dict[str, Any]:
     """Count the operators' tasks: workable by kind, waiting (appointments, retries, later), in progress.
 
-    Reads the open tasks only (the queue index's `open` part), never the attempt history: each task
-    carries its last disposition.
+    Each count stops at QUEUE_COUNT_CAP (the page then says "1,000+"), all in one statement. Workable tasks
+    of a kind are one range of ix_callback_tasks_queue (open tasks by channel, kind and time): such a count
+    reads at most QUEUE_COUNT_CAP + 1 entries however long the queue grows. The tasks whose time is to come
+    are the ranges after `now` of the same index, told apart by the columns it carries (no table rows read);
+    a rare reason may read every waiting entry before it stops. The appointments a colleague still holds
+    come from their owner's index (PostgreSQL; SQLite, which has no statistics, reads the open tasks for that
+    one count). The attempt history is never read: each task carries its last disposition.
     """
-    mine = (CallbackTask.channel == TaskChannel.OPERATOR.value, CallbackTask.state == TaskState.OPEN.value)
+    user_id = current_user.id
+    operator_open = (
+        CallbackTask.state == TaskState.OPEN.value,
+        CallbackTask.channel == TaskChannel.OPERATOR.value,
+    )
     waiting_kind = case(
         (CallbackTask.last_disposition == Disposition.CALLBACK_REQUESTED.value, "appointment"),
         (CallbackTask.attempt_count > 0, "retry"),
         else_="later",
     ).label("waiting_kind")
-    grouped = (
-        select(
-            CallbackTask.kind,
-            case(
-                (
-                    and_(
-                        CallbackTask.not_before <= now,
-                        # Not a colleague's appointment still reserved for them (issue 12): that one waits.
-                        appointment_condition(now, current_user.id, settings.appointment_owner_minutes),
-                    ),
-                    "now",
-                ),
-                else_=waiting_kind,
-            ).label("bucket"),
-        )
-        .where(*mine)
-        .subquery()
+    # The same three reasons as waiting_kind, as conditions (a NULL disposition is no appointment).
+    is_appointment = CallbackTask.last_disposition == Disposition.CALLBACK_REQUESTED.value
+    no_appointment = or_(
+        CallbackTask.last_disposition.is_(None),
+        CallbackTask.last_disposition != Disposition.CALLBACK_REQUESTED.value,
     )
-    workable = {kind.value: 0 for kind in TaskKind}
-    waiting = {"appointment": 0, "retry": 0, "later": 0}
-    for kind, bucket, count in db.session.execute(
-        select(grouped.c.kind, grouped.c.bucket, func.count()).group_by(grouped.c.kind, grouped.c.bucket)
-    ):
-        if bucket == "now":
-            workable[kind] = workable.get(kind, 0) + count
-        else:
-            waiting[bucket] += count
+    reasons = {
+        "appointment": is_appointment,
+        "retry": and_(no_appointment, CallbackTask.attempt_count > 0),
+        "later": and_(no_appointment, CallbackTask.attempt_count <= 0),
+    }
+    kinds = [kind.value for kind in TaskKind]
+    # A waiting task's time is still to come, or it is an appointment a colleague booked and still holds
+    # (issue 12). PostgreSQL: every kind named, so that the future is one range of ix_callback_tasks_queue per
+    # kind, read from the index alone. SQLite, without statistics, would read every open task for it: there
+    # the `waiting` mark (set whenever a task's time is to come) narrows it to the waiting ones.
+    future: tuple[ColumnElement[bool], ...] = (*operator_open, CallbackTask.not_before > now)
+    if db.session.get_bind().dialect.name == "postgresql":
+        future += (CallbackTask.kind.in_(kinds),)
+    else:
+        future += (CallbackTask.waiting == true(),)
+    held_by_colleague = (
+        *operator_open,
+        CallbackTask.appointment_owner_id.is_not(None),
+        CallbackTask.appointment_owner_id != user_id,
+        CallbackTask.not_before <= now,
+        CallbackTask.not_before > now - timedelta(minutes=settings.appointment_owner_minutes),
+    )
+    workable_counts = [
+        _capped_count(
+            *operator_open,
+            CallbackTask.kind == kind,
+            CallbackTask.not_before <= now,
+            appointment_condition(now, user_id, settings.appointment_owner_minutes),
+        )
+        for kind in kinds
+    ]
+    # A colleague's held appointment is an appointment: booking one (预约回访) sets both its owner and its
+    # disposition, and any other outcome clears the owner (worklist.attempts).
+    waiting_counts = [_capped_count(*future, condition) for condition in reasons.values()]
+    held = _capped_count(*held_by_colleague)
+    counted = db.session.execute(select(*workable_counts, *waiting_counts, held)).one()
+    workable = dict(zip(kinds, counted[: len(kinds)], strict=True))
+    waiting = dict(zip(reasons, counted[len(kinds) : len(kinds) + len(reasons)], strict=True))
+    waiting["appointment"] += counted[-1]
     upcoming = db.session.execute(
         select(CallbackTask, waiting_kind)
-        .where(*mine, CallbackTask.not_before > now)
+        # The next few from ix_callback_tasks_waiting, in time order (a task whose time is to come is marked
+        # `waiting`, see CallbackTask.waiting).
+        .where(*operator_open, CallbackTask.waiting == true(), CallbackTask.not_before > now)
         .order_by(CallbackTask.not_before, CallbackTask.id)
         .limit(UPCOMING_LIMIT)
+        .options(joinedload(CallbackTask.order))
     ).all()
     in_progress = (
         db.session.scalar(
             select(func.count()).where(
                 CallbackTask.state == TaskState.CLAIMED.value,
                 CallbackTask.lease_expires_at > now,
-                CallbackTask.lease_owner_id != current_user.id,
+                CallbackTask.lease_owner_id != user_id,
             )
         )
         or 0
@@ -227,6 +267,7 @@ def _queue_figures(now: datetime, settings: Settings) -> dict[str, Any]:
         "waiting_total": sum(waiting.values()),
         "upcoming": upcoming,
         "in_progress": in_progress,
+        "cap": QUEUE_COUNT_CAP,
     }
 
 

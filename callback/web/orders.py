@@ -11,6 +11,7 @@ from callback.search import TEXT_SCAN_LIMIT, like_pattern, order_prefix_conditio
 from callback.text import without_control_characters
 from callback.web.auth import roles_required
 from callback.web.history import history_rows
+from callback.web.index_walk import distinct_values
 from callback.web.paging import paginate
 from callback.web.visibility import restrict_orders
 
@@ -89,7 +90,7 @@ def _service_centers() -> list[str]:
     """Return the service centres of the orders the user may see, in order.
 
     For every role but discipline this walks ix_work_orders_service_center from one centre to the next
-    (a recursive query, one index seek per centre) instead of reading a million index entries.
+    (callback.web.index_walk: one index seek per centre) instead of reading a million index entries.
     """
     if current_user.role == Role.DISCIPLINE:
         return list(
@@ -99,14 +100,7 @@ def _service_centers() -> list[str]:
                 .order_by(WorkOrder.service_center)
             )
         )
-    first = select(func.min(WorkOrder.service_center).label("name")).cte("centers", recursive=True)
-    following = select(
-        select(func.min(WorkOrder.service_center))
-        .where(WorkOrder.service_center > first.c.name)
-        .scalar_subquery()
-    ).where(first.c.name.is_not(None))
-    centers = first.union_all(following)
-    return list(db.session.scalars(select(centers.c.name).where(centers.c.name.is_not(None))))
+    return distinct_values(WorkOrder.service_center)
 
 
 @bp.get("/orders/<order_no>")

@@ -17,8 +17,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import InstrumentedAttribute
 
 from callback.audit import Actor, export_entry, record
 from callback.clock import utcnow
@@ -50,6 +48,7 @@ from callback.reports.monthly import (
 from callback.reports.summary import build_report
 from callback.settings import current_settings
 from callback.web.auth import roles_required
+from callback.web.index_walk import distinct_values
 from callback.web.paging import paginate
 
 # How each filter's value is labelled on a list's chips (the others show as typed: dates, names).
@@ -82,25 +81,11 @@ def _filters() -> tuple[ReportFilter, str | None]:
         return parse_filter({}, today=_today()), f"{error.field}: {error.message}"
 
 
-def _distinct(column: InstrumentedAttribute[Any]) -> list[str]:
-    """Return the column's distinct values (NULL left out), in order, walking its index from one to the next.
-
-    A recursive query, one index seek per value, instead of reading every order's entry (SELECT DISTINCT
-    over a million orders); the order list walks its service centres the same way.
-    """
-    first = select(func.min(column).label("value")).cte("walk", recursive=True)
-    following = select(select(func.min(column)).where(column > first.c.value).scalar_subquery()).where(
-        first.c.value.is_not(None)
-    )
-    walk = first.union_all(following)
-    return list(db.session.scalars(select(walk.c.value).where(walk.c.value.is_not(None))))
-
-
 def _filter_choices() -> dict[str, Any]:
     """Return what the filter form offers: the service centres and account managers on record."""
     return {
-        "centers": _distinct(WorkOrder.service_center),
-        "managers": _distinct(WorkOrder.account_manager),
+        "centers": distinct_values(WorkOrder.service_center),
+        "managers": distinct_values(WorkOrder.account_manager),
         "customer_types": [*(kind.value for kind in CustomerType), ALL_CUSTOMER_TYPES],
     }
 

@@ -565,3 +565,36 @@ def test_the_list_filters_by_the_local_day_a_case_opened(client: FlaskClient, lo
     assert f'data-case-id="{day_before.id}"' not in page
     everything = client.get("/cases/?opened_from=not-a-date").text
     assert f'data-case-id="{day_before.id}"' in everything
+
+
+def options_of(page: str, select_id: str) -> list[str]:
+    """Return the values a filter's <select> offers, in order, without its "all" choice."""
+    select = re.search(rf'<select id="{select_id}".*?</select>', page, re.S)
+    assert select is not None
+    return [value for value in re.findall(r'<option value="([^"]*)"', select.group(0)) if value]
+
+
+def test_the_filters_offer_every_centre_and_manager_in_order_and_discipline_only_its_cases(
+    client: FlaskClient, login
+) -> None:
+    referred = hand_case("GD-R", service_center="城南供电服务中心", account_manager="李娜")
+    hand_case("GD-H", service_center="城关供电服务中心", account_manager="王磊")
+    store_order("GD-NO-CASE", service_center="城北供电服务中心", account_manager="赵敏")
+    store_order("GD-NO-MANAGER", service_center="城北供电服务中心", account_manager=None)
+    refer_to_discipline(db.session, referred.id, note=None, now=NOW, actor=SYSTEM)
+    db.session.commit()
+
+    # Those who work cases: every centre and manager of the orders, read from the indexes one name a step.
+    login("supervisor")
+    page = client.get("/cases/").text
+    centres = ["城关供电服务中心", "城北供电服务中心", "城南供电服务中心"]
+    assert options_of(page, "filter-center") == sorted(centres)
+    assert options_of(page, "filter-manager") == sorted(["李娜", "王磊", "赵敏"])
+    assert "GD-R" not in client.get("/cases/?account_manager=赵敏").text  # offered, matches no case
+    client.post("/logout")
+
+    # Inspectors: only the centres and managers of the cases referred to them.
+    login("discipline")
+    page = client.get("/cases/").text
+    assert options_of(page, "filter-center") == ["城南供电服务中心"]
+    assert options_of(page, "filter-manager") == ["李娜"]

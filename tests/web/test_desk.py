@@ -246,6 +246,7 @@ def test_a_colleagues_reserved_appointment_is_not_counted_as_workable(app, clien
     login("operator", "chen")
     counts = client.get("/operator/counts").text
     assert re.search(r'data-kind="intake">\s*<div class="queue-count-number" data-count>0<', counts)
+    assert re.search(r'data-waiting="appointment">.*?<strong>1</strong>', counts)  # it waits for zhao
     app.config["CLOCK"] = lambda: TEST_NOW + timedelta(minutes=settings.appointment_owner_minutes)
     counts = client.get("/operator/counts").text
     assert re.search(r'data-kind="intake">\s*<div class="queue-count-number" data-count>1<', counts)

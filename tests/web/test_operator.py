@@ -80,6 +80,7 @@ def test_queue_counts_workable_tasks_by_kind_and_what_waits(app, client, login) 
     store_order("Q-3", status="connected", connected_at="2026-11-26T10:00:00")  # intake + completion
     later = newest_task(store_order("Q-4"))
     later.not_before = TEST_NOW + timedelta(hours=3)
+    later.waiting = True  # as intake marks a task whose time is to come
     db.session.commit()
     login("operator")
 
@@ -236,6 +237,29 @@ def test_invalid_input_is_422_keeps_what_was_typed_and_names_each_field(client, 
     assert re.search(r'value="4" data-key="4" checked', page)
     assert db.session.get(CallbackTask, task_id).state == TaskState.CLAIMED
     assert db.session.scalar(select(func.count()).select_from(CallAttempt)) == 0
+
+
+def test_queue_counts_stop_at_the_cap_and_say_more(app, client, login, monkeypatch) -> None:
+    """Each count reads at most QUEUE_COUNT_CAP + 1 tasks; a longer queue reads "N+"."""
+    monkeypatch.setattr("callback.web.operator.QUEUE_COUNT_CAP", 2)
+    use_settings(app, auto_kinds=frozenset())
+    for number in range(3):
+        store_order(f"CAP-{number}")
+    # A fourth intake callback, and one completion callback.
+    store_order("CAP-C", status="connected", connected_at="2026-11-26T10:00:00")
+    for number in range(3):
+        retry = newest_task(store_order(f"CAP-R{number}"))
+        retry.not_before, retry.waiting, retry.attempt_count = TEST_NOW + timedelta(hours=1), True, 1
+    db.session.commit()
+    login("operator")
+
+    page = client.get("/operator/").text
+
+    assert re.search(r'data-kind="intake">\s*<div class="queue-count-number" data-count>2\+<', page)
+    assert re.search(r'data-kind="completion">\s*<div class="queue-count-number" data-count>1<', page)
+    assert "现在可拨打的回访超过 2 个。" in page
+    assert re.search(r'data-waiting="retry">.*?<strong>2\+</strong>', page)
+    assert re.search(r'data-waiting="later">.*?<strong>0</strong>', page)
 
 
 def test_an_appointment_needs_a_future_time(client, login) -> None:

@@ -1,4 +1,4 @@
-"""indexes for the reports: the orders' account managers (the filters' list), the tasks' creation time
+"""an index for the reports: the tasks' creation time
 
 Revision ID: s4r000000001
 Revises: s4c000000001
@@ -16,8 +16,6 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('work_orders', schema=None) as batch_op:
-        batch_op.create_index('ix_work_orders_account_manager', ['account_manager'], unique=False)
     with op.batch_alter_table('callback_tasks', schema=None) as batch_op:
         batch_op.create_index('ix_callback_tasks_created_at', ['created_at'], unique=False)
 
@@ -25,5 +23,3 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('callback_tasks', schema=None) as batch_op:
         batch_op.drop_index('ix_callback_tasks_created_at')
-    with op.batch_alter_table('work_orders', schema=None) as batch_op:
-        batch_op.drop_index('ix_work_orders_account_manager')
