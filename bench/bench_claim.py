@@ -16,13 +16,15 @@ In each, `--clients` processes start together and each makes `--claims` claims, 
 
 Each claim is made for a different operator, so a rule that an operator holds one claim at a time does not
 hand back the task already held. Printed: claims/s of both, their ratio (the target is >= 0.5), p50/p99
-latency. `--explain` prints the query plans of the service's own statements (EXPLAIN ANALYZE on PostgreSQL,
-inside a transaction that is rolled back).
+latency. `--explain` prints the query plans of the service's own statements (on PostgreSQL EXPLAIN ANALYZE of
+the generic plan a prepared statement keeps, inside a transaction that is rolled back).
 """
 
 import argparse
+import cProfile
 import multiprocessing
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -33,6 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from psycopg.sql import Literal
 from sqlalchemy import bindparam, event, insert, text
 
 from callback import create_app
@@ -239,6 +242,78 @@ def run_phase(mode: str, url: str, folder: str, user_ids: list[int], clients: in
     }
 
 
+def server_cpu_file() -> Path | None:
+    """Return the /proc schedstat file of the session's PostgreSQL server process, if it runs here."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    pid = db.session.scalar(text("SELECT pg_backend_pid()"))
+    db.session.rollback()  # the connection goes back to the pool; the next checkout gets the same one
+    found = Path(f"/proc/{pid}/schedstat")
+    return found if found.exists() else None
+
+
+def server_cpu(found: Path | None) -> float:
+    """Seconds of CPU the server process has used (0 when it is not on this machine)."""
+    return int(found.read_text().split()[0]) / 1e9 if found else 0.0
+
+
+def single_client(url: str, folder: str, user_ids: list[int], profile: str | None) -> None:
+    """Print, for one client alone, the CPU time of this process and the statements per claim of each way.
+
+    CPU time (`time.process_time`) does not count the time spent waiting for PostgreSQL or for the other
+    sessions on a busy machine, so it compares across runs where wall-clock figures do not. With PostgreSQL on
+    this machine, the CPU time of the client's server process (its /proc schedstat) is printed too: on a
+    machine whose cores are all busy, claims/s follows the CPU a claim costs, client and server together.
+    """
+    app = app_for(url, folder)
+    with app.app_context():
+        settings = current_settings()
+        statement = raw_claim_statement(db.engine.dialect.name == "postgresql")
+        until = NOW + timedelta(minutes=15)
+        statements = 0
+
+        def count(*_args: Any) -> None:
+            nonlocal statements
+            statements += 1
+
+        half = len(user_ids) // 2
+        ways = {
+            "raw UPDATE (anchor)": lambda user_id: db.session.scalar(
+                statement, {"user_id": user_id, "until": until, "now": NOW}
+            ),
+            "claim_next": lambda user_id: claim_next(db.session, user_id, now=NOW, settings=settings),
+        }
+        for (name, way), users in zip(ways.items(), (user_ids[:half], user_ids[half:]), strict=True):
+            way(users[0])  # compiles the statements, as the clients' warm-up does
+            db.session.rollback()
+            backend = server_cpu_file()
+            statements = 0
+            event.listen(db.engine, "before_cursor_execute", count)
+            # Profiled in CPU time (what the 8 clients compete for), not wall time.
+            profiler = cProfile.Profile(time.process_time) if profile else None
+            cpu, wall, server = time.process_time(), time.perf_counter(), server_cpu(backend)
+            if profiler:
+                profiler.enable()
+            for user_id in users[1:]:
+                assert way(user_id) is not None
+                db.session.commit()
+            if profiler:
+                profiler.disable()
+                profiler.dump_stats(f"{profile}.{'claim' if name == 'claim_next' else 'raw'}")
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            server = server_cpu(backend) - server
+            event.remove(db.engine, "before_cursor_execute", count)
+            claims = len(users) - 1
+            on_server = f" + {1000 * server / claims:4.2f} ms in its server process" if backend else ""
+            print(
+                f"    {name + ':':21}CPU per claim {1000 * cpu / claims:4.2f} ms in the client{on_server}; "
+                f"{statements / claims:.1f} statements (besides BEGIN, COMMIT and the pool's ping); "
+                f"{1000 * wall / claims:5.2f} ms wall"
+            )
+        db.session.remove()
+        db.engine.dispose()
+
+
 def explain(user_id: int) -> None:
     """Print the plan of each statement the service's claim runs (rolled back afterwards)."""
     captured: list[tuple[str, Any]] = []
@@ -255,9 +330,24 @@ def explain(user_id: int) -> None:
     cursor = db.session.connection().connection.cursor()
     for statement, parameters in captured:
         print("   ", " ".join(statement.split()))
-        cursor.execute(("EXPLAIN (ANALYZE) " if postgres else "EXPLAIN QUERY PLAN ") + statement, parameters)
+        if postgres:
+            # The plan each claim runs: psycopg prepares a statement at its fifth execution, and PostgreSQL
+            # then keeps one generic plan (no parameter values) if it looks as cheap as planning each time.
+            names = sorted(set(re.findall(r"%\((\w+)\)s", statement)))
+            numbered = statement
+            for position, name in enumerate(names, start=1):
+                numbered = numbered.replace(f"%({name})s", f"${position}")
+            cursor.execute(f"PREPARE bench_plan AS {numbered}")
+            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            # EXECUTE takes its arguments as literals: a utility statement has no parameters.
+            arguments = ", ".join(Literal(parameters[name]).as_string(cursor.connection) for name in names)
+            cursor.execute(f"EXPLAIN (ANALYZE) EXECUTE bench_plan({arguments})")
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
         for row in cursor.fetchall():
             print("      ", " | ".join(str(cell) for cell in row))
+        if postgres:
+            cursor.execute("DEALLOCATE bench_plan")
     db.session.rollback()
 
 
@@ -271,6 +361,12 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=100, help="claims per client and phase")
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--explain-only", action="store_true", help="print the plans, measure nothing")
+    parser.add_argument(
+        "--single", type=int, default=200, help="claims of each way by one client alone (CPU, statements)"
+    )
+    parser.add_argument(
+        "--profile", help="write cProfiles (CPU time) of the single client's claims to FILE.<scenario>.<way>"
+    )
     parser.add_argument("--database-url", default=os.environ.get("CALLBACK_BENCH_DATABASE_URL"))
     args = parser.parse_args()
     per_phase = args.clients * args.claims
@@ -281,7 +377,7 @@ def main() -> None:
             db.drop_all()
             db.create_all()
             started = time.perf_counter()
-            fill(args.open, args.retries, users=4 * per_phase + 10)
+            fill(args.open, args.retries, users=4 * per_phase + 4 * args.single + 20)
             postgres = db.engine.dialect.name == "postgresql"
             print(
                 f"{db.engine.dialect.name}: {args.open:,} open tasks + {args.retries:,} retries at the head, "
@@ -290,7 +386,7 @@ def main() -> None:
             )
             db.session.remove()
             db.engine.dispose()
-        users = iter(range(1, 4 * per_phase + 10))
+        users = iter(range(1, 4 * per_phase + 4 * args.single + 20))
         for scenario in ("with the retry backlog", "without retries"):
             if scenario == "without retries":
                 with app.app_context():
@@ -308,6 +404,11 @@ def main() -> None:
                 db.engine.dispose()
             if args.explain_only:
                 continue
+            if args.single:
+                print(f"  one client alone, {args.single} claims of each way, {scenario}:")
+                tag = "backlog" if "backlog" in scenario else "no-retries"
+                profile = args.profile and f"{args.profile}.{tag}"
+                single_client(url, folder, [next(users) for _ in range(2 * args.single + 2)], profile)
             raw = run_phase("raw", url, folder, [next(users) for _ in range(per_phase)], args.clients)
             service = run_phase("service", url, folder, [next(users) for _ in range(per_phase)], args.clients)
             print(f"  {scenario}:")
