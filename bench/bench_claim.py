@@ -213,7 +213,7 @@ def client(mode: str, url: str, folder: str, user_ids: list[int], barrier: Any, 
         db.engine.dispose()
 
 
-def run_phase(mode: str, url: str, folder: str, user_ids: list[int], clients: int) -> dict[str, float]:
+def run_phase(mode: str, url: str, folder: str, user_ids: list[int], clients: int) -> dict[str, Any]:
     """Run the clients together; return claims/s over the wall time and latency percentiles."""
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(clients)
@@ -233,13 +233,28 @@ def run_phase(mode: str, url: str, folder: str, user_ids: list[int], clients: in
         process.join()
         if process.exitcode != 0:
             raise SystemExit(f"a {mode} client failed")
-    latencies = sorted(latency for _, _, lats in outcomes for latency in lats)
+    latencies = [latency for _, _, lats in outcomes for latency in lats]
     wall = max(end for _, end, _ in outcomes) - min(begin for begin, _, _ in outcomes)
+    return summary(latencies, wall)
+
+
+def summary(latencies: list[float], wall: float) -> dict[str, Any]:
+    """Claims/s over the wall time, p50 and p99 in ms, and the sorted latencies (to combine rounds)."""
+    latencies = sorted(latencies)
     return {
         "per_second": len(latencies) / wall,
         "p50": statistics.median(latencies) * 1000,
         "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        "latencies": latencies,
+        "wall": wall,
     }
+
+
+def combined(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rounds of one way as one run: every claim over the sum of the rounds' wall times."""
+    return summary(
+        [latency for one in rounds for latency in one["latencies"]], sum(one["wall"] for one in rounds)
+    )
 
 
 def server_cpu_file() -> Path | None:
@@ -314,6 +329,15 @@ def single_client(url: str, folder: str, user_ids: list[int], profile: str | Non
         db.engine.dispose()
 
 
+def vacuum() -> None:
+    """VACUUM ANALYZE the tasks (PostgreSQL); the next phase's processes open connections of their own."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE callback_tasks"))
+    db.session.remove()
+    db.engine.dispose()
+
+
 def explain(user_id: int) -> None:
     """Print the plan of each statement the service's claim runs (rolled back afterwards)."""
     captured: list[tuple[str, Any]] = []
@@ -359,6 +383,12 @@ def main() -> None:
     parser.add_argument("--retries", type=int, default=20_000, help="retries waiting at the head")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--claims", type=int, default=100, help="claims per client and phase")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="raw and claim_next phases in turn, this many times (a busy machine)",
+    )
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--explain-only", action="store_true", help="print the plans, measure nothing")
     parser.add_argument(
@@ -370,6 +400,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("CALLBACK_BENCH_DATABASE_URL"))
     args = parser.parse_args()
     per_phase = args.clients * args.claims
+    needed = 2 * (2 * args.rounds * per_phase + 2 * args.single + 4) + 10  # user ids: one per claim
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite:///{folder}/bench.sqlite"
         app = app_for(url, folder)
@@ -377,8 +408,7 @@ def main() -> None:
             db.drop_all()
             db.create_all()
             started = time.perf_counter()
-            fill(args.open, args.retries, users=4 * per_phase + 4 * args.single + 20)
-            postgres = db.engine.dialect.name == "postgresql"
+            fill(args.open, args.retries, users=needed)
             print(
                 f"{db.engine.dialect.name}: {args.open:,} open tasks + {args.retries:,} retries at the head, "
                 f"{args.clients} clients x {args.claims} claims "
@@ -386,7 +416,7 @@ def main() -> None:
             )
             db.session.remove()
             db.engine.dispose()
-        users = iter(range(1, 4 * per_phase + 4 * args.single + 20))
+        users = iter(range(1, needed))
         for scenario in ("with the retry backlog", "without retries"):
             if scenario == "without retries":
                 with app.app_context():
@@ -394,9 +424,7 @@ def main() -> None:
                     db.session.execute(text(f"UPDATE callback_tasks SET {done} WHERE attempt_count > 0"))  # noqa: S608
                     db.session.commit()
             with app.app_context():
-                if postgres:
-                    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                        connection.execute(text("VACUUM ANALYZE callback_tasks"))
+                vacuum()
                 if args.explain or args.explain_only:
                     print(f"  plans {scenario}:")
                     explain(next(users))
@@ -409,9 +437,23 @@ def main() -> None:
                 tag = "backlog" if "backlog" in scenario else "no-retries"
                 profile = args.profile and f"{args.profile}.{tag}"
                 single_client(url, folder, [next(users) for _ in range(2 * args.single + 2)], profile)
-            raw = run_phase("raw", url, folder, [next(users) for _ in range(per_phase)], args.clients)
-            service = run_phase("service", url, folder, [next(users) for _ in range(per_phase)], args.clients)
             print(f"  {scenario}:")
+            measured: dict[str, list[dict[str, Any]]] = {"raw": [], "service": []}
+            for _round in range(args.rounds):
+                for mode in ("raw", "service"):
+                    # Each phase starts from a vacuumed table (as autovacuum keeps it): otherwise the second
+                    # would step over the index entries of every row the first claimed, at the queue's head.
+                    with app.app_context():
+                        vacuum()
+                    mine = [next(users) for _ in range(per_phase)]
+                    measured[mode].append(run_phase(mode, url, folder, mine, args.clients))
+                if args.rounds > 1:
+                    raw_rate, rate = measured["raw"][-1]["per_second"], measured["service"][-1]["per_second"]
+                    print(
+                        f"    round {_round + 1}: raw {raw_rate:5.0f} claims/s, "
+                        f"claim_next {rate:5.0f} claims/s, ratio {rate / raw_rate:.2f}"
+                    )
+            raw, service = combined(measured["raw"]), combined(measured["service"])
             print(
                 f"    raw UPDATE (anchor): {raw['per_second']:7.0f} claims/s  p50 {raw['p50']:6.2f} ms  "
                 f"p99 {raw['p99']:6.2f} ms"

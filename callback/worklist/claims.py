@@ -84,7 +84,7 @@ def claim(
     """
     if user_id is None:
         make_ready(session, now=now)  # the dialer: the UPDATE is its own check (it reads only due tasks)
-    elif session.scalar(_person_lock_statement(), {"user_id": user_id, "now": now}):
+    elif session.connection().scalar(_person_lock_statement(), {"user_id": user_id, "now": now}):
         make_ready(session, now=now)
     task = _claim_workable(session, user_id, now=now, settings=settings, channel=channel, kind=kind)
     if task is None and user_id is not None:
@@ -101,16 +101,18 @@ def _person_lock_statement() -> Select[bool]:
     """Lock the person's row (one claim of theirs at a time) and say whether any waiting task has come due.
 
     One round trip for both. The earliest waiting time is one entry of ix_callback_tasks_waiting (an EXISTS
-    let PostgreSQL scan the table). Built once; bound: user_id, now.
+    let PostgreSQL scan the table). Built once; bound: user_id, now. A Core statement on the tables, run on
+    the session's connection: it loads no object, so the ORM's work per execution is not needed. FOR NO KEY
+    UPDATE serialises the person's claims without blocking the foreign-key checks of rows that name the
+    person (their audit events), which FOR UPDATE would.
     """
-    earliest_waiting = (
-        select(func.min(CallbackTask.not_before)).where(CallbackTask.waiting == true()).scalar_subquery()
-    )
+    tasks, users = CallbackTask.__table__, User.__table__
+    earliest_waiting = select(func.min(tasks.c.not_before)).where(tasks.c.waiting == true()).scalar_subquery()
     return (
         select(earliest_waiting <= bindparam("now", type_=UTCDateTime()))
-        .select_from(User)
-        .where(User.id == bindparam("user_id", type_=Integer()))
-        .with_for_update(of=User)
+        .select_from(users)
+        .where(users.c.id == bindparam("user_id", type_=Integer()))
+        .with_for_update(of=users, key_share=True)
     )
 
 
