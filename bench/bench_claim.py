@@ -16,13 +16,15 @@ In each, `--clients` processes start together and each makes `--claims` claims, 
 
 Each claim is made for a different operator, so a rule that an operator holds one claim at a time does not
 hand back the task already held. Printed: claims/s of both, their ratio (the target is >= 0.5), p50/p99
-latency. `--explain` prints the query plans of the service's own statements (EXPLAIN ANALYZE on PostgreSQL,
-inside a transaction that is rolled back).
+latency. `--explain` prints the query plans of the service's own statements (on PostgreSQL EXPLAIN ANALYZE of
+the generic plan a prepared statement keeps, inside a transaction that is rolled back).
 """
 
 import argparse
+import cProfile
 import multiprocessing
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -33,6 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from psycopg.sql import Literal
 from sqlalchemy import bindparam, event, insert, text
 
 from callback import create_app
@@ -210,7 +213,7 @@ def client(mode: str, url: str, folder: str, user_ids: list[int], barrier: Any, 
         db.engine.dispose()
 
 
-def run_phase(mode: str, url: str, folder: str, user_ids: list[int], clients: int) -> dict[str, float]:
+def run_phase(mode: str, url: str, folder: str, user_ids: list[int], clients: int) -> dict[str, Any]:
     """Run the clients together; return claims/s over the wall time and latency percentiles."""
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(clients)
@@ -230,13 +233,109 @@ def run_phase(mode: str, url: str, folder: str, user_ids: list[int], clients: in
         process.join()
         if process.exitcode != 0:
             raise SystemExit(f"a {mode} client failed")
-    latencies = sorted(latency for _, _, lats in outcomes for latency in lats)
+    latencies = [latency for _, _, lats in outcomes for latency in lats]
     wall = max(end for _, end, _ in outcomes) - min(begin for begin, _, _ in outcomes)
+    return summary(latencies, wall)
+
+
+def summary(latencies: list[float], wall: float) -> dict[str, Any]:
+    """Claims/s over the wall time, p50 and p99 in ms, and the sorted latencies (to combine rounds)."""
+    latencies = sorted(latencies)
     return {
         "per_second": len(latencies) / wall,
         "p50": statistics.median(latencies) * 1000,
         "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        "latencies": latencies,
+        "wall": wall,
     }
+
+
+def combined(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rounds of one way as one run: every claim over the sum of the rounds' wall times."""
+    return summary(
+        [latency for one in rounds for latency in one["latencies"]], sum(one["wall"] for one in rounds)
+    )
+
+
+def server_cpu_file() -> Path | None:
+    """Return the /proc schedstat file of the session's PostgreSQL server process, if it runs here."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    pid = db.session.scalar(text("SELECT pg_backend_pid()"))
+    db.session.rollback()  # the connection goes back to the pool; the next checkout gets the same one
+    found = Path(f"/proc/{pid}/schedstat")
+    return found if found.exists() else None
+
+
+def server_cpu(found: Path | None) -> float:
+    """Seconds of CPU the server process has used (0 when it is not on this machine)."""
+    return int(found.read_text().split()[0]) / 1e9 if found else 0.0
+
+
+def single_client(url: str, folder: str, user_ids: list[int], profile: str | None) -> None:
+    """Print, for one client alone, the CPU time of this process and the statements per claim of each way.
+
+    CPU time (`time.process_time`) does not count the time spent waiting for PostgreSQL or for the other
+    sessions on a busy machine, so it compares across runs where wall-clock figures do not. With PostgreSQL on
+    this machine, the CPU time of the client's server process (its /proc schedstat) is printed too: on a
+    machine whose cores are all busy, claims/s follows the CPU a claim costs, client and server together.
+    """
+    app = app_for(url, folder)
+    with app.app_context():
+        settings = current_settings()
+        statement = raw_claim_statement(db.engine.dialect.name == "postgresql")
+        until = NOW + timedelta(minutes=15)
+        statements = 0
+
+        def count(*_args: Any) -> None:
+            nonlocal statements
+            statements += 1
+
+        half = len(user_ids) // 2
+        ways = {
+            "raw UPDATE (anchor)": lambda user_id: db.session.scalar(
+                statement, {"user_id": user_id, "until": until, "now": NOW}
+            ),
+            "claim_next": lambda user_id: claim_next(db.session, user_id, now=NOW, settings=settings),
+        }
+        for (name, way), users in zip(ways.items(), (user_ids[:half], user_ids[half:]), strict=True):
+            way(users[0])  # compiles the statements, as the clients' warm-up does
+            db.session.rollback()
+            backend = server_cpu_file()
+            statements = 0
+            event.listen(db.engine, "before_cursor_execute", count)
+            # Profiled in CPU time (what the 8 clients compete for), not wall time.
+            profiler = cProfile.Profile(time.process_time) if profile else None
+            cpu, wall, server = time.process_time(), time.perf_counter(), server_cpu(backend)
+            if profiler:
+                profiler.enable()
+            for user_id in users[1:]:
+                assert way(user_id) is not None
+                db.session.commit()
+            if profiler:
+                profiler.disable()
+                profiler.dump_stats(f"{profile}.{'claim' if name == 'claim_next' else 'raw'}")
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            server = server_cpu(backend) - server
+            event.remove(db.engine, "before_cursor_execute", count)
+            claims = len(users) - 1
+            on_server = f" + {1000 * server / claims:4.2f} ms in its server process" if backend else ""
+            print(
+                f"    {name + ':':21}CPU per claim {1000 * cpu / claims:4.2f} ms in the client{on_server}; "
+                f"{statements / claims:.1f} statements (besides BEGIN, COMMIT and the pool's ping); "
+                f"{1000 * wall / claims:5.2f} ms wall"
+            )
+        db.session.remove()
+        db.engine.dispose()
+
+
+def vacuum() -> None:
+    """VACUUM ANALYZE the tasks (PostgreSQL); the next phase's processes open connections of their own."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE callback_tasks"))
+    db.session.remove()
+    db.engine.dispose()
 
 
 def explain(user_id: int) -> None:
@@ -255,9 +354,24 @@ def explain(user_id: int) -> None:
     cursor = db.session.connection().connection.cursor()
     for statement, parameters in captured:
         print("   ", " ".join(statement.split()))
-        cursor.execute(("EXPLAIN (ANALYZE) " if postgres else "EXPLAIN QUERY PLAN ") + statement, parameters)
+        if postgres:
+            # The plan each claim runs: psycopg prepares a statement at its fifth execution, and PostgreSQL
+            # then keeps one generic plan (no parameter values) if it looks as cheap as planning each time.
+            names = sorted(set(re.findall(r"%\((\w+)\)s", statement)))
+            numbered = statement
+            for position, name in enumerate(names, start=1):
+                numbered = numbered.replace(f"%({name})s", f"${position}")
+            cursor.execute(f"PREPARE bench_plan AS {numbered}")
+            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            # EXECUTE takes its arguments as literals: a utility statement has no parameters.
+            arguments = ", ".join(Literal(parameters[name]).as_string(cursor.connection) for name in names)
+            cursor.execute(f"EXPLAIN (ANALYZE) EXECUTE bench_plan({arguments})")
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
         for row in cursor.fetchall():
             print("      ", " | ".join(str(cell) for cell in row))
+        if postgres:
+            cursor.execute("DEALLOCATE bench_plan")
     db.session.rollback()
 
 
@@ -269,11 +383,24 @@ def main() -> None:
     parser.add_argument("--retries", type=int, default=20_000, help="retries waiting at the head")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--claims", type=int, default=100, help="claims per client and phase")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="raw and claim_next phases in turn, this many times (a busy machine)",
+    )
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--explain-only", action="store_true", help="print the plans, measure nothing")
+    parser.add_argument(
+        "--single", type=int, default=200, help="claims of each way by one client alone (CPU, statements)"
+    )
+    parser.add_argument(
+        "--profile", help="write cProfiles (CPU time) of the single client's claims to FILE.<scenario>.<way>"
+    )
     parser.add_argument("--database-url", default=os.environ.get("CALLBACK_BENCH_DATABASE_URL"))
     args = parser.parse_args()
     per_phase = args.clients * args.claims
+    needed = 2 * (2 * args.rounds * per_phase + 2 * args.single + 4) + 10  # user ids: one per claim
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite:///{folder}/bench.sqlite"
         app = app_for(url, folder)
@@ -281,8 +408,7 @@ def main() -> None:
             db.drop_all()
             db.create_all()
             started = time.perf_counter()
-            fill(args.open, args.retries, users=4 * per_phase + 10)
-            postgres = db.engine.dialect.name == "postgresql"
+            fill(args.open, args.retries, users=needed)
             print(
                 f"{db.engine.dialect.name}: {args.open:,} open tasks + {args.retries:,} retries at the head, "
                 f"{args.clients} clients x {args.claims} claims "
@@ -290,7 +416,7 @@ def main() -> None:
             )
             db.session.remove()
             db.engine.dispose()
-        users = iter(range(1, 4 * per_phase + 10))
+        users = iter(range(1, needed))
         for scenario in ("with the retry backlog", "without retries"):
             if scenario == "without retries":
                 with app.app_context():
@@ -298,9 +424,7 @@ def main() -> None:
                     db.session.execute(text(f"UPDATE callback_tasks SET {done} WHERE attempt_count > 0"))  # noqa: S608
                     db.session.commit()
             with app.app_context():
-                if postgres:
-                    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                        connection.execute(text("VACUUM ANALYZE callback_tasks"))
+                vacuum()
                 if args.explain or args.explain_only:
                     print(f"  plans {scenario}:")
                     explain(next(users))
@@ -308,9 +432,28 @@ def main() -> None:
                 db.engine.dispose()
             if args.explain_only:
                 continue
-            raw = run_phase("raw", url, folder, [next(users) for _ in range(per_phase)], args.clients)
-            service = run_phase("service", url, folder, [next(users) for _ in range(per_phase)], args.clients)
+            if args.single:
+                print(f"  one client alone, {args.single} claims of each way, {scenario}:")
+                tag = "backlog" if "backlog" in scenario else "no-retries"
+                profile = args.profile and f"{args.profile}.{tag}"
+                single_client(url, folder, [next(users) for _ in range(2 * args.single + 2)], profile)
             print(f"  {scenario}:")
+            measured: dict[str, list[dict[str, Any]]] = {"raw": [], "service": []}
+            for _round in range(args.rounds):
+                for mode in ("raw", "service"):
+                    # Each phase starts from a vacuumed table (as autovacuum keeps it): otherwise the second
+                    # would step over the index entries of every row the first claimed, at the queue's head.
+                    with app.app_context():
+                        vacuum()
+                    mine = [next(users) for _ in range(per_phase)]
+                    measured[mode].append(run_phase(mode, url, folder, mine, args.clients))
+                if args.rounds > 1:
+                    raw_rate, rate = measured["raw"][-1]["per_second"], measured["service"][-1]["per_second"]
+                    print(
+                        f"    round {_round + 1}: raw {raw_rate:5.0f} claims/s, "
+                        f"claim_next {rate:5.0f} claims/s, ratio {rate / raw_rate:.2f}"
+                    )
+            raw, service = combined(measured["raw"]), combined(measured["service"])
             print(
                 f"    raw UPDATE (anchor): {raw['per_second']:7.0f} claims/s  p50 {raw['p50']:6.2f} ms  "
                 f"p99 {raw['p99']:6.2f} ms"
