@@ -5,10 +5,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor, AuditEntry, jsonable, record
+from callback.bulk import insert_rows
 from callback.fields import FieldError
 from callback.intake.validation import ValidOrder
 from callback.models import ORDER_FIELDS, POWERED_STATUSES, CallbackTask, OrderStatus, WorkOrder
@@ -158,18 +159,22 @@ def _upsert_batch(
 
 
 def _insert_orders(session: Session, inserts: list[ValidOrder], now: datetime) -> list[int]:
-    """Insert new orders in one executemany; return their ids in the items' order.
+    """Insert new orders in one go (COPY on PostgreSQL); return their ids in the items' order.
 
-    Core insert with every column rendered (empty ones as NULL) keeps the rows in one batch. No RETURNING:
-    a batched insert with RETURNING becomes one statement with a placeholder per value, which psycopg
-    parses anew for every batch (a third of a PostgreSQL import); a plain executemany is parsed once and
-    pipelined. The ids are then read back by order number, unique by constraint.
+    No RETURNING: a batched insert with RETURNING becomes one statement with a placeholder per value, which
+    psycopg parses anew for every batch. The ids are read back by order number, unique by constraint.
     """
     rows = [
-        {**item.values, "source_updated_at": item.updated_at, "created_at": now, "updated_at": now}
+        {
+            **item.values,
+            "order_no_key": item.order_no.lower(),
+            "source_updated_at": item.updated_at,
+            "created_at": now,
+            "updated_at": now,
+        }
         for item in inserts
     ]
-    session.execute(insert(WorkOrder.__table__), rows)
+    insert_rows(session, WorkOrder.__table__, rows)
     order_nos = [item.order_no for item in inserts]
     found = session.execute(
         select(WorkOrder.order_no, WorkOrder.id).where(WorkOrder.order_no.in_(order_nos))
