@@ -11,13 +11,15 @@ The rows must name the same columns. Columns left out get their scalar default; 
 default is a function, or that has no default and no server default, is the caller's mistake.
 """
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import Column, Table, insert
+from sqlalchemy import ARRAY, Column, ColumnElement, Table, any_, bindparam, insert
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
+
+T = TypeVar("T")
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -98,3 +100,17 @@ def _copy(
                 copy.write_row(row)
     except dbapi.Error as error:
         raise DBAPIError.instance(sql, None, error, dbapi.Error, hide_parameters=True) from error
+
+
+def among(
+    session: Session, column: ColumnElement[T] | QueryableAttribute[T], values: Collection[T]
+) -> ColumnElement[bool]:
+    """Return `column IN values` for many values: on PostgreSQL `= ANY(array)`, one parameter.
+
+    An IN list of thousands renders a placeholder per value, and psycopg parses such a statement anew each
+    time (it differs with every length); an array is one value, and the statement's text stays the same.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        element = column.expression if isinstance(column, QueryableAttribute) else column
+        return element == any_(bindparam(None, list(values), type_=ARRAY(element.type)))
+    return column.in_(values)

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor, AuditEntry, jsonable, record
-from callback.bulk import insert_rows
+from callback.bulk import among, insert_rows
 from callback.fields import FieldError
 from callback.intake.validation import ValidOrder
 from callback.models import ORDER_FIELDS, POWERED_STATUSES, CallbackTask, OrderStatus, WorkOrder
@@ -177,7 +177,7 @@ def _insert_orders(session: Session, inserts: list[ValidOrder], now: datetime) -
     insert_rows(session, WorkOrder.__table__, rows)
     order_nos = [item.order_no for item in inserts]
     found = session.execute(
-        select(WorkOrder.order_no, WorkOrder.id).where(WorkOrder.order_no.in_(order_nos))
+        select(WorkOrder.order_no, WorkOrder.id).where(among(session, WorkOrder.order_no, order_nos))
     )
     ids = {order_no: order_id for order_no, order_id in found}
     return [ids[order_no] for order_no in order_nos]
@@ -207,7 +207,7 @@ def _lock_orders(session: Session, order_nos: list[str]) -> None:
         return
     session.execute(
         select(WorkOrder.id)
-        .where(WorkOrder.order_no.in_(order_nos))
+        .where(among(session, WorkOrder.order_no, order_nos))
         .order_by(WorkOrder.order_no)
         .with_for_update()
     )
@@ -222,12 +222,18 @@ def _load_stored(session: Session, order_nos: list[str]) -> dict[str, dict[str, 
         WorkOrder.due_task_pending,
         *(getattr(WorkOrder, name) for name in ORDER_FIELDS),
     ]
-    rows = session.execute(select(*columns).where(WorkOrder.order_no.in_(order_nos))).mappings().all()
+    rows = (
+        session.execute(select(*columns).where(among(session, WorkOrder.order_no, order_nos)))
+        .mappings()
+        .all()
+    )
     stored = {row["order_no"]: {**row, "task_kinds": set()} for row in rows}
     if stored:
         by_id = {row["id"]: row for row in stored.values()}
         for order_id, kind in session.execute(
-            select(CallbackTask.order_id, CallbackTask.kind).where(CallbackTask.order_id.in_(list(by_id)))
+            select(CallbackTask.order_id, CallbackTask.kind).where(
+                among(session, CallbackTask.order_id, by_id)
+            )
         ):
             by_id[order_id]["task_kinds"].add(kind)
     return stored

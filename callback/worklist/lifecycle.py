@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor, AuditEntry, record
-from callback.bulk import insert_rows
+from callback.bulk import among, insert_rows
 from callback.models import (
     CallbackTask,
     TaskState,
@@ -42,7 +42,7 @@ def create_tasks(
     insert_rows(session, CallbackTask.__table__, rows)
     returned = session.execute(
         select(CallbackTask.id, CallbackTask.order_id, CallbackTask.kind).where(
-            CallbackTask.order_id.in_({order_id for order_id, _plan in plans})
+            among(session, CallbackTask.order_id, {order_id for order_id, _plan in plans})
         )
     )
     task_ids = {(order_id, kind): task_id for task_id, order_id, kind in returned}
