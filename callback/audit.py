@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Insert, bindparam, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import FromClause
 
+from callback.bulk import insert_rows
 from callback.models import AuditChannel, AuditEvent
 
 # Requests to these blueprints come from machines, not people at a browser.
@@ -96,8 +97,7 @@ def record(session: Session, actor: Actor, now: datetime, entries: Iterable[Audi
         }
         for entry in entries
     ]
-    if rows:
-        session.execute(insert(AuditEvent), rows)
+    insert_rows(session, AuditEvent.__table__, rows)
 
 
 def insert_per_row(

@@ -150,7 +150,7 @@ def _parse_datetime_text(text: str) -> datetime:
     for shape in TEXT_DATETIME_SHAPES:
         match = shape.fullmatch(text)
         if match is not None:
-            year, month, day, hour, minute, second = (int(part or 0) for part in match.groups())
+            year, month, day, hour, minute, second = [int(part) if part else 0 for part in match.groups()]
             try:
                 return datetime(year, month, day, hour, minute, second)
             except ValueError:

@@ -5,10 +5,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor, AuditEntry, jsonable, record
+from callback.bulk import among, insert_rows
 from callback.fields import FieldError
 from callback.intake.validation import ValidOrder
 from callback.models import ORDER_FIELDS, POWERED_STATUSES, CallbackTask, OrderStatus, WorkOrder
@@ -158,21 +159,25 @@ def _upsert_batch(
 
 
 def _insert_orders(session: Session, inserts: list[ValidOrder], now: datetime) -> list[int]:
-    """Insert new orders in one executemany; return their ids in the items' order.
+    """Insert new orders in one go (COPY on PostgreSQL); return their ids in the items' order.
 
-    Core insert with every column rendered (empty ones as NULL) keeps the rows in one batch. No RETURNING:
-    a batched insert with RETURNING becomes one statement with a placeholder per value, which psycopg
-    parses anew for every batch (a third of a PostgreSQL import); a plain executemany is parsed once and
-    pipelined. The ids are then read back by order number, unique by constraint.
+    No RETURNING: a batched insert with RETURNING becomes one statement with a placeholder per value, which
+    psycopg parses anew for every batch. The ids are read back by order number, unique by constraint.
     """
     rows = [
-        {**item.values, "source_updated_at": item.updated_at, "created_at": now, "updated_at": now}
+        {
+            **item.values,
+            "order_no_key": item.order_no.lower(),
+            "source_updated_at": item.updated_at,
+            "created_at": now,
+            "updated_at": now,
+        }
         for item in inserts
     ]
-    session.execute(insert(WorkOrder.__table__), rows)
+    insert_rows(session, WorkOrder.__table__, rows)
     order_nos = [item.order_no for item in inserts]
     found = session.execute(
-        select(WorkOrder.order_no, WorkOrder.id).where(WorkOrder.order_no.in_(order_nos))
+        select(WorkOrder.order_no, WorkOrder.id).where(among(session, WorkOrder.order_no, order_nos))
     )
     ids = {order_no: order_id for order_no, order_id in found}
     return [ids[order_no] for order_no in order_nos]
@@ -202,7 +207,7 @@ def _lock_orders(session: Session, order_nos: list[str]) -> None:
         return
     session.execute(
         select(WorkOrder.id)
-        .where(WorkOrder.order_no.in_(order_nos))
+        .where(among(session, WorkOrder.order_no, order_nos))
         .order_by(WorkOrder.order_no)
         .with_for_update()
     )
@@ -217,12 +222,18 @@ def _load_stored(session: Session, order_nos: list[str]) -> dict[str, dict[str, 
         WorkOrder.due_task_pending,
         *(getattr(WorkOrder, name) for name in ORDER_FIELDS),
     ]
-    rows = session.execute(select(*columns).where(WorkOrder.order_no.in_(order_nos))).mappings().all()
+    rows = (
+        session.execute(select(*columns).where(among(session, WorkOrder.order_no, order_nos)))
+        .mappings()
+        .all()
+    )
     stored = {row["order_no"]: {**row, "task_kinds": set()} for row in rows}
     if stored:
         by_id = {row["id"]: row for row in stored.values()}
         for order_id, kind in session.execute(
-            select(CallbackTask.order_id, CallbackTask.kind).where(CallbackTask.order_id.in_(list(by_id)))
+            select(CallbackTask.order_id, CallbackTask.kind).where(
+                among(session, CallbackTask.order_id, by_id)
+            )
         ):
             by_id[order_id]["task_kinds"].add(kind)
     return stored

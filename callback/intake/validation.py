@@ -71,8 +71,13 @@ def validate_order(
     values: dict[str, Any] = {}
 
     def field(name: str, convert: Any, *args: Any, required: bool = False) -> Any:
+        value = raw.get(name)
+        if value is None:  # every converter reads None as None: skip the call (half an export's cells)
+            if required:
+                errors.append(FieldError(name, _l("is required")))
+            return None
         try:
-            value = convert(raw.get(name), *args)
+            value = convert(value, *args)
         except InvalidValue as invalid:
             errors.append(FieldError(name, invalid.message))
             return None

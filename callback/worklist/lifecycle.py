@@ -3,10 +3,11 @@
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor, AuditEntry, record
+from callback.bulk import among, insert_rows
 from callback.models import (
     CallbackTask,
     TaskState,
@@ -36,12 +37,12 @@ def create_tasks(
         }
         for order_id, plan in plans
     ]
-    # One executemany (parsed once, unlike a multi-row INSERT … RETURNING with a placeholder per value);
-    # ids are read back by (order, kind), unique by constraint.
-    session.execute(insert(CallbackTask.__table__), rows)
+    # In one go (COPY on PostgreSQL), without RETURNING; ids are read back by (order, kind), unique by
+    # constraint.
+    insert_rows(session, CallbackTask.__table__, rows)
     returned = session.execute(
         select(CallbackTask.id, CallbackTask.order_id, CallbackTask.kind).where(
-            CallbackTask.order_id.in_({order_id for order_id, _plan in plans})
+            among(session, CallbackTask.order_id, {order_id for order_id, _plan in plans})
         )
     )
     task_ids = {(order_id, kind): task_id for task_id, order_id, kind in returned}
