@@ -44,7 +44,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from callback.models import (
     Answer,
@@ -258,7 +258,10 @@ def save_call(session: Session, call: LiveCall, *, now: datetime, settings: Sett
     if call.ending is None or call.disposition is not None:
         return
     ending, call.ending = call.ending, None
-    attempt = session.get(CallAttempt, call.id, populate_existing=True)
+    # Its answers are not loaded with it (the relationship's selectin): ending reads them as it needs them.
+    attempt = session.get(
+        CallAttempt, call.id, populate_existing=True, options=[lazyload(CallAttempt.answers)]
+    )
     assert attempt is not None  # noqa: S101  (locked above)
     if ending.hand_over is not None:
         hand_automated_attempt_to_operators(
