@@ -97,7 +97,8 @@ def record(session: Session, actor: Actor, now: datetime, entries: Iterable[Audi
         for entry in entries
     ]
     if rows:
-        session.execute(insert(AuditEvent), rows)
+        # Into the table (Core): the ORM's bulk insert would add its per-statement work for nothing to load.
+        session.execute(insert(AuditEvent.__table__), rows)
 
 
 def insert_per_row(

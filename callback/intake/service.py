@@ -3,9 +3,10 @@
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor, AuditEntry, jsonable, record
@@ -148,32 +149,37 @@ def _upsert_batch(
             )
     if updates:
         session.execute(update(WorkOrder), updates)
+    # The orders' events and their new tasks' in one INSERT. (A cancelled order gets no new task: the
+    # cancellations below concern other orders than the tasks created.)
+    created = create_tasks(session, plans, now=now, actor=actor, audit=audits)
     record(session, actor, now, audits)
     cancel_tasks_of_orders(session, newly_cancelled, now=now, actor=actor)
 
     order_nos = {order_id: no for no, order_id in _ids(stored, inserts, new_ids)}
-    for order_id, task_id, kind in create_tasks(session, plans, now=now, actor=actor):
+    for order_id, task_id, kind in created:
         results[order_nos[order_id]].tasks_created.append({"id": task_id, "kind": kind})
     return [results[item.order_no] for item in batch]
 
 
 def _insert_orders(session: Session, inserts: list[ValidOrder], now: datetime) -> list[int]:
-    """Insert new orders in one executemany; return their ids in the items' order.
+    """Insert new orders; return their ids in the items' order.
 
-    Core insert with every column rendered (empty ones as NULL) keeps the rows in one batch. No RETURNING:
-    a batched insert with RETURNING becomes one statement with a placeholder per value, which psycopg
-    parses anew for every batch (a third of a PostgreSQL import); a plain executemany is parsed once and
-    pipelined. The ids are then read back by order number, unique by constraint.
+    Several: one executemany, with every column rendered (empty ones as NULL) to keep the rows in one batch,
+    and no RETURNING: a batched insert with RETURNING becomes one statement with a placeholder per value,
+    which psycopg parses anew for every batch (a third of a PostgreSQL import); a plain executemany is parsed
+    once and pipelined. The ids are then read back by order number, unique by constraint. One (a single
+    PUT): INSERT … RETURNING, the same statement every time.
     """
     rows = [
         {**item.values, "source_updated_at": item.updated_at, "created_at": now, "updated_at": now}
         for item in inserts
     ]
-    session.execute(insert(WorkOrder.__table__), rows)
+    table = WorkOrder.__table__
+    if len(rows) == 1:
+        return [session.execute(insert(table).returning(table.c.id), rows[0]).scalar_one()]
+    session.execute(insert(table), rows)
     order_nos = [item.order_no for item in inserts]
-    found = session.execute(
-        select(WorkOrder.order_no, WorkOrder.id).where(WorkOrder.order_no.in_(order_nos))
-    )
+    found = session.execute(select(WorkOrder.order_no, WorkOrder.id).where(WorkOrder.order_no.in_(order_nos)))
     ids = {order_no: order_id for order_no, order_id in found}
     return [ids[order_no] for order_no in order_nos]
 
@@ -185,44 +191,56 @@ def _ids(
     yield from ((item.order_no, order_id) for item, order_id in zip(inserts, new_ids, strict=True))
 
 
-def _lock_orders(session: Session, order_nos: list[str]) -> None:
-    """Make writers of the same orders take turns, so the second reads what the first committed.
+def _load_stored(session: Session, order_nos: list[str]) -> dict[str, dict[str, Any]]:
+    """Load the stored orders with these numbers, locked until commit, and the kinds of task of each.
 
-    PostgreSQL locks the stored rows (in order-number order, so two batches cannot deadlock); a new order
-    has no row yet, and its second writer meets the unique index and retries. SQLite locks the whole
-    database for a writer: a no-op UPDATE takes that lock before anything is read.
+    Writers of the same orders take turns, so the second reads what the first committed. PostgreSQL locks the
+    stored rows as it reads them (FOR UPDATE, in order-number order, so two batches cannot deadlock; after a
+    wait it returns the rows as committed); a new order has no row yet, and its second writer meets the unique
+    index and retries. SQLite locks the whole database for a writer: a no-op UPDATE takes that lock before
+    anything is read.
     """
     if session.connection().dialect.name == "sqlite":
-        session.execute(
-            update(WorkOrder)
-            .where(WorkOrder.order_no.in_(order_nos))
-            .values(order_no=WorkOrder.order_no)
-            .execution_options(synchronize_session=False)
-        )
-        return
-    session.execute(
-        select(WorkOrder.id)
-        .where(WorkOrder.order_no.in_(order_nos))
-        .order_by(WorkOrder.order_no)
-        .with_for_update()
-    )
-
-
-def _load_stored(session: Session, order_nos: list[str]) -> dict[str, dict[str, Any]]:
-    """Load the stored orders with these numbers (locked until commit), and the kinds of task of each."""
-    _lock_orders(session, order_nos)
-    columns = [
-        WorkOrder.id,
-        WorkOrder.source_updated_at,
-        WorkOrder.due_task_pending,
-        *(getattr(WorkOrder, name) for name in ORDER_FIELDS),
-    ]
-    rows = session.execute(select(*columns).where(WorkOrder.order_no.in_(order_nos))).mappings().all()
+        session.execute(_sqlite_write_lock(), {"order_nos": order_nos})
+    rows = session.execute(_stored_statement(), {"order_nos": order_nos}).mappings().all()
     stored = {row["order_no"]: {**row, "task_kinds": set()} for row in rows}
     if stored:
         by_id = {row["id"]: row for row in stored.values()}
-        for order_id, kind in session.execute(
-            select(CallbackTask.order_id, CallbackTask.kind).where(CallbackTask.order_id.in_(list(by_id)))
-        ):
+        for order_id, kind in session.execute(_task_kinds_statement(), {"order_ids": list(by_id)}):
             by_id[order_id]["task_kinds"].add(kind)
     return stored
+
+
+# The statements of every upsert, built once (built per call, their constructs cost more CPU than a single
+# order's statements take to run), on the tables: they load no objects, so the ORM's work per execution is
+# not needed. The lists are bound as expanding parameters.
+
+
+@cache
+def _stored_statement() -> Select[Any]:
+    orders = WorkOrder.__table__
+    names = ["id", "source_updated_at", "due_task_pending", *ORDER_FIELDS]
+    return (
+        select(*(orders.c[name] for name in names))
+        .where(orders.c.order_no.in_(bindparam("order_nos", expanding=True)))
+        .order_by(orders.c.order_no)
+        .with_for_update()  # nothing on SQLite, which has no row locks
+    )
+
+
+@cache
+def _sqlite_write_lock() -> Update:
+    orders = WorkOrder.__table__
+    return (
+        update(orders)
+        .where(orders.c.order_no.in_(bindparam("order_nos", expanding=True)))
+        .values(order_no=orders.c.order_no)
+    )
+
+
+@cache
+def _task_kinds_statement() -> Select[int, str]:
+    tasks = CallbackTask.__table__
+    return select(tasks.c.order_id, tasks.c.kind).where(
+        tasks.c.order_id.in_(bindparam("order_ids", expanding=True))
+    )

@@ -15,9 +15,18 @@ from callback.task_plans import TaskPlan
 
 
 def create_tasks(
-    session: Session, plans: Sequence[tuple[int, TaskPlan]], *, now: datetime, actor: Actor
+    session: Session,
+    plans: Sequence[tuple[int, TaskPlan]],
+    *,
+    now: datetime,
+    actor: Actor,
+    audit: list[AuditEntry] | None = None,
 ) -> list[tuple[int, int, str]]:
-    """Create the planned tasks for (order id, plan) pairs; return (order id, task id, kind) for each."""
+    """Create the planned tasks for (order id, plan) pairs; return (order id, task id, kind) for each.
+
+    Each creation is audited: here, or, given `audit`, by the caller, who adds the entries to its own (one
+    INSERT of audit rows for the orders and their tasks).
+    """
     if not plans:
         return []
     rows = [
@@ -36,25 +45,31 @@ def create_tasks(
         }
         for order_id, plan in plans
     ]
-    # One executemany (parsed once, unlike a multi-row INSERT … RETURNING with a placeholder per value);
-    # ids are read back by (order, kind), unique by constraint.
-    session.execute(insert(CallbackTask.__table__), rows)
-    returned = session.execute(
-        select(CallbackTask.id, CallbackTask.order_id, CallbackTask.kind).where(
-            CallbackTask.order_id.in_({order_id for order_id, _plan in plans})
+    table = CallbackTask.__table__
+    if len(rows) == 1:
+        # One order's one task (a single PUT): INSERT … RETURNING, the same statement every time.
+        (row,) = rows
+        task_id = session.execute(insert(table).returning(table.c.id), row).scalar_one()
+        task_ids = {(row["order_id"], row["kind"]): task_id}
+    else:
+        # One executemany (parsed once, unlike a multi-row INSERT … RETURNING with a placeholder per value);
+        # ids are read back by (order, kind), unique by constraint.
+        session.execute(insert(table), rows)
+        returned = session.execute(
+            select(CallbackTask.id, CallbackTask.order_id, CallbackTask.kind).where(
+                CallbackTask.order_id.in_({order_id for order_id, _plan in plans})
+            )
         )
-    )
-    task_ids = {(order_id, kind): task_id for task_id, order_id, kind in returned}
+        task_ids = {(order_id, kind): task_id for task_id, order_id, kind in returned}
     created = [(order_id, task_ids[order_id, plan.kind], plan.kind) for order_id, plan in plans]
-    record(
-        session,
-        actor,
-        now,
-        (
-            AuditEntry("task.created", "callback_task", task_id, {"kind": kind, "order_id": order_id})
-            for order_id, task_id, kind in created
-        ),
-    )
+    entries = [
+        AuditEntry("task.created", "callback_task", task_id, {"kind": kind, "order_id": order_id})
+        for order_id, task_id, kind in created
+    ]
+    if audit is None:
+        record(session, actor, now, entries)
+    else:
+        audit.extend(entries)
     return created
 
 
