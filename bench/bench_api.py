@@ -13,22 +13,34 @@ phone numbers). Then, on a fresh schema each time:
   integration user's bearer token: orders/s and the ratio to the anchor (issue 14's target: >= 0.5);
 - `PUT /api/v1/work-orders/<order_no>`: `--clients` processes together, each PUTting `--puts` new orders
   one at a time over its own keep-alive connection: PUTs/s, p50, p99 (target: p99 < 50 ms with 8 clients).
+
+Before gunicorn starts, `--single` PUTs of new orders, then as many of the same orders again (`unchanged`), go
+one at a time through Flask's test client in this process: CPU per PUT (`time.process_time`, which a busy
+machine does not inflate as it does wall time), the statements each sends (besides BEGIN, COMMIT and the
+pool's ping) and, with PostgreSQL here, the CPU of its server process. `--profile FILE` writes a cProfile (CPU
+time) of the new orders' PUTs.
 """
 
 import argparse
+import cProfile
 import json
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_claim import server_cpu, server_cpu_file
 from bench_import import generate_csv
+from flask import Flask
 from serving import Script, gunicorn, in_order, line, run_clients
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from callback import create_app
 from callback.audit import Actor
@@ -48,6 +60,49 @@ def fresh_schema() -> None:
     db.create_all()
 
 
+def single_puts(
+    app: Flask, items: list[dict[str, Any]], headers: dict[str, str], profile: str | None
+) -> None:
+    """PUT new orders one at a time in this process, then the same again: CPU and statements per PUT."""
+    client = app.test_client()
+    statements = 0
+
+    def count(*_args: Any) -> None:
+        nonlocal statements
+        statements += 1
+
+    def put(item: dict[str, Any]) -> None:
+        order_no = f"S{item['order_no']}"
+        path = "/api/v1/work-orders/" + quote(order_no, safe="")
+        response = client.put(
+            path, data=json.dumps({**item, "order_no": order_no}, default=str), headers=headers
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+
+    with app.app_context():
+        backend = server_cpu_file()
+    put(items[-1])  # the first request of a process compiles and caches what every later one reuses
+    for label, batch in (("new order (created)", items[:-1]), ("same order again (unchanged)", items[:-1])):
+        profiler = cProfile.Profile(time.process_time) if profile and "created" in label else None
+        event.listen(Engine, "before_cursor_execute", count)
+        statements, cpu, wall, server = 0, time.process_time(), time.perf_counter(), server_cpu(backend)
+        if profiler:
+            profiler.enable()
+        for item in batch:
+            put(item)
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(profile)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        server = server_cpu(backend) - server
+        event.remove(Engine, "before_cursor_execute", count)
+        on_server = f" + {1000 * server / len(batch):4.2f} ms in its server process" if backend else ""
+        print(
+            f"  one PUT at a time in process, {label}: CPU per PUT {1000 * cpu / len(batch):5.2f} ms"
+            f"{on_server}; {statements / len(batch):.1f} statements; {1000 * wall / len(batch):6.2f} ms wall"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -55,6 +110,11 @@ def main() -> None:
     parser.add_argument("--orders", type=int, help="default: 20,000 on PostgreSQL, 3,000 on SQLite")
     parser.add_argument("--clients", type=int, default=8, help="concurrent PUT clients")
     parser.add_argument("--puts", type=int, default=50, help="PUTs per client")
+    parser.add_argument(
+        "--single", type=int, default=200, help="PUTs one at a time in process (CPU, statements)"
+    )
+    parser.add_argument("--profile", help="write a cProfile (CPU time) of the in-process PUTs to this file")
+    parser.add_argument("--single-only", action="store_true", help="only the in-process PUTs")
     parser.add_argument("--database-url", default=os.environ.get("CALLBACK_BENCH_DATABASE_URL"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
@@ -89,6 +149,10 @@ def main() -> None:
             db.session.remove()
             db.engine.dispose()
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        if args.single:
+            single_puts(app, items[-args.single - 1 :], headers, args.profile)
+        if args.single_only:
+            return
         batches = [
             ("POST", "/api/v1/work-orders", json.dumps(items[i : i + BATCH], default=str).encode(), headers)
             for i in range(0, len(items), BATCH)

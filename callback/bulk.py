@@ -21,10 +21,17 @@ from sqlalchemy.orm import QueryableAttribute, Session
 
 T = TypeVar("T")
 
+# Below this many rows a plain INSERT is one round trip where COPY takes two (its start, then the data), and
+# the statement is the same every time (a claim's audit event, a single PUT's order and task).
+COPY_MIN_ROWS = 20
+
 
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert `rows` (dicts keyed by column name, all with the same keys) into `table` in one go."""
     if not rows:
+        return
+    if len(rows) < COPY_MIN_ROWS:
+        session.execute(insert(table), list(rows))
         return
     connection = session.connection()
     names = list(rows[0])
@@ -110,7 +117,17 @@ def among(
     An IN list of thousands renders a placeholder per value, and psycopg parses such a statement anew each
     time (it differs with every length); an array is one value, and the statement's text stays the same.
     """
+    element = column.expression if isinstance(column, QueryableAttribute) else column
     if session.get_bind().dialect.name == "postgresql":
-        element = column.expression if isinstance(column, QueryableAttribute) else column
         return element == any_(bindparam(None, list(values), type_=ARRAY(element.type)))
-    return column.in_(values)
+    return element.in_(values)
+
+
+def among_parameter(column: ColumnElement[T], name: str, dialect: str) -> ColumnElement[bool]:
+    """Return `column IN :name` for a statement built once and run with a list bound to `name` each time.
+
+    As `among`: on PostgreSQL `= ANY(:name)`, an array; elsewhere an expanding IN list.
+    """
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))

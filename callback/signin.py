@@ -11,13 +11,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Integer, ScalarSelect, String, bindparam, delete, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from callback.audit import Actor, AuditEntry, record
 from callback.models import SignInFailure, User
+from callback.models.types import UTCDateTime
 from callback.settings import Settings
 
 PASSWORD = "password"  # noqa: S105  (a kind of failure, not a secret)
@@ -140,14 +142,46 @@ def token_locked_until(
     session: Session, address: str, *, now: datetime, settings: Settings
 ) -> datetime | None:
     """Tell until when API tokens from this address are refused after too many bad ones, if they are."""
-    return _limit_reached(
-        session,
-        kind=TOKEN,
-        now=now,
-        settings=settings,
-        limit=settings.login_max_failures_per_address,
-        address=address,
+    started = session.scalar(
+        select(token_lockout_start()), token_lockout_values(address, now=now, settings=settings)
     )
+    return token_lockout_end(started, settings)
+
+
+@cache
+def token_lockout_start() -> ScalarSelect[datetime]:
+    """The time of the bad token that locks the address out now, or NULL: of the bad tokens from the address
+    within the window, the LOGIN_MAX_FAILURES_PER_ADDRESS-th newest (`_limit_reached`'s rule).
+
+    A subquery built once, so that the token's own lookup can carry it (one statement per API request);
+    bound by `token_lockout_values`.
+    """
+    return (
+        select(SignInFailure.at)
+        .where(
+            SignInFailure.kind == TOKEN,
+            SignInFailure.address == bindparam("lockout_address", type_=String()),
+            SignInFailure.at > bindparam("lockout_since", type_=UTCDateTime()),
+        )
+        .order_by(SignInFailure.at.desc())
+        .offset(bindparam("lockout_offset", type_=Integer()))
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def token_lockout_values(address: str, *, now: datetime, settings: Settings) -> dict[str, Any]:
+    """Return the values `token_lockout_start` binds."""
+    return {
+        "lockout_address": address,
+        "lockout_since": now - settings.login_lockout,
+        "lockout_offset": settings.login_max_failures_per_address - 1,
+    }
+
+
+def token_lockout_end(started: datetime | None, settings: Settings) -> datetime | None:
+    """Return until when the address is refused, given what `token_lockout_start` found (None: it is not)."""
+    return None if started is None else started + settings.login_lockout
 
 
 def record_bad_token(session: Session, address: str, *, now: datetime, settings: Settings) -> None:

@@ -3,13 +3,14 @@
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, Update, insert, select, update
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor, AuditEntry, jsonable, record
-from callback.bulk import among, insert_rows
+from callback.bulk import among, among_parameter, insert_rows
 from callback.fields import FieldError
 from callback.intake.validation import ValidOrder
 from callback.models import ORDER_FIELDS, POWERED_STATUSES, CallbackTask, OrderStatus, WorkOrder
@@ -149,20 +150,25 @@ def _upsert_batch(
             )
     if updates:
         session.execute(update(WorkOrder), updates)
+    # The orders' events and their new tasks' in one INSERT. (A cancelled order gets no new task: the
+    # cancellations below concern other orders than the tasks created.)
+    created = create_tasks(session, plans, now=now, actor=actor, audit=audits)
     record(session, actor, now, audits)
     cancel_tasks_of_orders(session, newly_cancelled, now=now, actor=actor)
 
     order_nos = {order_id: no for no, order_id in _ids(stored, inserts, new_ids)}
-    for order_id, task_id, kind in create_tasks(session, plans, now=now, actor=actor):
+    for order_id, task_id, kind in created:
         results[order_nos[order_id]].tasks_created.append({"id": task_id, "kind": kind})
     return [results[item.order_no] for item in batch]
 
 
 def _insert_orders(session: Session, inserts: list[ValidOrder], now: datetime) -> list[int]:
-    """Insert new orders in one go (COPY on PostgreSQL); return their ids in the items' order.
+    """Insert new orders; return their ids in the items' order.
 
-    No RETURNING: a batched insert with RETURNING becomes one statement with a placeholder per value, which
-    psycopg parses anew for every batch. The ids are read back by order number, unique by constraint.
+    One (a single PUT): INSERT … RETURNING, the same statement every time. Several: in one go (COPY on
+    PostgreSQL), without RETURNING: a batched insert with RETURNING becomes one statement with a placeholder
+    per value, which psycopg parses anew for every batch. Their ids are read back by order number, unique by
+    constraint.
     """
     rows = [
         {
@@ -174,7 +180,10 @@ def _insert_orders(session: Session, inserts: list[ValidOrder], now: datetime) -
         }
         for item in inserts
     ]
-    insert_rows(session, WorkOrder.__table__, rows)
+    table = WorkOrder.__table__
+    if len(rows) == 1:
+        return [session.execute(insert(table).returning(table.c.id), rows[0]).scalar_one()]
+    insert_rows(session, table, rows)
     order_nos = [item.order_no for item in inserts]
     found = session.execute(
         select(WorkOrder.order_no, WorkOrder.id).where(among(session, WorkOrder.order_no, order_nos))
@@ -190,50 +199,57 @@ def _ids(
     yield from ((item.order_no, order_id) for item, order_id in zip(inserts, new_ids, strict=True))
 
 
-def _lock_orders(session: Session, order_nos: list[str]) -> None:
-    """Make writers of the same orders take turns, so the second reads what the first committed.
-
-    PostgreSQL locks the stored rows (in order-number order, so two batches cannot deadlock); a new order
-    has no row yet, and its second writer meets the unique index and retries. SQLite locks the whole
-    database for a writer: a no-op UPDATE takes that lock before anything is read.
-    """
-    if session.connection().dialect.name == "sqlite":
-        session.execute(
-            update(WorkOrder)
-            .where(WorkOrder.order_no.in_(order_nos))
-            .values(order_no=WorkOrder.order_no)
-            .execution_options(synchronize_session=False)
-        )
-        return
-    session.execute(
-        select(WorkOrder.id)
-        .where(among(session, WorkOrder.order_no, order_nos))
-        .order_by(WorkOrder.order_no)
-        .with_for_update()
-    )
-
-
 def _load_stored(session: Session, order_nos: list[str]) -> dict[str, dict[str, Any]]:
-    """Load the stored orders with these numbers (locked until commit), and the kinds of task of each."""
-    _lock_orders(session, order_nos)
-    columns = [
-        WorkOrder.id,
-        WorkOrder.source_updated_at,
-        WorkOrder.due_task_pending,
-        *(getattr(WorkOrder, name) for name in ORDER_FIELDS),
-    ]
-    rows = (
-        session.execute(select(*columns).where(among(session, WorkOrder.order_no, order_nos)))
-        .mappings()
-        .all()
-    )
+    """Load the stored orders with these numbers, locked until commit, and the kinds of task of each.
+
+    Writers of the same orders take turns, so the second reads what the first committed. PostgreSQL locks the
+    stored rows as it reads them (FOR UPDATE, in order-number order, so two batches cannot deadlock; after a
+    wait it returns the rows as committed); a new order has no row yet, and its second writer meets the unique
+    index and retries. SQLite locks the whole database for a writer: a no-op UPDATE takes that lock before
+    anything is read.
+    """
+    dialect = session.connection().dialect.name
+    if dialect == "sqlite":
+        session.execute(_sqlite_write_lock(), {"order_nos": order_nos})
+    rows = session.execute(_stored_statement(dialect), {"order_nos": order_nos}).mappings().all()
     stored = {row["order_no"]: {**row, "task_kinds": set()} for row in rows}
     if stored:
         by_id = {row["id"]: row for row in stored.values()}
-        for order_id, kind in session.execute(
-            select(CallbackTask.order_id, CallbackTask.kind).where(
-                among(session, CallbackTask.order_id, by_id)
-            )
-        ):
+        for order_id, kind in session.execute(_task_kinds_statement(dialect), {"order_ids": list(by_id)}):
             by_id[order_id]["task_kinds"].add(kind)
     return stored
+
+
+# The statements of every upsert, built once per database (built per call, their constructs cost more CPU
+# than a single order's statements take to run), on the tables: they load no objects, so the ORM's work per
+# execution is not needed. The lists are bound as one parameter (callback.bulk.among_parameter).
+
+
+@cache
+def _stored_statement(dialect: str) -> Select[Any]:
+    orders = WorkOrder.__table__
+    names = ["id", "source_updated_at", "due_task_pending", *ORDER_FIELDS]
+    return (
+        select(*(orders.c[name] for name in names))
+        .where(among_parameter(orders.c.order_no, "order_nos", dialect))
+        .order_by(orders.c.order_no)
+        .with_for_update()  # nothing on SQLite, which has no row locks
+    )
+
+
+@cache
+def _sqlite_write_lock() -> Update:
+    orders = WorkOrder.__table__
+    return (
+        update(orders)
+        .where(among_parameter(orders.c.order_no, "order_nos", "sqlite"))
+        .values(order_no=orders.c.order_no)
+    )
+
+
+@cache
+def _task_kinds_statement(dialect: str) -> Select[int, str]:
+    tasks = CallbackTask.__table__
+    return select(tasks.c.order_id, tasks.c.kind).where(
+        among_parameter(tasks.c.order_id, "order_ids", dialect)
+    )

@@ -3,7 +3,7 @@
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor, AuditEntry, record
@@ -16,9 +16,18 @@ from callback.task_plans import TaskPlan
 
 
 def create_tasks(
-    session: Session, plans: Sequence[tuple[int, TaskPlan]], *, now: datetime, actor: Actor
+    session: Session,
+    plans: Sequence[tuple[int, TaskPlan]],
+    *,
+    now: datetime,
+    actor: Actor,
+    audit: list[AuditEntry] | None = None,
 ) -> list[tuple[int, int, str]]:
-    """Create the planned tasks for (order id, plan) pairs; return (order id, task id, kind) for each."""
+    """Create the planned tasks for (order id, plan) pairs; return (order id, task id, kind) for each.
+
+    Each creation is audited: here, or, given `audit`, by the caller, who adds the entries to its own (one
+    INSERT of audit rows for the orders and their tasks).
+    """
     if not plans:
         return []
     rows = [
@@ -37,25 +46,31 @@ def create_tasks(
         }
         for order_id, plan in plans
     ]
-    # In one go (COPY on PostgreSQL), without RETURNING; ids are read back by (order, kind), unique by
-    # constraint.
-    insert_rows(session, CallbackTask.__table__, rows)
-    returned = session.execute(
-        select(CallbackTask.id, CallbackTask.order_id, CallbackTask.kind).where(
-            among(session, CallbackTask.order_id, {order_id for order_id, _plan in plans})
+    table = CallbackTask.__table__
+    if len(rows) == 1:
+        # One order's one task (a single PUT): INSERT … RETURNING, the same statement every time.
+        (row,) = rows
+        task_id = session.execute(insert(table).returning(table.c.id), row).scalar_one()
+        task_ids = {(row["order_id"], row["kind"]): task_id}
+    else:
+        # In one go (COPY on PostgreSQL), without RETURNING; ids are read back by (order, kind), unique by
+        # constraint.
+        insert_rows(session, table, rows)
+        returned = session.execute(
+            select(CallbackTask.id, CallbackTask.order_id, CallbackTask.kind).where(
+                among(session, CallbackTask.order_id, {order_id for order_id, _plan in plans})
+            )
         )
-    )
-    task_ids = {(order_id, kind): task_id for task_id, order_id, kind in returned}
+        task_ids = {(order_id, kind): task_id for task_id, order_id, kind in returned}
     created = [(order_id, task_ids[order_id, plan.kind], plan.kind) for order_id, plan in plans]
-    record(
-        session,
-        actor,
-        now,
-        (
-            AuditEntry("task.created", "callback_task", task_id, {"kind": kind, "order_id": order_id})
-            for order_id, task_id, kind in created
-        ),
-    )
+    entries = [
+        AuditEntry("task.created", "callback_task", task_id, {"kind": kind, "order_id": order_id})
+        for order_id, task_id, kind in created
+    ]
+    if audit is None:
+        record(session, actor, now, entries)
+    else:
+        audit.extend(entries)
     return created
 
 

@@ -177,6 +177,8 @@ def test_bad_api_tokens_lock_the_address_with_the_apis_error_shape(isolated_app)
         assert response.status_code == 401
     locked = client.get("/api/v1/work-orders/X", headers=good, environ_base=attacker)
     assert locked.status_code == 429
+    # A bad one too, refused before it is looked at (the good one above was refused by its own lookup).
+    assert client.get("/api/v1/tasks", headers=bad, environ_base=attacker).status_code == 429
     assert locked.json["error"]["code"] == "too_many_requests"
     assert "15" in locked.json["error"]["message"] or "分钟" in locked.json["error"]["message"]
     english = client.get(

@@ -3,18 +3,25 @@
 import json
 from collections.abc import Callable
 from datetime import datetime
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, ParamSpec, TypeVar
 
 from flask import g, request
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, String, bindparam, func, select
 
 from callback.clock import utcnow
 from callback.extensions import db
 from callback.models import ApiToken, User, hash_token
 from callback.settings import current_settings
-from callback.signin import minutes_until, record_bad_token, token_locked_until
+from callback.signin import (
+    minutes_until,
+    record_bad_token,
+    token_locked_until,
+    token_lockout_end,
+    token_lockout_start,
+    token_lockout_values,
+)
 from callback.users import touch_token
 from callback.web.errors import ApiError
 from callback.web.paging import MAX_PAGE, paginate
@@ -33,7 +40,16 @@ def authenticated_user() -> User:
             401, "unauthorized", _("Authentication is required: send Authorization: Bearer <token>.")
         )
     now, settings, address = utcnow(), current_settings(), request.remote_addr or "unknown"
-    locked_until = token_locked_until(db.session, address, now=now, settings=settings)
+    # One statement: the token, its user, and whether bad tokens have locked the address out (which refuses
+    # a good token too). An unknown token asks about the address apart, before it counts as one more.
+    row = db.session.execute(
+        _token_statement(),
+        {"token_hash": hash_token(token.strip())} | token_lockout_values(address, now=now, settings=settings),
+    ).first()
+    if row is None:
+        locked_until = token_locked_until(db.session, address, now=now, settings=settings)
+    else:
+        locked_until = token_lockout_end(row.lockout_start, settings)
     if locked_until is not None:
         raise ApiError(
             429,
@@ -43,11 +59,6 @@ def authenticated_user() -> User:
                 minutes=minutes_until(locked_until, now),
             ),
         )
-    row = db.session.execute(
-        select(ApiToken, User)
-        .join(User, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked_at.is_(None))
-    ).first()
     if row is None or not row.User.active:
         record_bad_token(db.session, address, now=now, settings=settings)
         db.session.commit()  # the count must outlive this refused request
@@ -56,6 +67,19 @@ def authenticated_user() -> User:
         db.session.commit()  # nothing else is pending yet: the handler has not started
     user: User = row.User
     return user
+
+
+@cache
+def _token_statement() -> Select[ApiToken, User, datetime]:
+    """The live token with this hash and its user, and when bad tokens locked the address out (or NULL).
+
+    Built once; bound: token_hash and `token_lockout_values`.
+    """
+    return (
+        select(ApiToken, User, token_lockout_start().label("lockout_start"))
+        .join(User, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == bindparam("token_hash", type_=String()), ApiToken.revoked_at.is_(None))
+    )
 
 
 def roles_required(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:

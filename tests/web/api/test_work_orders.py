@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from callback.audit import Actor
 from callback.extensions import db
@@ -272,3 +272,24 @@ def test_an_update_without_a_ledger_field_keeps_the_ledger_a_supervisor_set(clie
     cleared = {**surveyed, "ledger": None, "updated_at": "2026-11-24T10:00:00"}
     assert only_result(put(client, api_headers(), cleared))["result"] == "updated"
     assert db.session.scalar(select(WorkOrder.ledger)) is None
+
+
+def test_a_put_of_a_new_order_sends_five_statements(client, api_headers):
+    """One statement authenticates (the token, its user, the address's lock-out), one locks and loads the
+    stored order, then one each writes the order, its intake task and their audit rows (issue 14)."""
+    headers = api_headers()
+    put(client, headers, order_payload("GD-2026-0001"))  # the token's first use is noted (once a minute)
+    statements: list[str] = []
+
+    def count(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        result = only_result(put(client, headers, order_payload("GD-2026-0002")))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert result["result"] == "created"
+    assert [task["kind"] for task in result["tasks_created"]] == ["intake"]
+    sqlite_write_lock = 1 if db.engine.dialect.name == "sqlite" else 0  # SQLite locks the file, not rows
+    assert len(statements) <= 5 + sqlite_write_lock, statements
