@@ -196,7 +196,9 @@ def run_phase(
         db.drop_all()
         db.create_all()
         settings = current_settings()
+        figures["load_average"] = os.getloadavg()[0]
         started = time.perf_counter()
+        cpu_started = time.process_time()
         if phase == "parse-only":
             rows = 0
             with pd.read_csv(
@@ -235,6 +237,7 @@ def run_phase(
                 peak_rss_mb_at_mark=rss_at_mark[0] if rss_at_mark else None,
             )
         figures["seconds"] = time.perf_counter() - started
+        figures["cpu_seconds"] = time.process_time() - cpu_started
         db.drop_all()
     figures["peak_rss_mb"] = peak_rss_mb()
     return figures
@@ -298,7 +301,11 @@ def main() -> None:
                 sys.exit(f"phase {phase} failed:\n{child.stderr[-3000:]}")
             results[phase] = json.loads(child.stdout.strip().splitlines()[-1])
             seconds, rss = results[phase]["seconds"], results[phase]["peak_rss_mb"]
-            print(f"  {phase}: {seconds:.1f} s, peak RSS {rss:.0f} MB")
+            print(
+                f"  {phase}: {seconds:.1f} s, CPU {results[phase]['cpu_seconds']:.1f} s, "
+                f"peak RSS {rss:.0f} MB, "
+                f"load average {results[phase]['load_average']:.1f} at its start"
+            )
         report(results, args.rows)
 
 
@@ -320,6 +327,12 @@ def report(results: dict[str, dict[str, Any]], rows: int) -> None:
         print(
             f"raw insert (anchor): {rows / raw['seconds']:,.0f} rows/s; "
             f"import / raw insert rows/s ratio: {raw['seconds'] / imported['seconds']:.2f}  (target >= 0.2)"
+        )
+        # On a busy machine wall time follows the neighbours; this process's CPU does not (PostgreSQL's own
+        # work is in its server process, so there this ratio leaves the server's part out).
+        print(
+            "import / raw insert ratio by this process's CPU: "
+            f"{raw['cpu_seconds'] / imported['cpu_seconds']:.2f}"
         )
     if imported and imported.get("peak_rss_mb_at_mark"):
         mark = imported["peak_rss_mb_at_mark"]

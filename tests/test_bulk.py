@@ -1,15 +1,18 @@
 """insert_rows stores exactly what a SQLAlchemy insert stores, and fails the way one fails."""
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
-from sqlalchemy import insert, select, text
+from sqlalchemy import DateTime, insert, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
 from callback.bulk import insert_rows
 from callback.extensions import db
 from callback.models import AuditEvent, WorkOrder
+from callback.models.types import UTCDateTime
 from tests.factories import store_order, valid_order
 
 AT = datetime(2026, 3, 1, 1, 30, 5, 120, tzinfo=UTC)
@@ -84,3 +87,23 @@ def test_a_duplicate_key_is_sqlalchemys_integrity_error(app: Flask):
         insert_rows(db.session, WorkOrder.__table__, [row])
     db.session.rollback()
     assert db.session.scalars(select(WorkOrder.order_no)).all() == ["GD-BULK-1"]
+
+
+def test_utc_times_are_written_for_sqlite_as_sqlalchemy_writes_them():
+    dialect = sqlite.dialect()
+    ours = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    sqlalchemys = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert ours is not None and sqlalchemys is not None
+    shanghai = ZoneInfo("Asia/Shanghai")
+    moments = [
+        datetime(2026, 3, 1, 9, 30, tzinfo=shanghai),
+        datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=shanghai),  # the day before in UTC, a microsecond
+        datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC),
+    ]
+    assert [ours(moment) for moment in moments] == [
+        sqlalchemys(moment.astimezone(UTC).replace(tzinfo=None)) for moment in moments
+    ]
+    assert ours(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        ours(datetime(2026, 3, 1, 9, 30))

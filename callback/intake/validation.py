@@ -21,7 +21,6 @@ DATETIME_FIELDS = ("accepted_at", "due_at", *(f"{s.value}_at" for s in STAGE_SEQ
 UPDATED_AT_MAX_AHEAD = timedelta(minutes=10)
 
 
-
 @dataclass(frozen=True)
 class ValidOrder:
     """An order that passed validation: the intake fields, normalised, and the source's version."""
