@@ -30,13 +30,13 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     """Insert `rows` (dicts keyed by column name, all with the same keys) into `table` in one go."""
     if not rows:
         return
+    names = list(rows[0])
+    defaults = _scalar_defaults(table, names)
     if len(rows) < COPY_MIN_ROWS:
         session.execute(insert(table), list(rows))
         return
     connection = session.connection()
-    names = list(rows[0])
     columns = [table.c[name] for name in names]
-    defaults = _scalar_defaults(table, names)
     all_columns = [*columns, *(table.c[name] for name in defaults)]
     fill = tuple(defaults.values())
     processors = _processors(all_columns, connection.dialect)
