@@ -116,15 +116,26 @@ def in_order(requests: list[Request]) -> Script:
 
 
 def _client(
-    port: int, make_scripts: Callable[[int], list[Script]], index: int, barrier: Any, results: Any
+    port: int,
+    make_scripts: Callable[[int], list[Script]],
+    index: int,
+    clients: int,
+    pause: float,
+    barrier: Any,
+    results: Any,
 ) -> None:
-    """Run this client's scripts over one keep-alive connection, timing each request."""
+    """Run this client's scripts over one keep-alive connection, timing each request.
+
+    `pause` seconds pass between an answer and the next request (untimed): a caller listening to the question
+    before pressing a key. Paced clients start spread over one pause, as calls begin at different moments.
+    """
     scripts = make_scripts(index)
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     latencies: list[float] = []
     failures: list[str] = []
     barrier.wait()
     began = time.perf_counter()
+    time.sleep(pause * index / clients)
     for script in scripts:
         body: bytes | None = None
         while (request := script(body)) is not None:
@@ -136,19 +147,23 @@ def _client(
             latencies.append(time.perf_counter() - started)
             if response.status >= 300:
                 failures.append(f"{method} {path}: {response.status} {body[:200]!r}")
+            time.sleep(pause)
     results.put((began, time.perf_counter(), latencies, failures))
 
 
-def run_clients(port: int, clients: int, make_scripts: Callable[[int], list[Script]]) -> dict[str, Any]:
+def run_clients(
+    port: int, clients: int, make_scripts: Callable[[int], list[Script]], *, pause: float = 0.0
+) -> dict[str, Any]:
     """Run `clients` processes together; return requests/s over the wall time, p50/p99 ms and failures.
 
-    `make_scripts(i)` builds client i's scripts before the clock starts (one IVR call each, say).
+    `make_scripts(i)` builds client i's scripts before the clock starts (one IVR call each, say); `pause`:
+    seconds between an answer and the client's next request (0: flat out).
     """
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(clients)
     results = context.Queue()
     processes = [
-        context.Process(target=_client, args=(port, make_scripts, i, barrier, results))
+        context.Process(target=_client, args=(port, make_scripts, i, clients, pause, barrier, results))
         for i in range(clients)
     ]
     for process in processes:
