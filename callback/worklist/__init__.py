@@ -12,6 +12,7 @@ from callback.worklist.attempts import (
     CheckedAttempt,
     check_attempt_input,
     finish_attempt,
+    note_stated_application,
     record_attempt,
 )
 from callback.worklist.automated import (
@@ -69,6 +70,7 @@ __all__ = [
     "keep_dialing",
     "make_ready",
     "move_tasks",
+    "note_stated_application",
     "record_attempt",
     "recover_stuck_dialing",
     "release",

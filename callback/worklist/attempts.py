@@ -1,11 +1,12 @@
 """Call attempts: an operator's (or the dialer's) call recorded, the task moved by its disposition."""
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from callback.audit import Actor, AuditEntry, current_origin, record
@@ -31,6 +32,7 @@ from callback.models import (
     SupervisionCase,
     TaskChannel,
     TaskState,
+    WorkOrder,
 )
 from callback.settings import Settings
 from callback.survey import validate_answers
@@ -215,13 +217,11 @@ def finish_attempt(
     attempt.callback_at = checked.callback_at
     attempt.note = checked.note
     for code, value in checked.answers.items() if store_answers else ():
-        session.add(Answer(attempt_id=attempt.id, question=code, value=value, answered_at=now))
+        add_answer(session, attempt, code, value, now=now)
     from_state = task.state
     # The order was cancelled while the call was under way: the call counts, the task stays cancelled,
     # and whatever the customer said opens no case against an order that no longer exists.
-    cancelled = (
-        task.state == TaskState.CANCELLED.value or task.order.status == OrderStatus.CANCELLED.value
-    )
+    cancelled = task.state == TaskState.CANCELLED.value or task.order.status == OrderStatus.CANCELLED.value
     if task.state == TaskState.CANCELLED.value:
         task.attempt_count += 1
         task.updated_at = now
@@ -268,6 +268,45 @@ def finish_attempt(
         )
     session.flush()
     return AttemptOutcome(attempt, task, findings, cases_opened)
+
+
+def add_answer(session: Session, attempt: CallAttempt, code: str, value: Any, *, now: datetime) -> None:
+    """Store one answer of a call; an `applied_on` one also updates its order's `stated_applied_on`."""
+    session.add(Answer(attempt_id=attempt.id, question=code, value=value, answered_at=now))
+    if code == "applied_on":
+        session.flush()
+        note_stated_application(session, attempt.task_id)
+
+
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def stated_day(value: Any) -> date | None:
+    """Read an `applied_on` answer: a text starting with a real ISO date (YYYY-MM-DD), else nothing."""
+    if not isinstance(value, str) or not ISO_DAY.match(value):
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def note_stated_application(session: Session, task_id: int) -> None:
+    """Keep the task's order's `stated_applied_on`: the date of the latest `applied_on` answer that gives one.
+
+    Latest = that of the latest call (by its start), the last stored within a call; answers that are no
+    date are passed over. The order has a few calls, so this reads a few rows.
+    """
+    order_id = select(CallbackTask.order_id).where(CallbackTask.id == task_id).scalar_subquery()
+    values = session.scalars(
+        select(Answer.value)
+        .join(CallAttempt, Answer.attempt_id == CallAttempt.id)
+        .join(CallbackTask, CallAttempt.task_id == CallbackTask.id)
+        .where(CallbackTask.order_id == order_id, Answer.question == "applied_on")
+        .order_by(CallAttempt.started_at.desc(), Answer.id.desc())
+    )
+    stated = next((day for day in map(stated_day, values) if day is not None), None)
+    session.execute(update(WorkOrder).where(WorkOrder.id == order_id).values(stated_applied_on=stated))
 
 
 def _apply_disposition(
