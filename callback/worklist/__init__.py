@@ -13,6 +13,7 @@ from callback.worklist.attempts import (
     check_attempt_input,
     finish_attempt,
     note_stated_application,
+    note_stated_day,
     record_attempt,
 )
 from callback.worklist.automated import (
@@ -71,6 +72,7 @@ __all__ = [
     "make_ready",
     "move_tasks",
     "note_stated_application",
+    "note_stated_day",
     "record_attempt",
     "recover_stuck_dialing",
     "release",

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from callback.audit import Actor, AuditEntry, current_origin, record
 from callback.call_slots import next_attempt_time, slot_of, tried_counts
@@ -274,8 +274,7 @@ def add_answer(session: Session, attempt: CallAttempt, code: str, value: Any, *,
     """Store one answer of a call; an `applied_on` one also updates its order's `stated_applied_on`."""
     session.add(Answer(attempt_id=attempt.id, question=code, value=value, answered_at=now))
     if code == "applied_on":
-        session.flush()
-        note_stated_application(session, attempt.task_id)
+        note_stated_day(session, attempt.id, value)
 
 
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -291,11 +290,43 @@ def stated_day(value: Any) -> date | None:
         return None
 
 
-def note_stated_application(session: Session, task_id: int) -> None:
-    """Keep the task's order's `stated_applied_on`: the date of the latest `applied_on` answer that gives one.
+def note_stated_day(session: Session, attempt_id: int, value: Any) -> None:
+    """An `applied_on` answer of the attempt was stored: make it its order's `stated_applied_on`, in one
+    statement.
 
-    Latest = that of the latest call (by its start), the last stored within a call; answers that are no
-    date are passed over. The order has a few calls, so this reads a few rows.
+    It stands unless a later call about the order has an `applied_on` answer: answers reach the worklist
+    checked (callback.survey: a real date, or the IVR's keyed-in day), so that one is a date too. A value
+    that is no date changes nothing. note_stated_application reads all of an order's answers instead.
+    """
+    day = stated_day(value)
+    if day is None:
+        return
+    later, later_task = aliased(CallAttempt), aliased(CallbackTask)
+    this = select(CallAttempt).where(CallAttempt.id == attempt_id).subquery()
+    order_id = select(CallbackTask.order_id).where(CallbackTask.id == this.c.task_id).scalar_subquery()
+    said_later = (
+        select(Answer.id)
+        .join(later, Answer.attempt_id == later.id)
+        .join(later_task, later.task_id == later_task.id)
+        .where(
+            later_task.order_id == WorkOrder.id,
+            Answer.question == "applied_on",
+            later.started_at > select(this.c.started_at).scalar_subquery(),
+        )
+    )
+    session.execute(
+        update(WorkOrder)
+        .where(WorkOrder.id == order_id, ~said_later.exists())
+        .values(stated_applied_on=day)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def note_stated_application(session: Session, task_id: int) -> None:
+    """Set the task's order's `stated_applied_on` from all its answers: rows stored past the worklist.
+
+    The date of the latest `applied_on` answer that gives one: that of the latest call (by its start), the
+    last stored within a call; answers that are no date are passed over. The order has a few calls.
     """
     order_id = select(CallbackTask.order_id).where(CallbackTask.id == task_id).scalar_subquery()
     values = session.scalars(
@@ -306,7 +337,12 @@ def note_stated_application(session: Session, task_id: int) -> None:
         .order_by(CallAttempt.started_at.desc(), Answer.id.desc())
     )
     stated = next((day for day in map(stated_day, values) if day is not None), None)
-    session.execute(update(WorkOrder).where(WorkOrder.id == order_id).values(stated_applied_on=stated))
+    session.execute(
+        update(WorkOrder)
+        .where(WorkOrder.id == order_id)
+        .values(stated_applied_on=stated)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _apply_disposition(
