@@ -129,8 +129,10 @@ def generate(folder: str, url: str, orders: int, seed: int = 11) -> None:
                     "source_updated_at": accepted,
                     "created_at": accepted,
                     "updated_at": accepted,
+                    "stated_applied_on": None,  # the worklist's copy of the latest applied_on answer
                 }
             )
+            order = tables[WorkOrder][-1]
             kinds = [("intake", accepted + timedelta(hours=1))]
             if connected and rng.random() < 0.4:
                 kinds.append(("completion", connected + timedelta(hours=1)))
@@ -185,6 +187,7 @@ def generate(folder: str, url: str, orders: int, seed: int = 11) -> None:
                         )
                         if kind == "intake" and rng.random() < 0.35:
                             applied = accepted - timedelta(days=rng.choice([0, 0, 3, 10, 30]))
+                            order["stated_applied_on"] = applied.date()
                             tables[Answer].append(
                                 {
                                     "attempt_id": attempt_id,

@@ -2,7 +2,7 @@
 
 import threading
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,7 +11,7 @@ from callback.audit import Actor
 from callback.extensions import db
 from callback.intake.service import upsert_orders
 from callback.intake.validation import validate_order
-from callback.models import CallbackTask, Disposition, TaskChannel
+from callback.models import Answer, CallAttempt, CallbackTask, Disposition, TaskChannel
 from callback.worklist import (
     WorklistError,
     claim,
@@ -21,6 +21,7 @@ from callback.worklist import (
     release,
     start_automated_attempt,
 )
+from callback.worklist.attempts import add_answer, note_stated_application
 from tests.factories import order_payload, store_orders
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # Monday 11:00 in Beijing
@@ -273,3 +274,51 @@ def test_an_order_cancelled_during_an_automated_call_is_not_called_again(app, se
     outcome = finish_automated_attempt(db.session, attempt, Disposition.NO_ANSWER, now=NOW, settings=settings)
     db.session.commit()
     assert outcome.task.state == "cancelled"
+
+
+def test_the_date_a_customer_states_they_applied_is_kept_on_the_order(app, settings, make_user):
+    store_numbered_orders(1)
+    user = make_user()
+    task = claim_next(db.session, user.id, now=NOW, settings=settings)
+    answers = {"progress": "none", "satisfaction": 4, "applied_on": "2026-11-13"}
+    call(task, user, settings, "completed", NOW, answers=answers)
+    assert task.order.stated_applied_on == date(2026, 11, 13)
+
+
+def test_the_latest_call_that_gives_a_date_wins(app, settings):
+    store_numbered_orders(1)
+    task = db.session.scalars(select(CallbackTask)).first()
+    stated = [
+        (NOW - timedelta(days=3), "2026-11-01"),
+        (NOW - timedelta(days=1), "2026-11-07"),
+        (NOW - timedelta(days=2), "2026-11-05"),  # stored last, but said in an earlier call than the 7th
+    ]
+    kept = []
+    for started, value in stated:
+        attempt = CallAttempt(task_id=task.id, channel="operator", disposition="refused", started_at=started)
+        db.session.add(attempt)
+        db.session.flush()
+        add_answer(db.session, attempt, "applied_on", value, now=NOW)
+        db.session.refresh(task.order)
+        kept.append(task.order.stated_applied_on)
+    assert kept == [date(2026, 11, 1), date(2026, 11, 7), date(2026, 11, 7)]
+
+
+def test_answers_stored_past_the_worklist_give_the_latest_real_date(app, settings):
+    store_numbered_orders(1)
+    task = db.session.scalars(select(CallbackTask)).first()
+    stated = [
+        (NOW - timedelta(days=3), "2026-11-01"),
+        (NOW - timedelta(days=2), "2026-11-05T10:00:00"),
+        (NOW - timedelta(days=1), "不记得了"),  # no date: passed over
+        (NOW - timedelta(hours=1), "2026-02-30"),  # no real date
+    ]
+    for started, value in stated:
+        attempt = CallAttempt(task_id=task.id, channel="operator", disposition="refused", started_at=started)
+        db.session.add(attempt)
+        db.session.flush()
+        db.session.add(Answer(attempt_id=attempt.id, question="applied_on", value=value, answered_at=NOW))
+    db.session.flush()
+    note_stated_application(db.session, task.id)
+    db.session.refresh(task.order)
+    assert task.order.stated_applied_on == date(2026, 11, 5)

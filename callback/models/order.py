@@ -1,10 +1,10 @@
 """Work orders (业扩工单) as the marketing system recorded them."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DDL, Index, String, event, true
+from sqlalchemy import DDL, Date, Index, String, event, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from callback.extensions import Model
@@ -112,6 +112,11 @@ class WorkOrder(Model):
     # True until `tick` has considered this order's 到期回访 since intake last wrote the order; `tick` reads
     # only pending orders whose due day has begun, so its cost follows what is due, not the table.
     due_task_pending: Mapped[bool] = mapped_column(default=True, server_default=true())
+
+    # The customer's latest statement of when they applied (the `applied_on` answer of the order's latest
+    # call that gave a real date), kept by the worklist as answers are stored (callback.worklist.stated):
+    # the reports read it here instead of ranking every answer ever given.
+    stated_applied_on: Mapped[date | None] = mapped_column(Date)
 
     __table_args__ = (
         Index("ix_work_orders_accepted_at", "accepted_at"),

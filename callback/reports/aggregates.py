@@ -45,9 +45,7 @@ from callback.reports.calendar_days import (
     CalendarRange,
     day_of,
     ensure_calendar,
-    iso_day,
     json_number,
-    json_text,
     seconds_between,
     unindexed,
     work_at,
@@ -83,8 +81,10 @@ LEFT_THE_SAMPLE = -1  # a task cancelled with its order before any call
 
 # PostgreSQL settings for a report's transaction (SET LOCAL: they end with it). JIT-compiling these grouped
 # queries cost 0.4-0.5 s each at a million orders and saved less; a month's tasks joined to their attempts
-# sorted and hashed to disk at the default 4 MB of work_mem (EXPLAIN ANALYZE in bench/README.md).
-POSTGRESQL_REPORT_SETTINGS = {"jit": "off", "work_mem": "32MB"}
+# sorted and hashed to disk at the default 4 MB of work_mem (EXPLAIN ANALYZE in bench/README.md). At the
+# default random_page_cost (4, spinning disks) a month's tasks hashed every order, call and answer ever
+# stored; at 1.1 (SSD) they reach theirs by index, in table order (bench/README.md, the dashboard).
+POSTGRESQL_REPORT_SETTINGS = {"jit": "off", "work_mem": "32MB", "random_page_cost": "1.1"}
 
 
 def tune_for_reports(session: Session) -> None:
@@ -196,45 +196,18 @@ def _connection_groups(
 ) -> tuple[list[ConnectionGroup], date | None]:
     lo, hi = period
     order_in_period = and_(_in_period(WorkOrder.connected_at, lo, hi), filters.order_condition())
-    # The customer's latest statement of when they applied: the last answer of the latest call about the
-    # order whose text starts with a real date (joined to the calendar, which holds only real dates).
-    applied_day = aliased(CalendarDay, name="applied_day")
-    ranked = (
-        select(
-            CallbackTask.order_id,
-            applied_day.starts_at,
-            applied_day.ends_at,
-            func.row_number()
-            .over(
-                partition_by=CallbackTask.order_id,
-                order_by=(CallAttempt.started_at.desc(), Answer.id.desc()),
-            )
-            .label("latest"),
-        )
-        .select_from(Answer)
-        .join(CallAttempt, Answer.attempt_id == CallAttempt.id)
-        .join(CallbackTask, CallAttempt.task_id == CallbackTask.id)
-        .join(WorkOrder, CallbackTask.order_id == WorkOrder.id)
-        .join(
-            applied_day,
-            and_(
-                applied_day.calendar == calendar.key,
-                iso_day(applied_day.day) == func.substr(json_text(Answer.value), 1, 10),
-            ),
-        )
-        .where(Answer.question == "applied_on", order_in_period)
-        .subquery("ranked")
-    )
-    applied = select(ranked).where(ranked.c.latest == 1).subquery("applied")
+    # The customer's latest statement of when they applied, kept on the order as its answers are stored
+    # (callback.worklist.attempts.note_stated_application); the calendar holds the dates a report counts.
+    applied = aliased(CalendarDay, name="applied_day")
     accepted_day = CalendarDay.__table__.alias("accepted_day")
     connected_day = CalendarDay.__table__.alias("connected_day")
     days = seconds_between(WorkOrder.accepted_at, WorkOrder.connected_at)
     workdays = work_at(WorkOrder.connected_at, connected_day) - work_at(WorkOrder.accepted_at, accepted_day)
     # A customer gives a date, not a time: their own acceptance date keeps the system's time.
     customer_days = case(
-        (applied.c.starts_at.is_(None), days),
-        (and_(applied.c.starts_at <= WorkOrder.accepted_at, WorkOrder.accepted_at < applied.c.ends_at), days),
-        else_=seconds_between(applied.c.starts_at, WorkOrder.connected_at),
+        (applied.starts_at.is_(None), days),
+        (and_(applied.starts_at <= WorkOrder.accepted_at, WorkOrder.accepted_at < applied.ends_at), days),
+        else_=seconds_between(applied.starts_at, WorkOrder.connected_at),
     )
     keys: list[Label[Any]] = [WorkOrder.has_engineering.label("has_engineering")]
     if by_center_month:
@@ -249,11 +222,13 @@ def _connection_groups(
             workdays.label("workdays"),
             case((WorkOrder.connected_at > WorkOrder.due_at, 1), else_=0).label("overtime"),
             customer_days.label("customer_days"),
-            case((applied.c.starts_at.is_not(None), 1), else_=0).label("reported"),
+            case((applied.starts_at.is_not(None), 1), else_=0).label("reported"),
             WorkOrder.accepted_at.label("accepted_at"),
         )
         .select_from(WorkOrder)
-        .outerjoin(applied, applied.c.order_id == WorkOrder.id)
+        .outerjoin(
+            applied, and_(applied.calendar == calendar.key, applied.day == WorkOrder.stated_applied_on)
+        )
         .outerjoin(accepted_day, day_of(calendar, WorkOrder.accepted_at, accepted_day))
         .outerjoin(connected_day, day_of(calendar, WorkOrder.connected_at, connected_day))
         .where(order_in_period)

@@ -57,7 +57,11 @@ from callback.models import (
     WorkOrder,
 )
 from callback.settings import Settings
-from callback.worklist import finish_automated_attempt, hand_automated_attempt_to_operators
+from callback.worklist import (
+    finish_automated_attempt,
+    hand_automated_attempt_to_operators,
+    note_stated_day,
+)
 
 _attempts = CallAttempt.__table__
 _answers = Answer.__table__
@@ -255,6 +259,9 @@ def save_call(session: Session, call: LiveCall, *, now: datetime, settings: Sett
     else:
         _save_apart(connection, row if changed else None, answers, lease)
     call.loaded.update(columns, transcript=call.transcript[:])
+    for answer in answers:
+        if answer["question"] == "applied_on":
+            note_stated_day(session, call.id, answer["value"])
     if call.ending is None or call.disposition is not None:
         return
     ending, call.ending = call.ending, None

@@ -12,6 +12,8 @@ from callback.worklist.attempts import (
     CheckedAttempt,
     check_attempt_input,
     finish_attempt,
+    note_stated_application,
+    note_stated_day,
     record_attempt,
 )
 from callback.worklist.automated import (
@@ -69,6 +71,8 @@ __all__ = [
     "keep_dialing",
     "make_ready",
     "move_tasks",
+    "note_stated_application",
+    "note_stated_day",
     "record_attempt",
     "recover_stuck_dialing",
     "release",

@@ -1,12 +1,13 @@
 """Call attempts: an operator's (or the dialer's) call recorded, the task moved by its disposition."""
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, aliased
 
 from callback.audit import Actor, AuditEntry, current_origin, record
 from callback.call_slots import next_attempt_time, slot_of, tried_counts
@@ -31,6 +32,7 @@ from callback.models import (
     SupervisionCase,
     TaskChannel,
     TaskState,
+    WorkOrder,
 )
 from callback.settings import Settings
 from callback.survey import validate_answers
@@ -215,13 +217,11 @@ def finish_attempt(
     attempt.callback_at = checked.callback_at
     attempt.note = checked.note
     for code, value in checked.answers.items() if store_answers else ():
-        session.add(Answer(attempt_id=attempt.id, question=code, value=value, answered_at=now))
+        add_answer(session, attempt, code, value, now=now)
     from_state = task.state
     # The order was cancelled while the call was under way: the call counts, the task stays cancelled,
     # and whatever the customer said opens no case against an order that no longer exists.
-    cancelled = (
-        task.state == TaskState.CANCELLED.value or task.order.status == OrderStatus.CANCELLED.value
-    )
+    cancelled = task.state == TaskState.CANCELLED.value or task.order.status == OrderStatus.CANCELLED.value
     if task.state == TaskState.CANCELLED.value:
         task.attempt_count += 1
         task.updated_at = now
@@ -268,6 +268,81 @@ def finish_attempt(
         )
     session.flush()
     return AttemptOutcome(attempt, task, findings, cases_opened)
+
+
+def add_answer(session: Session, attempt: CallAttempt, code: str, value: Any, *, now: datetime) -> None:
+    """Store one answer of a call; an `applied_on` one also updates its order's `stated_applied_on`."""
+    session.add(Answer(attempt_id=attempt.id, question=code, value=value, answered_at=now))
+    if code == "applied_on":
+        note_stated_day(session, attempt.id, value)
+
+
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def stated_day(value: Any) -> date | None:
+    """Read an `applied_on` answer: a text starting with a real ISO date (YYYY-MM-DD), else nothing."""
+    if not isinstance(value, str) or not ISO_DAY.match(value):
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def note_stated_day(session: Session, attempt_id: int, value: Any) -> None:
+    """An `applied_on` answer of the attempt was stored: make it its order's `stated_applied_on`, in one
+    statement.
+
+    It stands unless a later call about the order has an `applied_on` answer: answers reach the worklist
+    checked (callback.survey: a real date, or the IVR's keyed-in day), so that one is a date too. A value
+    that is no date changes nothing. note_stated_application reads all of an order's answers instead.
+    """
+    day = stated_day(value)
+    if day is None:
+        return
+    later, later_task = aliased(CallAttempt), aliased(CallbackTask)
+    this = select(CallAttempt).where(CallAttempt.id == attempt_id).subquery()
+    order_id = select(CallbackTask.order_id).where(CallbackTask.id == this.c.task_id).scalar_subquery()
+    said_later = (
+        select(Answer.id)
+        .join(later, Answer.attempt_id == later.id)
+        .join(later_task, later.task_id == later_task.id)
+        .where(
+            later_task.order_id == WorkOrder.id,
+            Answer.question == "applied_on",
+            later.started_at > select(this.c.started_at).scalar_subquery(),
+        )
+    )
+    session.execute(
+        update(WorkOrder)
+        .where(WorkOrder.id == order_id, ~said_later.exists())
+        .values(stated_applied_on=day)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def note_stated_application(session: Session, task_id: int) -> None:
+    """Set the task's order's `stated_applied_on` from all its answers: rows stored past the worklist.
+
+    The date of the latest `applied_on` answer that gives one: that of the latest call (by its start), the
+    last stored within a call; answers that are no date are passed over. The order has a few calls.
+    """
+    order_id = select(CallbackTask.order_id).where(CallbackTask.id == task_id).scalar_subquery()
+    values = session.scalars(
+        select(Answer.value)
+        .join(CallAttempt, Answer.attempt_id == CallAttempt.id)
+        .join(CallbackTask, CallAttempt.task_id == CallbackTask.id)
+        .where(CallbackTask.order_id == order_id, Answer.question == "applied_on")
+        .order_by(CallAttempt.started_at.desc(), Answer.id.desc())
+    )
+    stated = next((day for day in map(stated_day, values) if day is not None), None)
+    session.execute(
+        update(WorkOrder)
+        .where(WorkOrder.id == order_id)
+        .values(stated_applied_on=stated)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _apply_disposition(

@@ -19,7 +19,13 @@ from callback.models import (
     TaskState,
 )
 from callback.settings import Settings
-from callback.worklist.attempts import AttemptOutcome, attempt_slot, check_attempt_input, finish_attempt
+from callback.worklist.attempts import (
+    AttemptOutcome,
+    add_answer,
+    attempt_slot,
+    check_attempt_input,
+    finish_attempt,
+)
 from callback.worklist.claims import WorklistError, claim_next
 from callback.worklist.lifecycle import move_tasks
 
@@ -165,7 +171,7 @@ def store_answer(session: Session, attempt: CallAttempt, code: str, value: Any, 
     """Store one keypad answer as it is pressed, keyed by (attempt, question): the first one stays."""
     exists = session.scalar(select(Answer.id).where(Answer.attempt_id == attempt.id, Answer.question == code))
     if exists is None:
-        session.add(Answer(attempt_id=attempt.id, question=code, value=value, answered_at=now))
+        add_answer(session, attempt, code, value, now=now)
         session.flush()
 
 

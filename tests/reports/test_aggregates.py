@@ -37,6 +37,7 @@ from callback.reports.charts import chart_data, dashboard_data
 from callback.reports.filters import ReportFilter
 from callback.reports.summary import summary
 from callback.workdays import WorkCalendar, day_start
+from callback.worklist.attempts import note_stated_application
 from tests.conftest import TEST_NOW
 from tests.reports import frame_oracle
 
@@ -190,6 +191,11 @@ def generate(tz: ZoneInfo, orders: int = 240, seed: int = 3) -> None:
     ):
         if data:
             db.session.execute(insert(model), data)
+    # Inserted in bulk, past the worklist: give each order its latest stated application date as the
+    # worklist does when it stores an answer.
+    asked = {attempt_id for attempt_id in (a["attempt_id"] for a in answers if a["question"] == "applied_on")}
+    for task_id in sorted({a["task_id"] for a in attempts if a["id"] in asked}):
+        note_stated_application(db.session, task_id)
     db.session.commit()
 
 

@@ -1,5 +1,7 @@
 """The IVR takes an answer only to the question it put last (issue 9): other gathers change nothing."""
 
+from datetime import date
+
 from sqlalchemy import select
 
 from callback.extensions import db
@@ -72,3 +74,13 @@ def test_a_gather_before_the_call_was_answered_hangs_up(start_call, twilio_post)
     response = gather(twilio_post, attempt.id, "is_applicant", 1, "1")
     assert parse_twiml(response.get_data(as_text=True)).find("Hangup") is not None
     assert answers(attempt.id) == {}
+
+
+def test_a_date_keyed_in_becomes_the_orders_stated_application_date(start_call, twilio_post):
+    attempt = start_call()
+    twilio_post(f"/twilio/voice/{attempt.id}", {"CallSid": SID, "AnsweredBy": "human"})
+    gather(twilio_post, attempt.id, "is_applicant", 1, "1")
+    gather(twilio_post, attempt.id, "applied_on", 1, "1115")
+    stated = answers(attempt.id)["applied_on"]
+    order = db.session.scalars(select(CallAttempt).where(CallAttempt.id == attempt.id)).one().task.order
+    assert order.stated_applied_on == date.fromisoformat(stated)
