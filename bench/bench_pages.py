@@ -153,6 +153,8 @@ def generate(orders: int, seed: int = 5) -> None:
                     "id": n // 40,
                     "order_id": n,
                     "category": "offline_circulation",
+                    "service_center": CENTERS[n % len(CENTERS)],
+                    "account_manager": f"经理{n % 97}",
                     "state": case_state,
                     "opened_at": opened,
                     "due_at": opened + timedelta(days=14),
