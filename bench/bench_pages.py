@@ -16,8 +16,8 @@ connected ones, and a supervision case per 40 orders in every state. Then, throu
 signed in as a supervisor (an operator for the queue), loads each page `--loads` times after a warm-up:
 
 - anchor: the sign-in page `/login` (routing, session, the base layout: no query), loaded the same way;
-- the order list (plain, filtered by status and centre, searched by order number), the case list (plain and
-  filtered), the operator's queue, one order's page.
+- the order list (plain, filtered by status and centre, searched by order number), the case list (plain,
+  filtered by state and centre, by manager), the operator's queue, one order's page.
 
 Printed per page: p50 and p99 in ms and p50 / anchor p50. `--explain` loads each page once more and prints
 every SELECT it ran with its plan (`EXPLAIN (ANALYZE, BUFFERS)` on PostgreSQL, with its execution time;
@@ -153,6 +153,8 @@ def generate(orders: int, seed: int = 5) -> None:
                     "id": n // 40,
                     "order_id": n,
                     "category": "offline_circulation",
+                    "service_center": CENTERS[n % len(CENTERS)],
+                    "account_manager": f"经理{n % 97}",
                     "state": case_state,
                     "opened_at": opened,
                     "due_at": opened + timedelta(days=14),
@@ -278,6 +280,7 @@ def main() -> None:
                 ("order page", f"/orders/{middle}"),
                 ("case list", "/cases/"),
                 ("case list, state + centre", f"/cases/?state=open&service_center={CENTERS[0]}"),
+                ("case list, manager", "/cases/?account_manager=经理7"),
             ],
             "operator": [("operator queue", "/operator/")],
         }

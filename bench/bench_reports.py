@@ -205,6 +205,8 @@ def generate(folder: str, url: str, orders: int, seed: int = 11) -> None:
                         "id": n // 40,
                         "order_id": n,
                         "category": rng.choice(CATEGORIES),
+                        "service_center": CENTERS[n % len(CENTERS)],
+                        "account_manager": f"经理{n % 97}",
                         "state": rng.choice(["open", "letter_issued", "closed", "dismissed"]),
                         "opened_at": opened,
                         "due_at": opened + timedelta(days=14),

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select
 
-from callback.models import ENDED_CASE_STATES, SupervisionCase, WorkOrder
+from callback.models import ENDED_CASE_STATES, SupervisionCase
 
 ENDED = [state.value for state in ENDED_CASE_STATES]
 
@@ -35,15 +35,16 @@ class CaseFilter:
     def where(
         self, query: Select[Any], *, now: datetime, tz: ZoneInfo, with_state: bool = True
     ) -> Select[Any]:
-        """Narrow a query of cases joined to their orders; `with_state=False` leaves the state open."""
+        """Narrow a query of cases (joined to their orders or not); `with_state=False` leaves state open."""
         if with_state and self.state:
             query = query.where(SupervisionCase.state == self.state)
         if self.category:
             query = query.where(SupervisionCase.category == self.category)
+        # The case's copy of its order's centre and manager (kept equal by intake): no join to the orders.
         if self.service_center:
-            query = query.where(WorkOrder.service_center == self.service_center)
+            query = query.where(SupervisionCase.service_center == self.service_center)
         if self.account_manager:
-            query = query.where(WorkOrder.account_manager == self.account_manager)
+            query = query.where(SupervisionCase.account_manager == self.account_manager)
         if self.assignee_id is not None:
             query = query.where(SupervisionCase.assignee_id == self.assignee_id)
         if self.unassigned:

@@ -103,7 +103,7 @@ def _case_for_finding(
     try:
         with session.begin_nested():
             case = _new_case(
-                session, order.id, category, description=None, now=now, actor=actor, settings=settings
+                session, order, category, description=None, now=now, actor=actor, settings=settings
             )
     except IntegrityError:
         # A concurrent finding opened it first (the partial unique index said so): add to that one.
@@ -116,7 +116,7 @@ def _case_for_finding(
 
 def _new_case(
     session: Session,
-    order_id: int,
+    order: WorkOrder,
     category: str,
     *,
     description: str | None,
@@ -125,8 +125,11 @@ def _new_case(
     settings: Settings,
 ) -> SupervisionCase:
     case = SupervisionCase(
-        order_id=order_id,
+        order_id=order.id,
         category=category,
+        # Kept equal to the order's by intake (callback.intake.service): the case list filters on these.
+        service_center=order.service_center,
+        account_manager=order.account_manager,
         state=CaseState.OPEN.value,
         description=description,
         opened_at=now,
@@ -286,7 +289,7 @@ def open_case_by_hand(
     try:
         with session.begin_nested():
             case = _new_case(
-                session, order.id, category, description=text, now=now, actor=actor, settings=settings
+                session, order, category, description=text, now=now, actor=actor, settings=settings
             )
     except IntegrityError:
         raise CaseError(

@@ -58,3 +58,34 @@ def test_the_assignee_column_is_filled_from_the_notes_of_earlier_assignments(app
     by_id = select(CaseEvent).where(CaseEvent.action == "assigned").order_by(CaseEvent.id)
     assigned = db.session.scalars(by_id)
     assert [event.assignee_id for event in assigned] == [supervisor_id, None]
+
+
+def test_the_cases_copy_of_their_orders_centre_and_manager_is_filled(app):
+    from datetime import UTC, datetime
+
+    from callback.audit import Actor
+    from callback.cases import open_case_by_hand
+    from callback.intake.service import upsert_orders
+    from callback.intake.validation import validate_order
+    from callback.settings import current_settings
+    from tests.factories import order_payload
+
+    now, actor, settings = datetime(2026, 11, 29, 2, 0, tzinfo=UTC), Actor(source="test"), current_settings()
+    upsert_orders(db.session, [validate_order(order_payload("MIG-2"), settings.tz, now)], now=now,
+                  settings=settings, actor=actor)  # fmt: skip
+    open_case_by_hand(db.session, order_no="MIG-2", category="other", description="现场检查",
+                      now=now, settings=settings, actor=actor)  # fmt: skip
+    db.session.commit()
+    db.session.remove()
+
+    downgrade(revision="s4p000000001")  # the copy goes; the order then moves (as an earlier intake did)
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE work_orders SET service_center = '城东中心', account_manager = NULL"
+                " WHERE order_no = 'MIG-2'"
+            )
+        )
+    upgrade()
+    copies = db.session.execute(text("SELECT service_center, account_manager FROM supervision_cases")).all()
+    assert [tuple(row) for row in copies] == [("城东中心", None)]

@@ -13,7 +13,14 @@ from callback.audit import Actor, AuditEntry, jsonable, record
 from callback.bulk import among, among_parameter, insert_rows
 from callback.fields import FieldError
 from callback.intake.validation import ValidOrder
-from callback.models import ORDER_FIELDS, POWERED_STATUSES, CallbackTask, OrderStatus, WorkOrder
+from callback.models import (
+    ORDER_FIELDS,
+    POWERED_STATUSES,
+    CallbackTask,
+    OrderStatus,
+    SupervisionCase,
+    WorkOrder,
+)
 from callback.settings import Settings
 from callback.task_plans import TaskPlan, plans_on_arrival
 from callback.worklist import cancel_tasks_of_orders, create_tasks
@@ -81,6 +88,7 @@ def _upsert_batch(
     audits: list[AuditEntry] = []
     plans: list[tuple[int, TaskPlan]] = []
     newly_cancelled: list[int] = []
+    moved: list[int] = []  # orders whose centre or manager changed: their cases carry a copy
 
     for item in batch:
         current = stored.get(item.order_no)
@@ -121,6 +129,8 @@ def _upsert_batch(
                 {"changes": {name: [jsonable(old), jsonable(new)] for name, (old, new) in changes.items()}},
             )
         )
+        if "service_center" in changes or "account_manager" in changes:
+            moved.append(order_id)
         if item.values["status"] == OrderStatus.CANCELLED and current["status"] != OrderStatus.CANCELLED:
             newly_cancelled.append(order_id)
         if item.values["status"] in POWERED_STATUSES and current["status"] not in POWERED_STATUSES:
@@ -150,6 +160,8 @@ def _upsert_batch(
             )
     if updates:
         session.execute(update(WorkOrder), updates)
+    if moved:
+        _copy_centre_to_cases(session, moved)
     # The orders' events and their new tasks' in one INSERT. (A cancelled order gets no new task: the
     # cancellations below concern other orders than the tasks created.)
     created = create_tasks(session, plans, now=now, actor=actor, audit=audits)
@@ -160,6 +172,20 @@ def _upsert_batch(
     for order_id, task_id, kind in created:
         results[order_nos[order_id]].tasks_created.append({"id": task_id, "kind": kind})
     return [results[item.order_no] for item in batch]
+
+
+def _copy_centre_to_cases(session: Session, order_ids: list[int]) -> None:
+    """Give these orders' cases the orders' centre and manager again (the case list filters on the copy)."""
+    of_order = SupervisionCase.order_id == WorkOrder.id
+    session.execute(
+        update(SupervisionCase)
+        .where(among(session, SupervisionCase.order_id, order_ids))
+        .values(
+            service_center=select(WorkOrder.service_center).where(of_order).scalar_subquery(),
+            account_manager=select(WorkOrder.account_manager).where(of_order).scalar_subquery(),
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _insert_orders(session: Session, inserts: list[ValidOrder], now: datetime) -> list[int]:

@@ -66,6 +66,10 @@ class SupervisionCase(Model):
     order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
     category: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16), default=CaseState.OPEN.value)
+    # The order's centre and manager, copied when the case opens and whenever intake changes them (issue 14):
+    # the case list filtered by either then reads the cases alone, not every order of the centre.
+    service_center: Mapped[str] = mapped_column(String(50))
+    account_manager: Mapped[str | None] = mapped_column(String(50))
     description: Mapped[str | None] = mapped_column(Text)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -105,6 +109,8 @@ class SupervisionCase(Model):
             postgresql_where=text("state NOT IN ('closed', 'dismissed')"),
         ),
         Index("ix_supervision_cases_state_category", "state", "category"),
+        Index("ix_supervision_cases_service_center_state", "service_center", "state"),
+        Index("ix_supervision_cases_account_manager_state", "account_manager", "state"),
     )
 
 

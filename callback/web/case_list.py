@@ -28,8 +28,9 @@ SORTS: dict[str, Any] = {
     "customer": lambda: WorkOrder.customer_name,
     "category": lambda: SupervisionCase.category,
     "state": lambda: SupervisionCase.state,
-    "service_center": lambda: WorkOrder.service_center,
-    "account_manager": lambda: WorkOrder.account_manager,
+    # The case's copy of its order's centre and manager: the page is picked from the cases alone.
+    "service_center": lambda: SupervisionCase.service_center,
+    "account_manager": lambda: SupervisionCase.account_manager,
     "assignee": _assignee_name,
     "opened_at": lambda: SupervisionCase.opened_at,
     "due_at": lambda: SupervisionCase.due_at,

@@ -166,8 +166,19 @@ def _can_work() -> bool:
     return can
 
 
-# Sorts by a column of the case itself (None: the default order), which need no order to pick a page.
-CASE_OWN_SORTS = {None, "id", "category", "state", "opened_at", "due_at", "letter_no"}
+# Sorts by a column of the case itself (None: the default order), which need no order to pick a page; the
+# centre and manager sorts read the case's copy (callback.web.case_list.SORTS).
+CASE_OWN_SORTS = {
+    None,
+    "id",
+    "category",
+    "state",
+    "opened_at",
+    "due_at",
+    "letter_no",
+    "service_center",
+    "account_manager",
+}
 
 
 def _visible(*, join_orders: bool = True) -> Select[SupervisionCase]:
@@ -242,12 +253,11 @@ def index() -> str:
     tz = current_settings().tz
     query = case_filter.where(query, now=now, tz=tz, with_state=False)
     # Counts by state under the other filters, so each count is what clicking it shows. Every case has its
-    # order (a foreign key, not null), so without a filter on the order the counts need not join the
-    # orders: they are read from the cases alone (ix_supervision_cases_state_category).
+    # order (a foreign key, not null) and a copy of its centre and manager, so unless the search reads the
+    # order the counts need not join the orders: they are read from the cases alone
+    # (ix_supervision_cases_state_category, or ..._service_center_state / ..._account_manager_state).
     counted_cases = (
-        query
-        if center or manager or search
-        else case_filter.where(_visible(join_orders=False), now=now, tz=tz, with_state=False)
+        query if search else case_filter.where(_visible(join_orders=False), now=now, tz=tz, with_state=False)
     )
     counted = counted_cases.with_only_columns(SupervisionCase.state, func.count()).group_by(
         SupervisionCase.state
@@ -262,7 +272,7 @@ def index() -> str:
         SupervisionCase.due_at,
         SupervisionCase.id,
     ]
-    if not (center or manager or search) and sort in CASE_OWN_SORTS:
+    if not search and sort in CASE_OWN_SORTS:
         # Pick the page's cases from the cases alone, then join their few orders: joining every case to its
         # order first made PostgreSQL read all the orders (a hash join over a million rows) to show fifty.
         case_ids = (
@@ -330,12 +340,14 @@ def _filter_choices() -> tuple[list[str], list[str]]:
     Those who work cases are offered every centre and manager of the orders, each list read by walking its
     index (one seek per name): the centres and managers of the orders that have cases took a join of every
     case to its order (a hash join over a million orders). Discipline inspectors, who see only the cases
-    referred to them, are offered the centres and managers of those cases alone.
+    referred to them, are offered the centres and managers of those cases alone (the cases' copies).
     """
     if _can_work():
         return distinct_values(WorkOrder.service_center), distinct_values(WorkOrder.account_manager)
-    visible_orders = _visible().with_only_columns(WorkOrder.service_center, WorkOrder.account_manager)
-    pairs = db.session.execute(visible_orders.distinct()).all()
+    visible_cases = _visible(join_orders=False).with_only_columns(
+        SupervisionCase.service_center, SupervisionCase.account_manager
+    )
+    pairs = db.session.execute(visible_cases.distinct()).all()
     return (
         sorted({center for center, _manager in pairs if center}),
         sorted({manager for _center, manager in pairs if manager}),

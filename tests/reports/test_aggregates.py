@@ -58,25 +58,24 @@ def generate(tz: ZoneInfo, orders: int = 240, seed: int = 3) -> None:
         connected = accepted + timedelta(minutes=rng.randrange(-600, 60 * 24 * 30)) if n % 9 else None
         if n % 37 == 0:
             accepted -= timedelta(days=365 * 12)  # accepted long before the calendar's usual range
-        rows.append(
-            {
-                "id": n,
-                "order_no": f"G-{n:05d}",
-                "customer_name": f"客户{n}",
-                "customer_phone": "+8613800138000",
-                "customer_type": ("small_micro", "small_micro", "residential", "other")[n % 4],
-                "service_center": CENTERS[rng.randrange(3)],
-                "account_manager": f"经理{n % 5}",
-                "has_engineering": rng.random() < 0.45,
-                "status": "connected" if connected else "accepted",
-                "accepted_at": accepted,
-                "due_at": accepted + timedelta(days=rng.randrange(1, 20)),
-                "connected_at": connected,
-                "source_updated_at": accepted,
-                "created_at": accepted,
-                "updated_at": accepted,
-            }
-        )
+        order = {
+            "id": n,
+            "order_no": f"G-{n:05d}",
+            "customer_name": f"客户{n}",
+            "customer_phone": "+8613800138000",
+            "customer_type": ("small_micro", "small_micro", "residential", "other")[n % 4],
+            "service_center": CENTERS[rng.randrange(3)],
+            "account_manager": f"经理{n % 5}",
+            "has_engineering": rng.random() < 0.45,
+            "status": "connected" if connected else "accepted",
+            "accepted_at": accepted,
+            "due_at": accepted + timedelta(days=rng.randrange(1, 20)),
+            "connected_at": connected,
+            "source_updated_at": accepted,
+            "created_at": accepted,
+            "updated_at": accepted,
+        }
+        rows.append(order)
         for kind in rng.sample(list(TaskKind), rng.randrange(0, 3)):
             task_id = len(tasks) + 1
             created = _moment(rng)
@@ -160,6 +159,8 @@ def generate(tz: ZoneInfo, orders: int = 240, seed: int = 3) -> None:
                     "order_id": n,
                     "category": rng.choice(list(CaseCategory)).value,
                     "state": rng.choice(list(CaseState)).value,
+                    "service_center": order["service_center"],  # the case's copy of its order's
+                    "account_manager": order["account_manager"],
                     "opened_at": opened,
                     "due_at": opened + timedelta(days=rng.randrange(1, 30)),
                     "letter_no": f"JD-{case_id:05d}" if letter else None,

@@ -216,6 +216,23 @@ def test_the_list_counts_by_state_and_filters(client: FlaskClient, login, make_u
     assert shown("state=nonsense&category=nonsense") == {"GD-A", "GD-B", "GD-C"}
 
 
+def test_an_order_moved_by_intake_moves_its_cases_on_the_list(client: FlaskClient, login) -> None:
+    hand_case("GD-A", service_center="城关供电服务中心", account_manager="王磊")
+    hand_case("GD-B", service_center="城关供电服务中心", account_manager="王磊")
+    store_order(
+        "GD-A", now=NOW + timedelta(hours=1), service_center="城南供电服务中心", account_manager="李娜"
+    )
+    login("supervisor")
+
+    def shown(query: str) -> set[str]:
+        return set(re.findall(r"GD-[AB]", client.get(f"/cases/?{query}").text))
+
+    assert shown("service_center=城南供电服务中心") == {"GD-A"}
+    assert shown("service_center=城关供电服务中心&state=open") == {"GD-B"}
+    assert shown("account_manager=李娜") == {"GD-A"}
+    assert shown("account_manager=王磊") == {"GD-B"}
+
+
 def test_overdue_cases_stand_out_with_their_days_and_filter(client: FlaskClient, login) -> None:
     late = hand_case("GD-LATE", opened=NOW - timedelta(days=30))
     hand_case("GD-FRESH")
