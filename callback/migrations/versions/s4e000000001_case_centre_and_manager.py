@@ -1,7 +1,7 @@
 """supervision cases carry their order's service centre and account manager
 
 Revision ID: s4e000000001
-Revises: s4p000000001
+Revises: s4d000000001
 Create Date: 2026-11-29 15:40:00
 
 The case list filtered by centre or manager joined every case to its order and read all the centre's orders
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 's4e000000001'
-down_revision = 's4p000000001'
+down_revision = 's4d000000001'
 branch_labels = None
 depends_on = None
 
