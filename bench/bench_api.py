@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, help="default: 20,000 on PostgreSQL, 3,000 on SQLite")
     parser.add_argument("--clients", type=int, default=8, help="concurrent PUT clients")
     parser.add_argument("--puts", type=int, default=50, help="PUTs per client")
-    parser.add_argument("--warm", type=int, default=5, help="untimed PUTs per client before them")
+    parser.add_argument("--warm", type=int, default=20, help="untimed PUTs per client before them")
     parser.add_argument("--pause", type=float, default=0.8, help="seconds between PUTs (paced run)")
     parser.add_argument(
         "--single", type=int, default=200, help="PUTs one at a time in process (CPU, statements)"
