@@ -20,7 +20,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 # The lines a reader looks for after the run: ratios to the anchor and the targets' verdicts.
-SUMMARY_LINE = re.compile(r"ratio|anchor|target|\bmet\b| / ", re.IGNORECASE)
+SUMMARY_LINE = re.compile(r"\bratio\b|\banchor\b|\btarget\b|\bmet\b| / ", re.IGNORECASE)
 
 
 def main(words: list[str]) -> int:
